@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from accounts.models import Role, User
+
+
+class RoleInline(admin.TabularInline):
+    model = Role
+    extra = 0
+    autocomplete_fields = ["school_group"]
+
+
+@admin.register(User)
+class EntUserAdmin(UserAdmin):
+    inlines = [RoleInline]
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "school_group"]
+    list_filter = ["name", "school_group"]
+    search_fields = ["user__username", "user__last_name"]

@@ -1,0 +1,39 @@
+"""Users of the ENT and their roles per school group."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """An ENT user (a custom model from day one, as Django recommends)."""
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+
+
+class Role(models.Model):
+    """A role a user holds in one school group."""
+
+    class Name(models.TextChoices):
+        MANAGER = "MANAGER", _("Gestionnaire de vie scolaire")
+        HEAD = "HEAD", _("Chef d'établissement")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.CASCADE, related_name="roles"
+    )
+    name = models.CharField(_("rôle"), max_length=16, choices=Name.choices)
+
+    class Meta:
+        verbose_name = _("rôle")
+        verbose_name_plural = _("rôles")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "school_group", "name"], name="role_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_name_display()} ({self.school_group})"

@@ -1,0 +1,55 @@
+"""Failed-login throttling per login and per client address, shared by web and WebDAV logins."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+class LoginThrottle:
+    """Count failures in a sliding window held in the cache; block past the allowed number."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    @property
+    def attempts(self) -> int:
+        return settings.LOGIN_THROTTLE_ATTEMPTS
+
+    @property
+    def window(self) -> int:
+        return settings.LOGIN_THROTTLE_WINDOW_SECONDS
+
+    def _keys(self, login: str, address: str) -> list[str]:
+        keys = []
+        for kind, value in (("login", login.strip().lower()), ("addr", address)):
+            if value:
+                digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+                keys.append(f"throttle:{self.scope}:{kind}:{digest}")
+        return keys
+
+    def is_blocked(self, login: str, address: str) -> bool:
+        """Tell whether this login or this address has used up its failures."""
+        counts = cache.get_many(self._keys(login, address))
+        return any(count >= self.attempts for count in counts.values())
+
+    def register_failure(self, login: str, address: str) -> None:
+        """Count one failure for the login and for the address."""
+        for key in self._keys(login, address):
+            if not cache.add(key, 1, timeout=self.window):
+                try:
+                    cache.incr(key)
+                except ValueError:
+                    # The entry expired between add() and incr(): start a new window.
+                    cache.add(key, 1, timeout=self.window)
+
+    def reset(self, login: str) -> None:
+        """Forget the login's failures after a success (the address keeps its count)."""
+        cache.delete_many(self._keys(login, "")[:1])
+
+
+def client_address(meta: dict[str, object]) -> str:
+    """Return the client address of a request's META or WSGI environ."""
+    return str(meta.get("REMOTE_ADDR") or "")

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from ent.demo import demo_seed
+
+
+class Command(BaseCommand):
+    help = "Crée une fois la cité scolaire de démonstration et ses comptes (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        summary = demo_seed(today=timezone.localdate())
+        if not summary.created:
+            self.stdout.write("Données de démonstration déjà présentes.")
+            return
+        assert summary.directory is not None  # noqa: S101 - set whenever created
+        for line in summary.directory.lines():
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("Cité scolaire de démonstration créée."))

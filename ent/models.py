@@ -1,0 +1,387 @@
+"""The ENT's own domain: school groups, establishments, the directory and the timetable.
+
+Periods are half-open: ``[start_date, end_date)``. Sessions are kept narrow (a foreign key to
+their teaching service, two datetimes and a room) so that tens of thousands insert fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from ent.identifiers import UAI_DB_REGEX, validate_uai
+from ent.text import name_key
+
+
+class SchoolGroup(models.Model):
+    """A cité scolaire: establishments sharing one timetable, thresholds and depositors."""
+
+    name = models.CharField(_("nom"), max_length=200)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cité scolaire")
+        verbose_name_plural = _("cités scolaires")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Establishment(models.Model):
+    class Kind(models.TextChoices):
+        COLLEGE = "COLLEGE", _("Collège")
+        LYCEE = "LYCEE", _("Lycée")
+        LYCEE_PRO = "LYCEE_PRO", _("Lycée professionnel")
+        OTHER = "OTHER", _("Autre")
+
+    school_group = models.ForeignKey(
+        SchoolGroup, on_delete=models.PROTECT, related_name="establishments"
+    )
+    uai = models.CharField(_("UAI"), max_length=8, unique=True, validators=[validate_uai])
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    aaf_jointure = models.CharField(
+        _("jointure AAF"), max_length=64, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("établissement")
+        verbose_name_plural = _("établissements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(uai__regex=UAI_DB_REGEX), name="establishment_uai_shape"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uai})"
+
+
+class SchoolYear(models.Model):
+    """A school year of a school group, ``[start_date, end_date)``."""
+
+    school_group = models.ForeignKey(
+        SchoolGroup, on_delete=models.CASCADE, related_name="school_years"
+    )
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin (exclue)"))
+
+    class Meta:
+        verbose_name = _("année scolaire")
+        verbose_name_plural = _("années scolaires")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_group", "start_date"], name="school_year_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")), name="school_year_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_date.year}-{self.start_date.year + 1}"
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start_date <= day < self.end_date
+
+
+class Person(models.Model):
+    """Someone of the ENT directory (filled from the AAF feed)."""
+
+    class Kind(models.TextChoices):
+        TEACHER = "TEACHER", _("Enseignant")
+        STAFF = "STAFF", _("Personnel")
+        STUDENT = "STUDENT", _("Élève")
+        RELATIVE = "RELATIVE", _("Responsable")
+
+    kind = models.CharField(_("catégorie"), max_length=16, choices=Kind.choices)
+    last_name = models.CharField(_("nom"), max_length=150)
+    first_name = models.CharField(_("prénom"), max_length=150)
+    birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    aaf_jointure = models.CharField(
+        _("jointure AAF"), max_length=64, unique=True, null=True, blank=True
+    )
+    ine = models.CharField(_("INE"), max_length=11, unique=True, null=True, blank=True)
+    sts_id = models.CharField(_("identifiant STS"), max_length=32, blank=True, db_index=True)
+    pronote_idpn = models.CharField(_("IDPN PRONOTE"), max_length=64, blank=True, db_index=True)
+    # Accent- and case-insensitive "last first" key, kept in sync in save().
+    search_key = models.CharField(max_length=320, editable=False, db_index=True)
+    establishments = models.ManyToManyField(
+        Establishment, related_name="people", blank=True, verbose_name=_("établissements")
+    )
+    user = models.OneToOneField(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+        verbose_name=_("compte ENT"),
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        verbose_name = _("personne")
+        verbose_name_plural = _("personnes")
+        indexes = [models.Index(fields=["kind", "search_key"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_key = name_key(self.last_name, self.first_name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name}"
+
+
+class SchoolClass(models.Model):
+    """A class (division) of an establishment."""
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="classes"
+    )
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("libellé"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("classe")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(fields=["establishment", "code"], name="class_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class TeachingGroup(models.Model):
+    """A teaching group: part of a class or across classes."""
+
+    class Source(models.TextChoices):
+        DIRECTORY = "DIRECTORY", _("Annuaire")
+        TIMETABLE = "TIMETABLE", _("Emploi du temps")
+        MANUAL = "MANUAL", _("Saisie manuelle")
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="teaching_groups"
+    )
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("libellé"), max_length=200, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.DIRECTORY)
+    classes = models.ManyToManyField(SchoolClass, related_name="teaching_groups", blank=True)
+
+    class Meta:
+        verbose_name = _("groupe")
+        verbose_name_plural = _("groupes")
+        constraints = [
+            models.UniqueConstraint(fields=["establishment", "code"], name="group_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Membership(models.Model):
+    """Shared fields of class and group memberships: a person over ``[start_date, end_date)``."""
+
+    class Source(models.TextChoices):
+        DIRECTORY = "DIRECTORY", _("Annuaire")
+        TIMETABLE = "TIMETABLE", _("Emploi du temps")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    start_date = models.DateField(_("début"), null=True, blank=True)
+    end_date = models.DateField(_("fin (exclue)"), null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.DIRECTORY)
+
+    class Meta:
+        abstract = True
+
+
+class ClassMembership(Membership):
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    class Meta:
+        verbose_name = _("appartenance à une classe")
+        verbose_name_plural = _("appartenances aux classes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "school_class", "source"], name="class_membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gt=F("start_date")),
+                name="class_membership_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in class {self.school_class_id}"
+
+
+class GroupMembership(Membership):
+    class Role(models.TextChoices):
+        STUDENT = "STUDENT", _("Élève")
+        TEACHER = "TEACHER", _("Enseignant")
+
+    group = models.ForeignKey(TeachingGroup, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+
+    class Meta:
+        verbose_name = _("appartenance à un groupe")
+        verbose_name_plural = _("appartenances aux groupes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "group", "role", "source"], name="group_membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gt=F("start_date")),
+                name="group_membership_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in group {self.group_id} ({self.role})"
+
+
+class NationalSubject(models.Model):
+    """A subject of the national nomenclature (AAF ``MatiereEducNat``)."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    label = models.CharField(_("libellé"), max_length=200)
+
+    class Meta:
+        verbose_name = _("matière nationale")
+        verbose_name_plural = _("matières nationales")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+
+class Subject(models.Model):
+    """A subject (matière) of an establishment."""
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="subjects"
+    )
+    code = models.CharField(_("code"), max_length=64)
+    label = models.CharField(_("libellé"), max_length=200)
+    national_code = models.CharField(_("code national"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("matière")
+        verbose_name_plural = _("matières")
+        constraints = [
+            models.UniqueConstraint(fields=["establishment", "code"], name="subject_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TeachingService(models.Model):
+    """A subject taught by given teachers to given classes/groups (service d'enseignement).
+
+    ``key`` is the natural identity computed by the import from the subject, the audience and
+    the teachers, so a re-import finds the same row again.
+    """
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="teaching_services"
+    )
+    key = models.CharField(max_length=64)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="services")
+    teachers = models.ManyToManyField(Person, related_name="teaching_services", blank=True)
+    classes = models.ManyToManyField(SchoolClass, related_name="teaching_services", blank=True)
+    groups = models.ManyToManyField(TeachingGroup, related_name="teaching_services", blank=True)
+    weekly_minutes = models.PositiveIntegerField(_("volume hebdomadaire (min)"), default=0)
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        verbose_name = _("service d'enseignement")
+        verbose_name_plural = _("services d'enseignement")
+        constraints = [
+            models.UniqueConstraint(fields=["establishment", "key"], name="service_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.key[:8]})"
+
+
+class ClosingPeriod(models.Model):
+    """A closing period (holidays, closure) of an establishment, ``[start_date, end_date)``."""
+
+    class Source(models.TextChoices):
+        TIMETABLE = "TIMETABLE", _("Emploi du temps")
+        MANUAL = "MANUAL", _("Saisie manuelle")
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="closing_periods"
+    )
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin (exclue)"))
+    label = models.CharField(_("libellé"), max_length=200, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.TIMETABLE)
+
+    class Meta:
+        verbose_name = _("période de fermeture")
+        verbose_name_plural = _("périodes de fermeture")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")), name="closing_period_not_empty"
+            ),
+            models.UniqueConstraint(
+                fields=["establishment", "start_date", "end_date"], name="closing_period_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label or _('Fermeture')} [{self.start_date}, {self.end_date})"
+
+
+class Session(models.Model):
+    """A dated session (séance) of a teaching service, ``[starts_at, ends_at)``."""
+
+    class Source(models.IntegerChoices):
+        TIMETABLE = 1, _("Emploi du temps")
+        MANUAL = 2, _("Saisie manuelle")
+
+    teaching_service = models.ForeignKey(
+        TeachingService, on_delete=models.CASCADE, related_name="sessions"
+    )
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    room = models.CharField(_("salle"), max_length=100, blank=True)
+    source = models.PositiveSmallIntegerField(choices=Source.choices, default=Source.TIMETABLE)
+
+    class Meta:
+        verbose_name = _("séance")
+        verbose_name_plural = _("séances")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_not_empty"
+            ),
+            models.UniqueConstraint(
+                fields=["teaching_service", "starts_at"],
+                condition=Q(source=1),
+                name="session_timetable_natural_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.teaching_service_id} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,11 @@
+"""WSGI entry point: Django, with the WebDAV deposit application mounted at ``/webdav/``."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ent.settings")
+
+application = get_wsgi_application()

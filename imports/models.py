@@ -1,0 +1,128 @@
+"""Import history: one run per deposit or manual import, its steps and its bilan."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED", _("Reçu")
+        RUNNING = "RUNNING", _("En cours")
+        INTEGRATED = "INTEGRATED", _("Intégré")
+        BLOCKED = "BLOCKED", _("Bloqué")
+        REJECTED = "REJECTED", _("Rejeté")
+        WAITING_INITIALISATION = "WAITING_INITIALISATION", _("En attente d'initialisation")
+        SUPERSEDED = "SUPERSEDED", _("Remplacé")
+        DUPLICATE = "DUPLICATE", _("Doublon")
+        FAILED = "FAILED", _("Échec")
+
+    class Mode(models.TextChoices):
+        AUTOMATIC = "AUTOMATIC", _("Automatique")
+        MANUAL = "MANUAL", _("Manuel")
+
+    class SourceFormat(models.TextChoices):
+        UNKNOWN = "", _("Inconnu")
+        INDEX_EDUCATION = "INDEX_EDUCATION", _("EDT / PRONOTE")
+        INDEX_EDUCATION_ENCRYPTED = "INDEX_EDUCATION_ENCRYPTED", _("EDT / PRONOTE (chiffré)")
+        UNDEUXTEMPS = "UNDEUXTEMPS", _("UnDeuxTEMPS")
+
+    WAITING_STATUSES = (Status.RECEIVED,)
+    FINAL_STATUSES = (
+        Status.INTEGRATED,
+        Status.BLOCKED,
+        Status.REJECTED,
+        Status.WAITING_INITIALISATION,
+        Status.SUPERSEDED,
+        Status.DUPLICATE,
+        Status.FAILED,
+    )
+
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.PROTECT, related_name="import_runs"
+    )
+    # Null targets every establishment of the school group ("Tous les établissements").
+    establishment = models.ForeignKey(
+        "ent.Establishment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_runs",
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    source_format = models.CharField(
+        _("format"), max_length=32, choices=SourceFormat.choices, blank=True, default=""
+    )
+    file = models.FileField(_("fichier importé"), upload_to="deposits/%Y/%m/", max_length=255)
+    original_filename = models.CharField(_("nom du fichier"), max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("taille (octets)"))
+    deposited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_runs",
+    )
+    status = models.CharField(
+        _("statut"), max_length=32, choices=Status.choices, default=Status.RECEIVED
+    )
+    current_step = models.CharField(_("étape en cours"), max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    apply_anyway = models.BooleanField(_("appliquer malgré les seuils"), default=False)
+    received_at = models.DateTimeField(_("reçu le"), db_index=True)
+    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    effective_at = models.DateTimeField(_("date de prise en charge"), null=True, blank=True)
+    counters = models.JSONField(_("compteurs"), default=dict, blank=True)
+    bilan = models.JSONField(_("bilan"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["school_group", "status", "received_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="import_run_sha256_hex"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+
+class ImportStep(models.Model):
+    """One step of a run: its outcome, message and the action the user should take."""
+
+    class Outcome(models.TextChoices):
+        OK = "OK", _("Réussi")
+        WARNING = "WARNING", _("Avertissement")
+        INTERRUPTED = "INTERRUPTED", _("Interrompu")
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    action = models.TextField(_("action à mener"), blank=True)
+    details = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("étape d'import")
+        verbose_name_plural = _("étapes d'import")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="import_step_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.name}"
