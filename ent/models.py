@@ -304,6 +304,8 @@ class TeachingService(models.Model):
         Establishment, on_delete=models.CASCADE, related_name="teaching_services"
     )
     key = models.CharField(max_length=64)
+    # The identity without the teachers: tells a modified service from a new one.
+    audience_key = models.CharField(max_length=1024, blank=True)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="services")
     teachers = models.ManyToManyField(Person, related_name="teaching_services", blank=True)
     classes = models.ManyToManyField(SchoolClass, related_name="teaching_services", blank=True)

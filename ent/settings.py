@@ -185,6 +185,8 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+# A RUNNING import whose heartbeat is older than this is taken as abandoned by a dead worker.
+IMPORT_STALE_AFTER_SECONDS = env.int("IMPORT_STALE_AFTER_SECONDS", default=300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

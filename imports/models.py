@@ -126,3 +126,85 @@ class ImportStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}:{self.name}"
+
+
+class ThresholdSetting(models.Model):
+    """A school group's setting for one threshold control (defaults apply when absent)."""
+
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.CASCADE, related_name="threshold_settings"
+    )
+    control = models.CharField(_("contrôle"), max_length=32)
+    percent = models.PositiveSmallIntegerField(_("seuil (%)"), null=True, blank=True)
+    blocking = models.BooleanField(_("bloquant"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("seuil")
+        verbose_name_plural = _("seuils")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_group", "control"], name="threshold_unique_control"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | Q(percent__lte=100),
+                name="threshold_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_group_id}:{self.control}"
+
+
+class ManualMatch(models.Model):
+    """A match chosen by hand, reused by later imports of the school group, across years.
+
+    ``source_key`` identifies the timetable's entity stably (PRONOTE/STS ids when present,
+    else its accent- and case-insensitive name and birth date, or its code).
+    """
+
+    class Kind(models.TextChoices):
+        TEACHER = "TEACHER", _("Enseignant")
+        STUDENT = "STUDENT", _("Élève")
+        CLASS = "CLASS", _("Classe")
+        GROUP = "GROUP", _("Groupe")
+
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.CASCADE, related_name="manual_matches"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source_key = models.CharField(max_length=255)
+    source_label = models.CharField(max_length=255, blank=True)
+    person = models.ForeignKey(
+        "ent.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    school_class = models.ForeignKey(
+        "ent.SchoolClass", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey(
+        "ent.TeachingGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rapprochement manuel")
+        verbose_name_plural = _("rapprochements manuels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_group", "kind", "source_key"], name="manual_match_unique"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["TEACHER", "STUDENT"], person__isnull=False)
+                    | Q(kind="CLASS", school_class__isnull=False)
+                    | Q(kind="GROUP", group__isnull=False)
+                ),
+                name="manual_match_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.source_key}"

@@ -1,0 +1,219 @@
+"""Matching ("rapprochement") of a timetable's entities with the ENT directory. Pure.
+
+The service layer loads a :class:`Directory` snapshot of the targeted establishments and the
+school group's manual matches; :func:`match_timetable` then decides, for every teacher,
+student, class and group of the file, which directory entry it is, or that none or several
+fit. An ambiguity (several entries fit equally) is reported, never guessed.
+
+Order of evidence:
+- teachers: manual match, PRONOTE IDPN, STS-Web id, name + birth date, then name alone when
+  exactly one teacher of the directory has it;
+- students: manual match, INE, SIECLE id, then name + birth date;
+- classes and groups: manual match, code, then the accent- and case-insensitive name.
+Names compare accent-, case-, hyphen- and space-insensitively (:func:`ent.text.name_key`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ent.text import name_key
+
+
+class SourcePerson(Protocol):
+    ident: str
+    last_name: str
+    first_name: str
+    birth_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPerson:
+    id: int
+    last_name: str
+    first_name: str
+    birth_date: dt.date | None
+    ine: str = ""
+    sts_id: str = ""
+    pronote_idpn: str = ""
+    siecle_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return name_key(self.last_name, self.first_name)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryUnit:
+    """A class or group of the directory."""
+
+    id: int
+    code: str
+    name: str
+    establishment_id: int
+
+
+@dataclass
+class Directory:
+    teachers: list[DirectoryPerson] = field(default_factory=list)
+    students: list[DirectoryPerson] = field(default_factory=list)
+    classes: list[DirectoryUnit] = field(default_factory=list)
+    groups: list[DirectoryUnit] = field(default_factory=list)
+    # kind → source key → directory id (from ManualMatch)
+    manual: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class KindResult:
+    matched: dict[str, int] = field(default_factory=dict)  # source ident → directory id
+    unmatched: list[str] = field(default_factory=list)  # labels for the bilan
+    ambiguous: list[str] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def unmatched_count(self) -> int:
+        return self.total - len(self.matched)
+
+
+@dataclass
+class MatchResult:
+    teachers: KindResult
+    students: KindResult
+    classes: KindResult
+    groups: KindResult
+
+
+def person_source_key(person: SourcePerson, *ids: str) -> str:
+    """Return a stable key for a person of a timetable (its ids, else name and birth date)."""
+    for prefix, value in zip(("a", "b", "c"), ids, strict=False):
+        if value:
+            return f"{prefix}:{value}"
+    birth = person.birth_date.isoformat() if person.birth_date else "-"
+    return f"n:{name_key(person.last_name, person.first_name)}|{birth}"
+
+
+def unit_source_key(code: str) -> str:
+    return f"u:{name_key(code)}"
+
+
+def person_label(person: SourcePerson) -> str:
+    birth = f", né(e) le {person.birth_date:%d/%m/%Y}" if person.birth_date else ""
+    return f"{person.last_name.upper()} {person.first_name}{birth}"
+
+
+class _PersonIndex:
+    def __init__(self, people: Iterable[DirectoryPerson]) -> None:
+        self.by_attr: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self.by_name_birth: dict[tuple[str, dt.date | None], list[int]] = defaultdict(list)
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for p in people:
+            for attr in ("ine", "sts_id", "pronote_idpn", "siecle_id"):
+                value = getattr(p, attr)
+                if value:
+                    self.by_attr[attr][value.upper()].append(p.id)
+            self.by_name_birth[(p.key, p.birth_date)].append(p.id)
+            self.by_name[p.key].append(p.id)
+
+    def by(self, attr: str, value: str) -> list[int]:
+        return self.by_attr[attr].get(value.upper(), []) if value else []
+
+
+def _decide(result: KindResult, ident: str, label: str, candidates: Iterable[list[int]]) -> None:
+    """Take the first piece of evidence that names anyone: one id matches, several are ambiguous."""
+    for ids in candidates:
+        unique = sorted(set(ids))
+        if len(unique) == 1:
+            result.matched[ident] = unique[0]
+            return
+        if len(unique) > 1:
+            result.ambiguous.append(f"{label} : {len(unique)} personnes possibles")
+            result.unmatched.append(label)
+            return
+    result.unmatched.append(label)
+
+
+def match_teachers(
+    teachers: Iterable[SourcePerson], directory: Directory, ids: Mapping[str, tuple[str, str]]
+) -> KindResult:
+    """Match teachers; ``ids`` maps a source ident to its (PRONOTE IDPN, STS id)."""
+    index = _PersonIndex(directory.teachers)
+    manual = directory.manual.get("TEACHER", {})
+    result = KindResult()
+    for teacher in teachers:
+        result.total += 1
+        idpn, sts = ids.get(teacher.ident, ("", ""))
+        key = name_key(teacher.last_name, teacher.first_name)
+        _decide(
+            result,
+            teacher.ident,
+            person_label(teacher),
+            [
+                [manual[k]] if (k := person_source_key(teacher, idpn, sts)) in manual else [],
+                index.by("pronote_idpn", idpn),
+                index.by("sts_id", sts),
+                index.by_name_birth.get((key, teacher.birth_date), [])
+                if teacher.birth_date
+                else [],
+                index.by_name.get(key, []),
+            ],
+        )
+    return result
+
+
+def match_students(
+    students: Iterable[SourcePerson], directory: Directory, ids: Mapping[str, tuple[str, str]]
+) -> KindResult:
+    """Match students; ``ids`` maps a source ident to its (INE, SIECLE id)."""
+    index = _PersonIndex(directory.students)
+    manual = directory.manual.get("STUDENT", {})
+    result = KindResult()
+    for student in students:
+        result.total += 1
+        ine, siecle = ids.get(student.ident, ("", ""))
+        key = name_key(student.last_name, student.first_name)
+        _decide(
+            result,
+            student.ident,
+            person_label(student),
+            [
+                [manual[k]] if (k := person_source_key(student, ine, siecle)) in manual else [],
+                index.by("ine", ine),
+                index.by("siecle_id", siecle),
+                index.by_name_birth.get((key, student.birth_date), [])
+                if student.birth_date
+                else [],
+            ],
+        )
+    return result
+
+
+def match_units(
+    units: Iterable[tuple[str, str]], candidates: Iterable[DirectoryUnit], manual: Mapping[str, int]
+) -> KindResult:
+    """Match classes or groups given as (source ident, code or name)."""
+    by_code: dict[str, list[int]] = defaultdict(list)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for unit in candidates:
+        by_code[unit.code].append(unit.id)
+        by_key[name_key(unit.code)].append(unit.id)
+        if unit.name:
+            by_key[name_key(unit.name)].append(unit.id)
+    result = KindResult()
+    for ident, code in units:
+        result.total += 1
+        source_key = unit_source_key(code)
+        _decide(
+            result,
+            ident,
+            code,
+            [
+                [manual[source_key]] if source_key in manual else [],
+                by_code.get(code, []),
+                by_key.get(name_key(code), []),
+            ],
+        )
+    return result

@@ -1,0 +1,354 @@
+"""Comparing a plan with the ENT (:func:`plan_diff`) and writing it (:func:`plan_apply`).
+
+The diff only reads; the apply runs in one transaction with bulk operations, so a failure
+anywhere leaves the previous timetable exactly as it was. Sessions compare on their natural
+key (service key, start): unchanged sessions are not rewritten. Only generated sessions from
+the import time to the end of the school year are touched: past sessions and sessions entered
+by hand never are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from ent.models import (
+    ClosingPeriod,
+    GroupMembership,
+    Session,
+    Subject,
+    TeachingGroup,
+    TeachingService,
+)
+from imports.planning import Plan, PlannedClosing, PlannedSession
+
+SESSION_BATCH = 5000
+
+
+@dataclass
+class Diff:
+    subjects_existing: int = 0
+    subjects_new: list[tuple[int, str]] = field(default_factory=list)
+    services_existing: int = 0
+    services_created: int = 0  # new identities (subject + audience)
+    services_modified: int = 0  # same identity, other teachers or weekly volume
+    services_deleted: int = 0  # identities the file no longer has
+    service_rows_new: list[str] = field(default_factory=list)
+    service_rows_retired: list[int] = field(default_factory=list)
+    service_rows_reactivated: list[int] = field(default_factory=list)
+    service_minutes: list[tuple[int, int]] = field(default_factory=list)
+    sessions_existing: int = 0
+    sessions_planned: int = 0
+    sessions_new: list[PlannedSession] = field(default_factory=list)
+    sessions_deleted: list[int] = field(default_factory=list)
+    sessions_changed: list[tuple[int, dt.datetime, str]] = field(default_factory=list)
+    sessions_unchanged: int = 0
+    sessions_new_incomplete: int = 0
+    closings_existing: int = 0
+    closings_added: list[PlannedClosing] = field(default_factory=list)
+    closings_removed: list[int] = field(default_factory=list)
+
+
+def plan_diff(plan: Plan) -> Diff:
+    """Compare ``plan`` with what the ENT holds for the targeted establishments."""
+    diff = Diff()
+    _diff_subjects(plan, diff)
+    existing_services = _diff_services(plan, diff)
+    _diff_sessions(plan, diff, existing_services)
+    _diff_closings(plan, diff)
+    return diff
+
+
+def _diff_subjects(plan: Plan, diff: Diff) -> None:
+    existing = set(
+        Subject.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
+            "establishment_id", "code"
+        )
+    )
+    diff.subjects_existing = len(existing)
+    diff.subjects_new = sorted(set(plan.subjects) - existing)
+
+
+def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
+    rows = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
+        "pk", "key", "audience_key", "weekly_minutes", "is_active"
+    )
+    by_key = {key: (pk, active) for pk, key, _a, _m, active in rows}
+    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on in rows if on]
+    diff.services_existing = len(active)
+    old_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for _pk, key, audience, minutes in active:
+        old_by_audience[audience].add((key, minutes))
+    new_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for service in plan.services.values():
+        new_by_audience[service.audience_key].add((service.key, service.weekly_minutes))
+    diff.services_created = len(new_by_audience.keys() - old_by_audience.keys())
+    diff.services_deleted = sum(
+        len(old_by_audience[a]) for a in old_by_audience.keys() - new_by_audience.keys()
+    )
+    diff.services_modified = sum(
+        1
+        for a in old_by_audience.keys() & new_by_audience.keys()
+        if old_by_audience[a] != new_by_audience[a]
+    )
+    minutes_by_pk = {pk: minutes for pk, _k, _a, minutes in active}
+    for key, service in plan.services.items():
+        if key not in by_key:
+            diff.service_rows_new.append(key)
+            continue
+        pk, is_active = by_key[key]
+        if not is_active:
+            diff.service_rows_reactivated.append(pk)
+        if minutes_by_pk.get(pk) != service.weekly_minutes:
+            diff.service_minutes.append((pk, service.weekly_minutes))
+    diff.service_rows_retired = [pk for pk, key, _a, _m in active if key not in plan.services]
+    return by_key
+
+
+def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]) -> None:
+    existing = {
+        (key, starts_at): (pk, ends_at, room)
+        for pk, key, starts_at, ends_at, room in Session.objects.filter(
+            source=Session.Source.TIMETABLE,
+            teaching_service__establishment_id__in=plan.establishment_ids,
+            starts_at__gte=plan.effective_at,
+            starts_at__lt=plan.window_end,
+        ).values_list("pk", "teaching_service__key", "starts_at", "ends_at", "room")
+    }
+    diff.sessions_existing = len(existing)
+    diff.sessions_planned = len(plan.sessions)
+    kept: set[tuple[str, dt.datetime]] = set()
+    for session in plan.sessions:
+        natural = (session.service_key, session.starts_at)
+        current = existing.get(natural)
+        if current is None:
+            diff.sessions_new.append(session)
+            if plan.services[session.service_key].incomplete:
+                diff.sessions_new_incomplete += 1
+            continue
+        kept.add(natural)
+        pk, ends_at, room = current
+        if (ends_at, room) == (session.ends_at, session.room):
+            diff.sessions_unchanged += 1
+        else:
+            diff.sessions_changed.append((pk, session.ends_at, session.room))
+    diff.sessions_deleted = [
+        pk for natural, (pk, _e, _r) in existing.items() if natural not in kept
+    ]
+
+
+def _diff_closings(plan: Plan, diff: Diff) -> None:
+    existing = {
+        PlannedClosing(e, start, end, label): pk
+        for pk, e, start, end, label in ClosingPeriod.objects.filter(
+            establishment_id__in=plan.establishment_ids, source=ClosingPeriod.Source.TIMETABLE
+        ).values_list("pk", "establishment_id", "start_date", "end_date", "label")
+    }
+    by_period = {(c.establishment_id, c.start_date, c.end_date): pk for c, pk in existing.items()}
+    planned = {(c.establishment_id, c.start_date, c.end_date) for c in plan.closings}
+    diff.closings_existing = len(existing)
+    diff.closings_added = sorted(
+        (
+            c
+            for c in plan.closings
+            if (c.establishment_id, c.start_date, c.end_date) not in by_period
+        ),
+        key=lambda c: (c.establishment_id, c.start_date),
+    )
+    diff.closings_removed = [pk for period, pk in by_period.items() if period not in planned]
+
+
+def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
+    """Write ``plan`` in one transaction; return the counters for the bilan."""
+    with transaction.atomic():
+        subject_ids = _apply_subjects(plan, diff)
+        group_ids, groups_created = _apply_groups(plan)
+        service_ids = _apply_services(plan, diff, subject_ids, group_ids)
+        _apply_sessions(diff, service_ids)
+        _apply_closings(diff)
+        created, removed = _apply_memberships(plan, group_ids)
+    return {
+        "subjects_created": len(diff.subjects_new),
+        "services_created": diff.services_created,
+        "services_modified": diff.services_modified,
+        "services_deleted": diff.services_deleted,
+        "groups_created": groups_created,
+        "memberships_created": created,
+        "memberships_removed": removed,
+        "sessions_created": len(diff.sessions_new),
+        "sessions_updated": len(diff.sessions_changed),
+        "sessions_deleted": len(diff.sessions_deleted),
+        "sessions_unchanged": diff.sessions_unchanged,
+        "closings_added": len(diff.closings_added),
+        "closings_removed": len(diff.closings_removed),
+    }
+
+
+def _apply_subjects(plan: Plan, diff: Diff) -> dict[tuple[int, str], int]:
+    Subject.objects.bulk_create(
+        [
+            Subject(establishment_id=e, code=code, label=plan.subjects[(e, code)])
+            for e, code in diff.subjects_new
+        ]
+    )
+    return {
+        (e, code): pk
+        for pk, e, code in Subject.objects.filter(
+            establishment_id__in=plan.establishment_ids
+        ).values_list("pk", "establishment_id", "code")
+    }
+
+
+def _group_ids(plan: Plan) -> dict[tuple[int, str], int]:
+    return {
+        (e, code): pk
+        for pk, e, code in TeachingGroup.objects.filter(
+            establishment_id__in=plan.establishment_ids
+        ).values_list("pk", "establishment_id", "code")
+    }
+
+
+def _apply_groups(plan: Plan) -> tuple[dict[tuple[int, str], int], int]:
+    existing = _group_ids(plan)
+    new = [g for key, g in plan.groups.items() if key not in existing]
+    TeachingGroup.objects.bulk_create(
+        [
+            TeachingGroup(
+                establishment_id=g.establishment_id,
+                code=g.code,
+                name=g.name,
+                source=TeachingGroup.Source.TIMETABLE,
+            )
+            for g in new
+        ]
+    )
+    ids = _group_ids(plan)
+    through = TeachingGroup.classes.through
+    through.objects.bulk_create(
+        [
+            through(teachinggroup_id=ids[(g.establishment_id, g.code)], schoolclass_id=class_id)
+            for g in new
+            for class_id in g.class_ids
+        ]
+    )
+    return ids, len(new)
+
+
+def _apply_services(
+    plan: Plan,
+    diff: Diff,
+    subject_ids: dict[tuple[int, str], int],
+    group_ids: dict[tuple[int, str], int],
+) -> dict[str, int]:
+    new = [plan.services[key] for key in diff.service_rows_new]
+    TeachingService.objects.bulk_create(
+        [
+            TeachingService(
+                establishment_id=s.establishment_id,
+                key=s.key,
+                audience_key=s.audience_key,
+                subject_id=subject_ids[(s.establishment_id, s.subject_code)],
+                weekly_minutes=s.weekly_minutes,
+            )
+            for s in new
+        ]
+    )
+    ids = dict(
+        TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
+            "key", "pk"
+        )
+    )
+    teachers = TeachingService.teachers.through
+    classes = TeachingService.classes.through
+    groups = TeachingService.groups.through
+    teachers.objects.bulk_create(
+        [teachers(teachingservice_id=ids[s.key], person_id=t) for s in new for t in s.teacher_ids]
+    )
+    classes.objects.bulk_create(
+        [classes(teachingservice_id=ids[s.key], schoolclass_id=c) for s in new for c in s.class_ids]
+    )
+    groups.objects.bulk_create(
+        [
+            groups(
+                teachingservice_id=ids[s.key], teachinggroup_id=group_ids[(s.establishment_id, g)]
+            )
+            for s in new
+            for g in s.group_codes
+        ]
+    )
+    TeachingService.objects.filter(pk__in=diff.service_rows_reactivated).update(is_active=True)
+    TeachingService.objects.filter(pk__in=diff.service_rows_retired).update(is_active=False)
+    for pk, minutes in diff.service_minutes:
+        TeachingService.objects.filter(pk=pk).update(weekly_minutes=minutes)
+    return ids
+
+
+def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
+    for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
+        Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
+    Session.objects.bulk_update(
+        [Session(pk=pk, ends_at=ends_at, room=room) for pk, ends_at, room in diff.sessions_changed],
+        ["ends_at", "room"],
+        batch_size=SESSION_BATCH,
+    )
+    Session.objects.bulk_create(
+        [
+            Session(
+                teaching_service_id=service_ids[s.service_key],
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                room=s.room,
+            )
+            for s in diff.sessions_new
+        ],
+        batch_size=SESSION_BATCH,
+    )
+
+
+def _apply_closings(diff: Diff) -> None:
+    ClosingPeriod.objects.filter(pk__in=diff.closings_removed).delete()
+    ClosingPeriod.objects.bulk_create(
+        [
+            ClosingPeriod(
+                establishment_id=c.establishment_id,
+                start_date=c.start_date,
+                end_date=c.end_date,
+                label=c.label,
+            )
+            for c in diff.closings_added
+        ]
+    )
+
+
+def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tuple[int, int]:
+    """Bring the timetable's group memberships of the targeted establishments in line."""
+    wanted = {
+        (person, group_ids[(e, code)], role)
+        for person, e, code, role in plan.group_memberships
+        if (e, code) in group_ids
+    }
+    existing_qs = GroupMembership.objects.filter(
+        source=GroupMembership.Source.TIMETABLE,
+        group__establishment_id__in=plan.establishment_ids,
+    )
+    existing = {
+        (person, group, role): pk
+        for pk, person, group, role in existing_qs.values_list(
+            "pk", "person_id", "group_id", "role"
+        )
+    }
+    stale = [pk for key, pk in existing.items() if key not in wanted]
+    GroupMembership.objects.filter(pk__in=stale).delete()
+    new = [key for key in wanted if key not in existing]
+    GroupMembership.objects.bulk_create(
+        [
+            GroupMembership(
+                person_id=person, group_id=group, role=role, source=GroupMembership.Source.TIMETABLE
+            )
+            for person, group, role in new
+        ]
+    )
+    return len(new), len(stale)

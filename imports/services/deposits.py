@@ -1,0 +1,99 @@
+"""Receiving a timetable file: store it durably, record the run, enqueue it after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import IO
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+
+from ent.models import Establishment, SchoolGroup
+from imports.models import ImportRun
+
+ACCEPTED_SUFFIXES = (".xml", ".zip")
+_CHUNK = 1024 * 1024
+
+
+class DepositRefused(ValueError):
+    """A deposit refused before anything is kept; the message is for the user, in French."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def deposit_check_name(filename: str) -> None:
+    """Refuse a file that is neither ``.xml`` nor ``.zip``."""
+    if not filename.lower().endswith(ACCEPTED_SUFFIXES):
+        raise DepositRefused(
+            f"« {filename} » n'est pas un export d'emploi du temps : seuls les fichiers .xml "
+            "(EDT, PRONOTE) et .zip (UnDeuxTEMPS) sont acceptés.",
+            code="wrong_type",
+        )
+
+
+def deposit_check_size(size: int) -> None:
+    """Refuse a file over ``ENT_MAX_DEPOSIT_BYTES``."""
+    limit = settings.ENT_MAX_DEPOSIT_BYTES
+    if size > limit:
+        raise DepositRefused(
+            f"Le fichier fait {size} octets, au-delà de la limite de {limit} octets. "
+            "Vérifiez que vous déposez bien l'export de l'emploi du temps.",
+            code="too_large",
+        )
+
+
+def deposit_receive(
+    *,
+    school_group: SchoolGroup,
+    establishment: Establishment | None,
+    filename: str,
+    stream: IO[bytes],
+    deposited_by_id: int | None,
+    mode: str = ImportRun.Mode.AUTOMATIC,
+    now: dt.datetime,
+) -> ImportRun:
+    """Store ``stream`` and create its import run (RECEIVED), enqueued once committed.
+
+    ``stream`` must be seekable: it is read once to hash it, then saved. Raises
+    :class:`DepositRefused` for a wrong type or a file over the size limit (nothing is kept).
+    """
+    deposit_check_name(filename)
+    digest, size = _hash(stream)
+    deposit_check_size(size)
+    with transaction.atomic():
+        run = ImportRun(
+            school_group=school_group,
+            establishment=establishment,
+            mode=mode,
+            original_filename=filename,
+            sha256=digest,
+            size=size,
+            deposited_by_id=deposited_by_id,
+            received_at=now,
+        )
+        run.file.save(f"{now:%Y%m%d-%H%M%S}-{filename}", File(stream), save=False)
+        run.save()
+        _enqueue_on_commit(run)
+    return run
+
+
+def _hash(stream: IO[bytes]) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    size = 0
+    stream.seek(0)
+    while chunk := stream.read(_CHUNK):
+        sha.update(chunk)
+        size += len(chunk)
+    stream.seek(0)
+    return sha.hexdigest(), size
+
+
+def _enqueue_on_commit(run: ImportRun) -> None:
+    from imports.tasks import import_run_execute_task
+
+    run_id = run.pk
+    transaction.on_commit(lambda: import_run_execute_task.delay(import_run_id=run_id))

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django_tables2 import RequestConfig
+
+from accounts.permissions import school_group_required
+from ent.models import SchoolGroup
+from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
+from imports.models import ImportRun
+from imports.selectors import establishments_initialised, import_run_list, school_year_current
+from imports.services.queue import import_queue_position
+from imports.tables import ImportRunTable, status_badge
+
+
+def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
+    return get_object_or_404(
+        ImportRun.objects.select_related("establishment", "school_group"),
+        pk=run_id,
+        school_group=school_group,
+    )
+
+
+@school_group_required()
+def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
+    table = ImportRunTable(import_run_list(school_group))
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    today = timezone.localdate()
+    initialised = establishments_initialised(school_group, today=today)
+    establishments = list(school_group.establishments.order_by("name"))
+    return render(
+        request,
+        "imports/run_list.html",
+        {
+            "school_group": school_group,
+            "table": table,
+            "school_year": school_year_current(school_group, today=today),
+            "waiting_initialisation": [e for e in establishments if e.pk not in initialised],
+            "running": school_group.import_runs.filter(status=ImportRun.Status.RUNNING).first(),
+        },
+    )
+
+
+@school_group_required()
+def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
+    run = _run(school_group, run_id)
+    unmatched = run.bilan.get("unmatched", {})
+    return render(
+        request,
+        "imports/run_detail.html",
+        {
+            "school_group": school_group,
+            "run": run,
+            "status_badge": status_badge(run),
+            "steps": list(run.steps.all()),
+            "thresholds": run.bilan.get("thresholds", []),
+            "counters": [
+                (label, run.counters[key])
+                for key, label in COUNTER_LABELS.items()
+                if key in run.counters
+            ],
+            "unmatched": [
+                (label, unmatched[key])
+                for key, label in UNMATCHED_LABELS.items()
+                if unmatched.get(key)
+            ],
+            "queue_position": (
+                import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
+            ),
+        },
+    )
+
+
+@school_group_required()
+def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> FileResponse:
+    run = _run(school_group, run_id)
+    return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.original_filename)
+
+
+@school_group_required()
+def run_bilan_download(
+    request: HttpRequest, school_group: SchoolGroup, run_id: int
+) -> HttpResponse:
+    run = _run(school_group, run_id)
+    response = HttpResponse(bilan_render_text(run), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bilan-import-{run.pk}.txt"'
+    return response

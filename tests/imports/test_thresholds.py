@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from imports.thresholds import (
+    CONTROLS,
+    DEFAULT_SETTINGS,
+    Control,
+    Measure,
+    Setting,
+    blocking_exceeded,
+    evaluate,
+    percentage,
+)
+
+
+def _one(control: Control, numerator: int, denominator: int, **setting: object) -> object:
+    settings = dict(DEFAULT_SETTINGS)
+    if setting:
+        settings[control] = Setting(**setting)  # type: ignore[arg-type]
+    return next(
+        e
+        for e in evaluate([Measure(control, numerator, denominator)], settings)
+        if e.control == control
+    )
+
+
+def test_defaults_match_the_vendor_guides() -> None:
+    defaults = {spec.control: (spec.default_percent, spec.default_blocking) for spec in CONTROLS}
+
+    assert defaults == {
+        Control.SUBJECTS_CREATED: (50, True),
+        Control.SERVICES_CREATED: (50, True),
+        Control.SERVICES_MODIFIED: (30, True),
+        Control.SERVICES_DELETED: (50, True),
+        Control.SESSIONS_DELTA: (50, True),
+        Control.SESSIONS_INCOMPLETE: (40, False),
+        Control.CLOSINGS_ADDED: (10, True),
+        Control.CLOSINGS_REMOVED: (10, True),
+        Control.TEACHERS_UNMATCHED: (5, False),
+        Control.STUDENTS_UNMATCHED: (5, False),
+        Control.CLASSES_UNMATCHED: (5, False),
+        Control.GROUPS_UNMATCHED: (5, False),
+        Control.CLOSING_COHERENCE: (None, True),
+    }
+
+
+@pytest.mark.parametrize("spec", [s for s in CONTROLS if s.default_percent is not None])
+def test_a_value_equal_to_the_setting_is_not_exceeded(spec: object) -> None:
+    evaluation = _one(spec.control, spec.default_percent, 100)  # type: ignore[attr-defined]
+
+    assert evaluation.value == Decimal(spec.default_percent)  # type: ignore[attr-defined]
+    assert not evaluation.exceeded  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("spec", [s for s in CONTROLS if s.default_percent is not None])
+def test_a_value_just_above_the_setting_is_exceeded(spec: object) -> None:
+    percent = spec.default_percent  # type: ignore[attr-defined]
+
+    evaluation = _one(spec.control, percent * 100 + 1, 10000)  # type: ignore[attr-defined]
+
+    assert evaluation.value == Decimal(percent) + Decimal("0.01")  # type: ignore[attr-defined]
+    assert evaluation.exceeded  # type: ignore[attr-defined]
+
+
+def test_zero_over_zero_is_zero_percent() -> None:
+    assert percentage(0, 0) == Decimal(0)
+
+
+def test_something_over_nothing_is_a_hundred_percent() -> None:
+    assert percentage(3, 0) == Decimal(100)
+
+
+def test_percentages_round_half_up_to_two_decimals() -> None:
+    assert percentage(1, 3) == Decimal("33.33")
+    assert percentage(2, 3) == Decimal("66.67")
+
+
+def test_coherence_is_exceeded_by_a_single_violation() -> None:
+    assert _one(Control.CLOSING_COHERENCE, 1, 0).exceeded  # type: ignore[attr-defined]
+    assert not _one(Control.CLOSING_COHERENCE, 0, 0).exceeded  # type: ignore[attr-defined]
+
+
+def test_only_blocking_exceeded_controls_block() -> None:
+    evaluations = evaluate(
+        [
+            Measure(Control.TEACHERS_UNMATCHED, 50, 100),  # non-blocking by default
+            Measure(Control.SUBJECTS_CREATED, 10, 100),  # blocking, under its setting
+        ]
+    )
+
+    assert blocking_exceeded(evaluations) == []
+    assert [e.control for e in evaluations if e.exceeded] == [Control.TEACHERS_UNMATCHED]
+
+
+def test_a_setting_made_blocking_blocks() -> None:
+    settings = {**DEFAULT_SETTINGS, Control.TEACHERS_UNMATCHED: Setting(5, True)}
+
+    evaluations = evaluate([Measure(Control.TEACHERS_UNMATCHED, 6, 100)], settings)
+
+    assert [e.control for e in blocking_exceeded(evaluations)] == [Control.TEACHERS_UNMATCHED]
+
+
+def test_every_control_is_evaluated_even_without_a_measure() -> None:
+    assert len(evaluate([])) == len(CONTROLS)
