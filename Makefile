@@ -1,4 +1,5 @@
 # Two commands matter: `make run` (the product on its embedded default) and `make test`.
+SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python

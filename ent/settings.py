@@ -154,6 +154,13 @@ STORAGES = {
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- WebDAV deposit (/webdav/, or `manage.py serve_webdav`) ------------------------------
+# Per-account deposit folders; shared between WebDAV processes when there are several.
+ENT_WEBDAV_SPOOL_DIR = Path(env("ENT_WEBDAV_SPOOL_DIR", default=str(VAR_DIR / "webdav")))
+# Lock keys in Redis start with this; locks never outlive the cap (seconds).
+ENT_WEBDAV_LOCK_PREFIX = env("ENT_WEBDAV_LOCK_PREFIX", default="ent-webdav")
+ENT_WEBDAV_LOCK_TIMEOUT_MAX = env.int("ENT_WEBDAV_LOCK_TIMEOUT_MAX", default=3600)
+
 # --- Index Education partnership (encrypted EDT/PRONOTE exports) ------------------------
 PRONOTE_PARTNER_NAME = env("PRONOTE_PARTNER_NAME", default="ENT-EDT-IMPORT")
 PRONOTE_PRIVATE_KEY_PATH = env(
@@ -184,6 +191,8 @@ else:
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Broadcast (remote control) messages; kombu would otherwise write ./control.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 # A RUNNING import whose heartbeat is older than this is taken as abandoned by a dead worker.
 IMPORT_STALE_AFTER_SECONDS = env.int("IMPORT_STALE_AFTER_SECONDS", default=300)
