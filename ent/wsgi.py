@@ -8,4 +8,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ent.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from imports.webdav.app import mount_webdav  # noqa: E402 - needs Django set up first
+
+application = mount_webdav(django_application)

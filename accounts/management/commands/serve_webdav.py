@@ -1,0 +1,46 @@
+"""Serve only the WebDAV deposit, as its own process (scale it apart from the web server)."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from cheroot import wsgi
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from imports.webdav.app import build_webdav_app, mount_webdav, not_found_app
+
+# Room for headers around the largest accepted body: the application refuses larger bodies
+# itself with a clear message, cheroot only stops what is far beyond.
+_BODY_SLACK_BYTES = 64 * 1024
+
+
+class Command(BaseCommand):
+    help = "Démarre le serveur WebDAV de dépôt des emplois du temps (/webdav/) avec cheroot."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8081)
+        parser.add_argument("--threads", type=int, default=32)
+        parser.add_argument(
+            "--profile",
+            choices=["deposit", "compliance"],
+            default="deposit",
+            help="compliance : accepte tout fichier (suites de tests WebDAV comme litmus).",
+        )
+
+    def handle(
+        self, *args: Any, host: str, port: int, threads: int, profile: str, **options: Any
+    ) -> None:
+        app = mount_webdav(not_found_app, webdav_app=build_webdav_app(profile=profile))
+        server = wsgi.Server((host, port), app, numthreads=threads)
+        server.max_request_body_size = settings.ENT_MAX_DEPOSIT_BYTES + _BODY_SLACK_BYTES
+        signal.signal(signal.SIGTERM, lambda *_: server.stop())
+        self.stdout.write(self.style.SUCCESS(f"WebDAV prêt sur http://{host}:{port}/webdav/"))
+        try:
+            server.start()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()

@@ -1,0 +1,1 @@
+"""WebDAV deposit entry point: WsgiDAV with per-account folders, feeding ``deposit_receive``."""

@@ -1,0 +1,101 @@
+"""Build the WebDAV deposit application and mount it beside Django under ``/webdav``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from wsgidav.error_printer import ErrorPrinter
+from wsgidav.http_authenticator import HTTPAuthenticator
+from wsgidav.request_resolver import RequestResolver
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from imports.webdav.auth import DepositorDomainController, basic_header_guard
+from imports.webdav.locks import webdav_lock_storage
+from imports.webdav.provider import DEPOSIT, DepositProvider
+
+MOUNT_PATH = "/webdav"
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def build_webdav_app(
+    *,
+    profile: str = DEPOSIT,
+    spool_dir: Path | None = None,
+    max_bytes: int | None = None,
+    lock_storage: Any = None,
+) -> WsgiApp:
+    """Return the WSGI application serving depositor folders, to be mounted at ``/webdav``.
+
+    ``profile`` is ``"deposit"`` in production; ``"compliance"`` lets WebDAV test suites
+    create any file or folder inside an account's tree (see :class:`DepositProvider`).
+    """
+    provider = DepositProvider(
+        Path(spool_dir or settings.ENT_WEBDAV_SPOOL_DIR),
+        max_bytes=max_bytes if max_bytes is not None else settings.ENT_MAX_DEPOSIT_BYTES,
+        profile=profile,
+    )
+    config = {
+        "mount_path": MOUNT_PATH,
+        "provider_mapping": {"/": provider},
+        "http_authenticator": {
+            "domain_controller": DepositorDomainController,
+            "accept_basic": True,
+            "accept_digest": False,
+            "default_to_digest": False,
+            "trusted_auth_header": None,
+        },
+        # No CORS and no HTML directory browser: only WebDAV clients talk to this.
+        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, RequestResolver],
+        "dir_browser": {"enable": False},
+        "lock_storage": lock_storage if lock_storage is not None else webdav_lock_storage(),
+        "property_manager": True,
+        "hotfixes": {"emulate_win32_lastmod": True},
+        "block_size": 1024 * 1024,
+        "suppress_version_info": True,
+        "verbose": 2,
+    }
+    return basic_header_guard(_db_hygiene(WsgiDAVApp(config)))
+
+
+def mount_webdav(django_app: WsgiApp, *, webdav_app: WsgiApp | None = None) -> WsgiApp:
+    """Route ``/webdav`` and below to the WebDAV application, the rest to ``django_app``."""
+    dav = webdav_app if webdav_app is not None else build_webdav_app()
+
+    def dispatch(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == MOUNT_PATH or path.startswith(MOUNT_PATH + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + MOUNT_PATH
+            environ["PATH_INFO"] = path[len(MOUNT_PATH) :] or "/"
+            return dav(environ, start_response)
+        return django_app(environ, start_response)
+
+    return dispatch
+
+
+def not_found_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Answer 404 outside ``/webdav`` when the WebDAV server runs on its own."""
+    body = b"Not found: the WebDAV deposit lives under /webdav/\n"
+    start_response(
+        "404 Not Found",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _db_hygiene(app: WsgiApp) -> WsgiApp:
+    """Give each WebDAV request fresh database connections, as Django's handler does."""
+
+    def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        close_old_connections()
+        try:
+            yield from app(environ, start_response)
+        finally:
+            close_old_connections()
+
+    return wrapped

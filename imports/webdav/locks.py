@@ -1,0 +1,86 @@
+"""WebDAV lock storage shared by every WebDAV process and thread.
+
+With Redis (``REDIS_URL``), locks live there, so any number of WebDAV processes agree on them.
+Without it (the embedded default, a single WebDAV process), they live in a shelve file under
+``VAR_DIR``. Lock lifetimes are capped: a client that vanishes leaves no lock for a week.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from wsgidav.lock_man.lock_storage import LockStorageShelve
+from wsgidav.lock_man.lock_storage_redis import LockStorageRedis
+
+_shelve_lock = threading.Lock()
+_shelve_storages: dict[str, LockStorageShelve] = {}
+
+
+def _capped(timeout: float | None) -> float:
+    cap = float(settings.ENT_WEBDAV_LOCK_TIMEOUT_MAX)
+    if timeout is None or timeout < 0 or timeout > cap:
+        return cap
+    return float(timeout)
+
+
+class CappedLockStorageRedis(LockStorageRedis):
+    """WsgiDAV's Redis lock storage, configured from a URL, with its own key prefix."""
+
+    def __init__(self, *, url: str, prefix: str) -> None:
+        parsed = urlparse(url)
+        super().__init__(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            db=int(parsed.path.strip("/") or 0),
+            password=unquote(parsed.password) if parsed.password else None,
+        )
+        self._redis_prefix = prefix + ":{}"
+        self._redis_lock_prefix = self._redis_prefix.format("lock:{}")
+        self._redis_url2token_prefix = self._redis_prefix.format("URL2TOKEN:{}")
+
+    def __repr__(self) -> str:
+        return f"CappedLockStorageRedis({self._redis_prefix!r})"
+
+    def create(self, path: str, lock: dict[str, Any]) -> dict[str, Any]:
+        lock["timeout"] = _capped(lock.get("timeout"))
+        return super().create(path, lock)
+
+    def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
+        return super().refresh(token, timeout=_capped(timeout))
+
+
+class CappedLockStorageShelve(LockStorageShelve):
+    """WsgiDAV's shelve lock storage, opened once per process and per file."""
+
+    def open(self) -> None:
+        if self._dict is None:
+            super().open()
+
+    def close(self) -> None:
+        # Shared by every app of the process; the file closes when the process ends.
+        return None
+
+    def create(self, path: str, lock: dict[str, Any]) -> dict[str, Any]:
+        lock["timeout"] = _capped(lock.get("timeout"))
+        return super().create(path, lock)
+
+    def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
+        return super().refresh(token, timeout=_capped(timeout))
+
+
+def webdav_lock_storage() -> LockStorageRedis | LockStorageShelve:
+    """Return the lock storage for this deployment (Redis, else a shelve under VAR_DIR)."""
+    if settings.REDIS_URL:
+        return CappedLockStorageRedis(
+            url=settings.REDIS_URL, prefix=settings.ENT_WEBDAV_LOCK_PREFIX
+        )
+    path = str(Path(settings.ENT_WEBDAV_SPOOL_DIR) / "locks")
+    with _shelve_lock:
+        if path not in _shelve_storages:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _shelve_storages[path] = CappedLockStorageShelve(path)
+        return _shelve_storages[path]
