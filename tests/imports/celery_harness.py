@@ -1,0 +1,272 @@
+"""A real Celery worker for end-to-end tests: Redis broker, the pytest-django PostgreSQL database.
+
+:class:`CeleryWorker` starts ``celery -A ent worker`` as a subprocess (its own process group,
+so it can be stopped or SIGKILLed as a whole, like a crashed host), pointed at the database
+pytest-django created (``connection.settings_dict["NAME"]``) and at the Redis database of
+``REDIS_URL``. It waits for the worker's ``ready.`` line in its log file and shows the log
+when something goes wrong.
+
+The worker reads the same database rows as the test, so tests that use it need
+``transactional_db`` (a test transaction would hide the rows from the worker).
+
+Without ``DATABASE_URL``/``REDIS_URL`` (SQLite mode) :func:`require_real_services` skips,
+except on CI (``CI=true``), where it fails: CI has both servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from imports.models import ImportRun
+
+BASE_DIR = Path(settings.BASE_DIR)
+CELERY_BIN = Path(sys.executable).with_name("celery")
+READY_MARK = " ready."
+LOG_TAIL_CHARS = 6000
+POLL_SECONDS = 0.1
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require_real_services() -> None:
+    """Skip (fail on CI) unless PostgreSQL and Redis are configured and answer."""
+    problem = _services_problem()
+    if problem is None:
+        return
+    message = f"Real Celery worker tests need PostgreSQL and Redis: {problem}"
+    if on_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _services_problem() -> str | None:
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        return "DATABASE_URL and REDIS_URL must both be set (SQLite/filesystem mode)"
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL is not a PostgreSQL URL"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis at REDIS_URL does not answer ({error})"
+    return None
+
+
+def redis_flush() -> None:
+    """Empty the Redis database of ``REDIS_URL`` (only that one: never FLUSHALL)."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def worker_database_url() -> str:
+    """Return a ``DATABASE_URL`` for the database pytest-django created for this session."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+def free_port() -> int:
+    """Return a local TCP port nothing listens on (for "broker down" scenarios)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class CeleryWorker:
+    """One ``celery worker`` subprocess; ``env`` overrides the inherited environment."""
+
+    log_path: Path
+    concurrency: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+    name: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}@%h")
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, timeout: float = 60.0) -> CeleryWorker:
+        """Start the worker and wait for its ``ready.`` line; fail with its log otherwise."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(CELERY_BIN),
+                    "-A",
+                    "ent",
+                    "worker",
+                    "-Q",
+                    "default,imports",
+                    "--pool=prefork",
+                    "-c",
+                    str(self.concurrency),
+                    "-l",
+                    "INFO",
+                    "-n",
+                    self.name,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=BASE_DIR,
+                env=self._environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_ready(timeout)
+        return self
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="ent.settings",
+            DATABASE_URL=worker_database_url(),
+            REDIS_URL=settings.REDIS_URL,
+            ENT_VAR_DIR=str(settings.VAR_DIR),
+            DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            # A killed worker must not keep a pooled connection in the way of the test's flush.
+            DATABASE_CONN_MAX_AGE="0",
+            PYTHONUNBUFFERED="1",
+        )
+        env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+        env.update(self.env)
+        return env
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if READY_MARK in self.log_text():
+                return
+            if self.process is not None and self.process.poll() is not None:
+                pytest.fail(
+                    f"Celery worker exited with code {self.process.returncode} before being "
+                    f"ready.\n{self.log_report()}"
+                )
+            time.sleep(POLL_SECONDS)
+        self.kill()
+        pytest.fail(f"Celery worker not ready after {timeout:.0f} s.\n{self.log_report()}")
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def pids(self) -> list[int]:
+        """Return the pids of the worker's process group (main process and pool children)."""
+        if self.process is None:
+            return []
+        out = subprocess.run(
+            ["/usr/bin/pgrep", "-g", str(self.process.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return [int(pid) for pid in out.stdout.split()]
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool children), like a crashed host."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self, *, timeout: float = 15.0) -> None:
+        """Ask for a warm shutdown; SIGKILL what is left after ``timeout``."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=timeout)
+        self.kill()
+
+    def log_text(self) -> str:
+        """Return what this worker wrote since it was started."""
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(getattr(self, "_log_offset", 0))
+            return log.read().decode(errors="replace")
+
+    def log_report(self) -> str:
+        text = self.log_text()
+        if len(text) > LOG_TAIL_CHARS:
+            text = "…" + text[-LOG_TAIL_CHARS:]
+        return f"--- celery worker log ({self.log_path}) ---\n{text}\n--- end of worker log ---"
+
+
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    timeout: float,
+    what: str,
+    report: Callable[[], str] = lambda: "",
+    interval: float = POLL_SECONDS,
+) -> object:
+    """Poll ``condition`` until it returns something true; fail saying ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{report()}")
+        time.sleep(interval)
+
+
+def run_report(run_ids: Iterable[int]) -> str:
+    """Describe runs and their steps, for failure messages."""
+    lines = []
+    for run in ImportRun.objects.filter(pk__in=list(run_ids)).order_by("pk"):
+        lines.append(
+            f"run {run.pk}: {run.status} mode={run.mode} step={run.current_step!r} "
+            f"attempts={run.attempts} started={run.started_at} finished={run.finished_at}"
+        )
+        lines.extend(
+            f"    {s.position}. {s.name} {s.outcome}: {s.message} {s.details[:5]}"
+            for s in run.steps.all()
+        )
+    return "\n".join(lines)
+
+
+def wait_for_final(
+    run_ids: Iterable[int],
+    *,
+    timeout: float,
+    workers: Iterable[CeleryWorker] = (),
+) -> dict[int, ImportRun]:
+    """Wait until every run is in a final status; return them by id."""
+    ids = list(run_ids)
+    workers = list(workers)
+
+    def finals() -> dict[int, ImportRun] | None:
+        runs = {r.pk: r for r in ImportRun.objects.filter(pk__in=ids)}
+        if len(runs) == len(ids) and all(r.is_final for r in runs.values()):
+            return runs
+        return None
+
+    return wait_until(  # type: ignore[return-value]
+        finals,
+        timeout=timeout,
+        what=f"import runs {ids} to reach a final status",
+        report=lambda: run_report(ids) + "\n" + "\n".join(w.log_report() for w in workers),
+    )
