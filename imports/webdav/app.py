@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from cheroot import wsgi
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from wsgidav.error_printer import ErrorPrinter
 from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.request_resolver import RequestResolver
@@ -86,6 +90,65 @@ def not_found_app(environ: dict[str, Any], start_response: StartResponse) -> Ite
         [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+class ServerConnections:
+    """The database connections opened by a server's worker threads.
+
+    Django keeps one connection per thread (``CONN_MAX_AGE``); cheroot's worker threads never
+    tell Django they end, so their connections would outlive the server. :meth:`close_all`
+    closes them once the server has stopped.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
+
+    def track(self, app: WsgiApp) -> WsgiApp:
+        """Wrap ``app`` so that the connections of each serving thread are remembered."""
+
+        def tracked(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            thread_connections = connections.all()
+            with self._lock:
+                self._seen.update(thread_connections)
+            return app(environ, start_response)
+
+        return tracked
+
+    def close_all(self) -> None:
+        """Close every remembered connection; call it only once the server has stopped."""
+        with self._lock:
+            seen = list(self._seen)
+            self._seen.clear()
+        for connection in seen:
+            # The connections belong to the (finished) worker threads: allow this thread to
+            # close them.
+            connection.inc_thread_sharing()
+            try:
+                connection.close()
+            finally:
+                connection.dec_thread_sharing()
+
+
+def webdav_server(
+    app: WsgiApp, *, host: str, port: int, threads: int, max_body_bytes: int | None = None
+) -> tuple[wsgi.Server, ServerConnections]:
+    """Return a cheroot server for ``app`` and the tracker of its database connections.
+
+    Stop it with :func:`webdav_server_stop`. ``max_body_bytes`` lets cheroot refuse a larger
+    ``Content-Length`` with 413 before the client sends the body.
+    """
+    tracker = ServerConnections()
+    server = wsgi.Server((host, port), tracker.track(app), numthreads=threads)
+    if max_body_bytes is not None:
+        server.max_request_body_size = max_body_bytes
+    return server, tracker
+
+
+def webdav_server_stop(server: wsgi.Server, tracker: ServerConnections) -> None:
+    """Stop ``server``, wait for its threads, then close their database connections."""
+    server.stop()
+    tracker.close_all()
 
 
 def _db_hygiene(app: WsgiApp) -> WsgiApp:

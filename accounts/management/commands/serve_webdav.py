@@ -5,11 +5,16 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from cheroot import wsgi
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from imports.webdav.app import build_webdav_app, mount_webdav, not_found_app
+from imports.webdav.app import (
+    build_webdav_app,
+    mount_webdav,
+    not_found_app,
+    webdav_server,
+    webdav_server_stop,
+)
 
 # Room for headers around the largest accepted body: the application refuses larger bodies
 # itself with a clear message, cheroot only stops what is far beyond.
@@ -34,8 +39,13 @@ class Command(BaseCommand):
         self, *args: Any, host: str, port: int, threads: int, profile: str, **options: Any
     ) -> None:
         app = mount_webdav(not_found_app, webdav_app=build_webdav_app(profile=profile))
-        server = wsgi.Server((host, port), app, numthreads=threads)
-        server.max_request_body_size = settings.ENT_MAX_DEPOSIT_BYTES + _BODY_SLACK_BYTES
+        server, connections = webdav_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            max_body_bytes=settings.ENT_MAX_DEPOSIT_BYTES + _BODY_SLACK_BYTES,
+        )
         signal.signal(signal.SIGTERM, lambda *_: server.stop())
         self.stdout.write(self.style.SUCCESS(f"WebDAV prêt sur http://{host}:{port}/webdav/"))
         try:
@@ -43,4 +53,4 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            server.stop()
+            webdav_server_stop(server, connections)

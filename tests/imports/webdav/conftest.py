@@ -26,7 +26,13 @@ from accounts.models import DepositorAccount, Message, User
 from accounts.services import credential_reveal_consume, depositor_account_create
 from ent.models import SchoolGroup
 from imports.models import ImportRun
-from imports.webdav.app import build_webdav_app, mount_webdav
+from imports.webdav.app import (
+    ServerConnections,
+    build_webdav_app,
+    mount_webdav,
+    webdav_server,
+    webdav_server_stop,
+)
 from tests.accounts.conftest import initialise_school_group
 from tests.conftest import Personas
 
@@ -113,21 +119,23 @@ def dav_env(transactional_db: None, settings: object, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def start_dav_server(dav_env: Path) -> Iterator[Callable[..., DavServer]]:
-    servers: list[wsgi.Server] = []
+    servers: list[tuple[wsgi.Server, ServerConnections]] = []
 
     def start(*, profile: str = "deposit", max_bytes: int | None = None, threads: int = 16):
         app = mount_webdav(
             WSGIHandler(), webdav_app=build_webdav_app(profile=profile, max_bytes=max_bytes)
         )
-        server = wsgi.Server(("127.0.0.1", 0), app, numthreads=threads)
+        server, connections = webdav_server(app, host="127.0.0.1", port=0, threads=threads)
         server.prepare()
         threading.Thread(target=server.serve, daemon=True).start()
-        servers.append(server)
+        servers.append((server, connections))
         return DavServer("127.0.0.1", server.bind_addr[1], server)
 
     yield start
-    for server in servers:
-        server.stop()
+    # Stopping joins the worker threads, then their database connections are closed: the
+    # test database can be dropped without "being accessed by other users".
+    for server, connections in servers:
+        webdav_server_stop(server, connections)
 
 
 @pytest.fixture
