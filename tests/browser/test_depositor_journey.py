@@ -1,0 +1,66 @@
+"""The depositor account journey in a real browser: the head adds an account, its holder
+reads the message, reveals the password once, and the link is spent afterwards."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from accounts.models import DepositorAccount
+from tests.accounts.conftest import initialise_school_group
+from tests.browser.conftest import log_in, log_out
+from tests.conftest import PASSWORD, Personas
+
+
+def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
+    browser_page: object, personas: Personas, live_server: object, settings: object
+) -> None:
+    page = browser_page
+    settings.ENT_PUBLIC_URL = live_server.url  # type: ignore[attr-defined]
+    initialise_school_group(personas.group_a)
+    group_id = personas.group_a.pk
+    charlie = personas.charlie
+
+    log_in(page, "hugo", PASSWORD)
+    page.goto(f"/cites/{group_id}/import-automatise/comptes/")
+    page.get_by_role("link", name=re.compile("Ajouter")).click()
+    page.fill("input[name=q]", charlie.last_name)
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("row", name=re.compile(charlie.username)).get_by_role(
+        "button", name="Valider"
+    ).click()
+
+    account = DepositorAccount.objects.get(school_group=personas.group_a, user=charlie)
+    assert account.login.startswith("emp.")
+    assert page.get_by_text(f"Le compte d'accès {account.login} a été créé").is_visible()
+    assert page.get_by_role("cell", name=account.login).is_visible()
+    log_out(page)
+
+    log_in(page, "charlie", PASSWORD)
+    assert page.locator("a.inbox .badge").inner_text() == "1"
+    page.get_by_role("link", name="Messagerie").click()
+    page.locator("main a").filter(has_text=re.compile("accès|compte", re.I)).first.click()
+    body = page.locator(".message-body").inner_text()
+    assert account.login in body
+    assert f"/webdav/{group_id}/" in body
+    assert "mot de passe" in body.lower()
+    page.get_by_role("link", name="Ouvrir le lien").click()
+    reveal_url = page.url
+    page.get_by_role("button", name="Afficher le mot de passe").click()
+
+    password = page.locator("code.secret").inner_text()
+    assert re.fullmatch(r"\S{10}", password)
+    urls = [page.locator("dd input").nth(i).input_value() for i in range(3)]
+    for url in urls:
+        parts = urlsplit(url)
+        assert (parts.username, parts.password) == (account.login, password)
+        assert parts.path.startswith(f"/webdav/{group_id}/")
+    assert {urlsplit(u).path for u in urls} == {
+        f"/webdav/{group_id}/",
+        f"/webdav/{group_id}/{personas.college_a.pk}/",
+        f"/webdav/{group_id}/{personas.lycee_a.pk}/",
+    }
+
+    response = page.goto(reveal_url)
+    assert response.status == 410
+    assert password not in page.content()
