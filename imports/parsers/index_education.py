@@ -1,0 +1,732 @@
+"""EDT / PRONOTE exports (Index Education): ``ExportEmploiDuTemps``, clear or encrypted.
+
+A deposit is either the clear payload ``ExportEmploiDuTemps`` or the encrypted container
+``EXPORT_INDEX_EDUCATION`` (:mod:`imports.parsers.container`), told apart by the root
+element's local name (namespaces are matched by local name, never by prefix). The payload is
+streamed with hardened ``iterparse`` (no DTD, no entities, no network) and each item is
+dropped once read, so memory stays bounded by one section's item.
+
+Parsing is tolerant, as real exports do not validate against the published schema: comments,
+whitespace, unknown elements and attributes are ignored. Structural problems (no school
+year, no time grid, unreadable dates, truncated XML) are errors and raise
+:class:`~imports.timetable.TimetableInvalid`; a problem confined to one item (a course whose
+places are not in the grid, a reference to an unknown ``Ident``) is a warning pointing at the
+item, which is dropped (or the reference ignored) while the import goes on.
+
+Conventions of the mapping onto :mod:`imports.timetable`:
+
+- dates of the file are inclusive; ``end`` dates here are exclusive (``DateFin`` + 1 day,
+  ``DateSortie`` + 1 day);
+- courses have no ``Ident`` in EDT: ``Course.ident`` is ``"Cours n° <position>"``, 1-based
+  in file order;
+- **group membership of students is derived here**: EDT lists a student's classes and class
+  parts only, and a group says which classes and parts it is made of. A student enrolled in
+  a class (or a part) over ``[start, end)`` is enrolled over the same period in every group
+  that contains that class (or part). Every format thus hands the pipeline explicit
+  ``GROUP`` enrolments;
+- closing periods are derived: every school week in which no course at all is active becomes
+  part of a closing period ("Semaine(s) sans cours"), consecutive weeks merged, clipped to
+  the school year.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from lxml import etree
+
+from ent.xmlsafe import UnsafeXmlError, safe_iterparse
+from imports.parsers import ParseContext
+from imports.parsers import container as container_module
+from imports.timetable import (
+    ClassPart,
+    ClosingPeriod,
+    Course,
+    Enrolment,
+    Group,
+    Problem,
+    Resource,
+    Room,
+    SchoolClass,
+    SchoolYearSpan,
+    Severity,
+    Slot,
+    SourceFormat,
+    Student,
+    Subject,
+    Teacher,
+    TimeGrid,
+    Timetable,
+    TimetableInvalid,
+    UnitKind,
+)
+from imports.weeks import WeekMaskError, weeks_from_text
+
+NAMESPACE = "http://www.index-education.com/exportemploidutemps"
+PAYLOAD_ROOT = "ExportEmploiDuTemps"
+CONTAINER_ROOT = container_module.ROOT
+SUPPORTED_MAJOR_VERSION = "1"
+SNIFF_BYTES = 4096
+CLOSING_LABEL = "Semaine(s) sans cours"
+
+_REEXPORT = "Relancez l'export vers l'ENT depuis EDT ou PRONOTE et déposez le fichier tel quel."
+_ITEM_SECTIONS = {
+    "Matieres": "Matiere",
+    "Professeurs": "Professeur",
+    "Classes": "Classe",
+    "Groupes": "Groupe",
+    "Salles": "Salle",
+    "Eleves": "Eleve",
+    "Cours": "Cours",
+}
+_SEX = {"masculin": "M", "feminin": "F", "féminin": "F"}
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def root_local_name(head: bytes) -> str:
+    """Return the local name of the document element found in ``head`` ("" if none)."""
+    parser = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    # A head cut in the middle of the document is expected: only its first tag matters.
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.feed(head)
+    for _event, element in parser.read_events():
+        return _local(element)
+    return ""
+
+
+def looks_like_index_education(head: bytes) -> bool:
+    """Tell whether the first bytes of a deposit are an EDT / PRONOTE export."""
+    return root_local_name(head) in {PAYLOAD_ROOT, CONTAINER_ROOT}
+
+
+def parse_index_education(path: Path, *, context: ParseContext) -> Timetable:
+    """Parse the EDT / PRONOTE export at ``path``; raise ``TimetableInvalid``."""
+    with path.open("rb") as stream:
+        root = root_local_name(stream.read(SNIFF_BYTES))
+    if root == CONTAINER_ROOT:
+        export = container_module.container_decrypt(
+            path.read_bytes(),
+            partner_name=context.partner_name,
+            private_key_pem=context.private_key_pem,
+            max_decrypted_bytes=context.limits.max_decrypted_bytes,
+        )
+        return _from_container(export)
+    with path.open("rb") as stream:
+        return parse_payload(stream, source_format=SourceFormat.INDEX_EDUCATION)
+
+
+def _from_container(export: container_module.DecryptedExport) -> Timetable:
+    meta = export.metadata
+    timetable = parse_payload(
+        io.BytesIO(export.payload), source_format=SourceFormat.INDEX_EDUCATION_ENCRYPTED
+    )
+    if meta.uai and timetable.uai and meta.uai != timetable.uai:
+        raise TimetableInvalid.one(
+            "uai_container_mismatch",
+            f"Le fichier chiffré annonce l'établissement {meta.uai} mais l'emploi du temps "
+            f"qu'il contient est celui de l'établissement {timetable.uai}.",
+            "Vérifiez l'UAI saisi dans les paramètres de l'établissement d'EDT ou de PRONOTE, "
+            "puis relancez l'export.",
+            ref="UAI",
+        )
+    timetable.uai = timetable.uai or meta.uai
+    timetable.software = meta.software
+    timetable.exported_at = meta.exported_at
+    return timetable
+
+
+def parse_payload(stream: IO[bytes], *, source_format: SourceFormat) -> Timetable:
+    """Parse a clear ``ExportEmploiDuTemps`` document from ``stream``."""
+    reader = _PayloadReader()
+    try:
+        for _event, element in safe_iterparse(stream, "*"):
+            reader.element_ended(element)
+    except UnsafeXmlError as exc:
+        raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
+    except etree.XMLSyntaxError as exc:
+        raise TimetableInvalid.one(
+            "truncated",
+            f"Le fichier XML est incomplet ou mal formé ({exc.msg}).",
+            "Le dépôt a sans doute été interrompu. " + _REEXPORT,
+        ) from None
+    return reader.timetable(source_format)
+
+
+def _problem(code: str, message: str, action: str = "", ref: str = "") -> Problem:
+    return Problem(code=code, message=message, action=action, ref=ref, severity=Severity.WARNING)
+
+
+def _attr(element: etree._Element, name: str) -> str:
+    return (element.get(name) or "").strip()
+
+
+@dataclass
+class _RawCourse:
+    ident: str
+    day: str
+    first_place: str
+    places: str
+    subject: str = ""
+    resources: list[tuple[str, str, frozenset[int]]] = field(default_factory=list)
+    cancelled: frozenset[int] = frozenset()
+
+
+@dataclass
+class _RawStudent:
+    student: Student
+    enrolments: list[Enrolment]
+
+
+class _PayloadReader:
+    """Collects the items of an ``ExportEmploiDuTemps`` as ``iterparse`` ends them."""
+
+    def __init__(self) -> None:
+        self.root_checked = False
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.uai = ""
+        self.version = ""
+        self.year: SchoolYearSpan | None = None
+        self.grid: TimeGrid | None = None
+        self.subjects: dict[str, Subject] = {}
+        self.teachers: dict[str, Teacher] = {}
+        self.classes: dict[str, SchoolClass] = {}
+        self.parts: dict[str, ClassPart] = {}
+        self.groups: dict[str, Group] = {}
+        self.rooms: dict[str, Room] = {}
+        self.students: list[_RawStudent] = []
+        self.courses: list[_RawCourse] = []
+        self.handlers: dict[str, Callable[[etree._Element], None]] = {
+            "Matiere": self._subject,
+            "Professeur": self._teacher,
+            "Classe": self._class,
+            "Groupe": self._group,
+            "Salle": self._room,
+            "Eleve": self._student,
+            "Cours": self._course,
+        }
+
+    # --- streaming -----------------------------------------------------------------------
+
+    def element_ended(self, element: etree._Element) -> None:
+        parent = element.getparent()
+        if not self.root_checked:
+            self._check_root(element.getroottree().getroot())
+        if parent is None:
+            return
+        grand = parent.getparent()
+        if grand is None:
+            self._section_ended(element)
+            element.clear()
+        elif grand.getparent() is None and _ITEM_SECTIONS.get(_local(parent)) == _local(element):
+            self.handlers[_local(element)](element)
+            element.clear()
+            while element.getprevious() is not None:
+                del parent[0]
+
+    def _check_root(self, root: etree._Element) -> None:
+        self.root_checked = True
+        if _local(root) != PAYLOAD_ROOT:
+            raise TimetableInvalid.one(
+                "unknown_root",
+                f"L'élément racine « {_local(root)} » n'est pas celui d'un export d'emploi du "
+                f"temps d'Index Education ({PAYLOAD_ROOT}).",
+                _REEXPORT,
+            )
+        self.version = _attr(root, "Version")
+        if self.version and self.version.split(".")[0] != SUPPORTED_MAJOR_VERSION:
+            raise TimetableInvalid.one(
+                "unsupported_version",
+                f"La version « {self.version} » du format ExportEmploiDuTemps n'est pas prise "
+                "en charge (version 1.x attendue).",
+                "Mettez à jour EDT ou PRONOTE, relancez l'export, ou signalez ce fichier à "
+                "l'assistance de l'ENT.",
+            )
+        self.uai = _attr(root, "UAI").upper()
+
+    def _section_ended(self, element: etree._Element) -> None:
+        name = _local(element)
+        if name == "AnneeScolaire":
+            self._school_year(element)
+        elif name == "GrilleHoraire":
+            self._grid(element)
+
+    # --- structure -------------------------------------------------------------------------
+
+    def _error(self, code: str, message: str, ref: str = "", action: str = _REEXPORT) -> None:
+        self.errors.append(Problem(code=code, message=message, action=action, ref=ref))
+
+    def _date(self, element: etree._Element, name: str, ref: str) -> dt.date | None:
+        value = _attr(element, name)
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            self._error(
+                "bad_date",
+                f"{ref} : l'attribut {name} vaut « {value} », une date AAAA-MM-JJ est attendue.",
+                ref=ref,
+            )
+            return None
+
+    def _school_year(self, element: etree._Element) -> None:
+        ref = "AnneeScolaire"
+        start = self._date(element, "DateDebut", ref)
+        last = self._date(element, "DateFin", ref)
+        week1 = self._date(element, "DatePremierJourSemaine1", ref)
+        if start is None or last is None or week1 is None:
+            return
+        if last < start:
+            self._error(
+                "bad_date",
+                f"L'année scolaire finit ({last:%d/%m/%Y}) avant de commencer ({start:%d/%m/%Y}).",
+                ref=ref,
+                action="Corrigez les dates de l'année scolaire dans EDT ou PRONOTE et relancez "
+                "l'export.",
+            )
+            return
+        if week1.isoweekday() != 1:
+            self._error(
+                "bad_date",
+                f"Le premier jour de la semaine 1 ({week1:%d/%m/%Y}) n'est pas un lundi.",
+                ref=ref,
+            )
+            return
+        self.year = SchoolYearSpan(start=start, end=last + _ONE_DAY, week1_monday=week1)
+
+    def _time(self, value: str, ref: str) -> dt.time | None:
+        try:
+            return dt.time.fromisoformat(value[:8])
+        except ValueError:
+            self._error(
+                "bad_time",
+                f"{ref} : l'heure « {value} » est illisible (HH:MM:SS attendu).",
+                ref=ref,
+            )
+            return None
+
+    def _grid(self, element: etree._Element) -> None:
+        days: list[int] = []
+        slots: dict[int, Slot] = {}
+        for child in element.iter():
+            if not isinstance(child.tag, str):
+                continue
+            name = _local(child)
+            if name == "Jour" and (child.text or "").strip().isdigit():
+                days.append(int((child.text or "").strip()))
+            elif name == "Place":
+                self._place(child, slots)
+        try:
+            minutes = int(_attr(element, "DureePlace") or 0)
+        except ValueError:
+            minutes = 0
+        if not slots:
+            self._error(
+                "empty_grid",
+                "La grille horaire ne contient aucune place : les cours ne peuvent pas être "
+                "placés dans la journée.",
+                ref="GrilleHoraire",
+            )
+            return
+        self.grid = TimeGrid(
+            days=tuple(sorted(set(days))),
+            slot_minutes=minutes,
+            slots=tuple(slots[number] for number in sorted(slots)),
+        )
+
+    def _place(self, element: etree._Element, slots: dict[int, Slot]) -> None:
+        number = _attr(element, "Numero")
+        ref = f"Place Numero={number}"
+        if not number.isdigit():
+            self._error("bad_grid", f"Une place de la grille horaire a un numéro « {number} ».")
+            return
+        start = self._time(_attr(element, "LibelleHeureDebut"), ref)
+        end = self._time(_attr(element, "LibelleHeureFin"), ref)
+        if start is not None and end is not None:
+            slots.setdefault(int(number), Slot(number=int(number), start=start, end=end))
+
+    # --- items -----------------------------------------------------------------------------
+
+    def _ident(self, element: etree._Element, kind: str) -> str:
+        ident = _attr(element, "Ident")
+        if not ident:
+            self.warnings.append(
+                _problem(
+                    "missing_ident",
+                    f"Un élément {kind} sans attribut Ident a été ignoré.",
+                    "Vérifiez ce fichier avec l'assistance de l'ENT s'il manque des données.",
+                    ref=kind,
+                )
+            )
+        return ident
+
+    def _unique(self, table: dict[str, object], ident: str, kind: str) -> bool:
+        if ident in table:
+            self.warnings.append(
+                _problem(
+                    "duplicate_ident",
+                    f"{kind} Ident={ident} figure deux fois ; seule la première occurrence est "
+                    "retenue.",
+                    ref=f"{kind} Ident={ident}",
+                )
+            )
+            return False
+        return True
+
+    def _subject(self, element: etree._Element) -> None:
+        ident = self._ident(element, "Matiere")
+        if ident and self._unique(self.subjects, ident, "Matiere"):
+            self.subjects[ident] = Subject(
+                ident=ident, code=_attr(element, "Code"), label=_attr(element, "Libelle")
+            )
+
+    def _optional_date(self, element: etree._Element, name: str, ref: str) -> dt.date | None:
+        value = _attr(element, name)
+        try:
+            return dt.date.fromisoformat(value[:10]) if value else None
+        except ValueError:
+            self.warnings.append(
+                _problem(
+                    "bad_date",
+                    f"{ref} : l'attribut {name} vaut « {value} », une date AAAA-MM-JJ est "
+                    "attendue ; cette date est ignorée.",
+                    "Vérifiez cette date dans EDT ou PRONOTE puis relancez l'export.",
+                    ref=ref,
+                )
+            )
+            return None
+
+    def _teacher(self, element: etree._Element) -> None:
+        ident = self._ident(element, "Professeur")
+        if ident and self._unique(self.teachers, ident, "Professeur"):
+            self.teachers[ident] = Teacher(
+                ident=ident,
+                last_name=_attr(element, "Nom"),
+                first_name=_attr(element, "Prenom"),
+                birth_date=self._optional_date(
+                    element, "DateNaissance", f"Professeur Ident={ident}"
+                ),
+                sts_id=_attr(element, "IDSTS"),
+                idpn=_attr(element, "IDPN"),
+                cas_id=_attr(element, "IDCAS"),
+            )
+
+    def _children(self, element: etree._Element, name: str) -> Iterable[etree._Element]:
+        return (c for c in element if isinstance(c.tag, str) and _local(c) == name)
+
+    def _class(self, element: etree._Element) -> None:
+        ident = self._ident(element, "Classe")
+        if not ident or not self._unique(self.classes, ident, "Classe"):
+            return
+        part_idents: list[str] = []
+        for part in self._children(element, "PartieDeClasse"):
+            part_ident = self._ident(part, "PartieDeClasse")
+            if part_ident and self._unique(self.parts, part_ident, "PartieDeClasse"):
+                self.parts[part_ident] = ClassPart(ident=part_ident, class_ident=ident)
+                part_idents.append(part_ident)
+        self.classes[ident] = SchoolClass(
+            ident=ident, name=_attr(element, "Nom"), part_idents=tuple(part_idents)
+        )
+
+    def _group(self, element: etree._Element) -> None:
+        ident = self._ident(element, "Groupe")
+        if ident and self._unique(self.groups, ident, "Groupe"):
+            self.groups[ident] = Group(
+                ident=ident,
+                name=_attr(element, "Nom"),
+                class_idents=tuple(_attr(c, "Ident") for c in self._children(element, "Classe")),
+                part_idents=tuple(
+                    _attr(p, "Ident") for p in self._children(element, "PartieDeClasse")
+                ),
+            )
+
+    def _room(self, element: etree._Element) -> None:
+        ident = self._ident(element, "Salle")
+        if ident and self._unique(self.rooms, ident, "Salle"):
+            self.rooms[ident] = Room(ident=ident, name=_attr(element, "Nom"))
+
+    def _student(self, element: etree._Element) -> None:
+        ident = self._ident(element, "Eleve")
+        if not ident:
+            return
+        ref = f"Eleve Ident={ident}"
+        enrolments: list[Enrolment] = []
+        for name, kind in (("Classe", UnitKind.CLASS), ("PartieDeClasse", UnitKind.PART)):
+            for unit in self._children(element, name):
+                last = self._optional_date(unit, "DateSortie", ref)
+                enrolments.append(
+                    Enrolment(
+                        kind=kind,
+                        ident=_attr(unit, "Ident"),
+                        start=self._optional_date(unit, "DateEntree", ref),
+                        end=last + _ONE_DAY if last else None,
+                    )
+                )
+        student = Student(
+            ident=ident,
+            last_name=_attr(element, "Nom"),
+            first_name=_attr(element, "Prenom"),
+            birth_date=self._optional_date(element, "DateNaissance", ref),
+            sex=_SEX.get(_attr(element, "Sexe").lower(), ""),
+            ine=_attr(element, "NumeroNational"),
+            siecle_id=_attr(element, "IDSconet"),
+            idpn=_attr(element, "IDPN"),
+        )
+        self.students.append(_RawStudent(student=student, enrolments=enrolments))
+
+    def _weeks(self, element: etree._Element, ref: str, *names: str) -> frozenset[int] | None:
+        for name in names:
+            value = element.get(name)
+            if value is None:
+                continue
+            try:
+                return weeks_from_text(value)
+            except WeekMaskError as exc:
+                self.warnings.append(
+                    _problem(
+                        "bad_weeks",
+                        f"{ref} : {exc} Cette donnée est ignorée.",
+                        _REEXPORT,
+                        ref=ref,
+                    )
+                )
+                return None
+        return None
+
+    def _course(self, element: etree._Element) -> None:
+        ref = f"Cours n° {len(self.courses) + 1}"
+        raw = _RawCourse(
+            ident=ref,
+            day=_attr(element, "Jour"),
+            first_place=_attr(element, "NumeroPlaceDebut"),
+            places=_attr(element, "NombrePlaces"),
+        )
+        raw.cancelled = self._weeks(element, ref, "SemainesAnnulation") or frozenset()
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            kind, ident = _local(child), _attr(child, "Ident")
+            if kind == "Matiere":
+                raw.subject = raw.subject or ident
+            elif kind in ("Professeur", "Classe", "PartieDeClasse", "Groupe", "Salle"):
+                item_ref = f"{ref} / {kind} Ident={ident}"
+                if child.get("Semaines") is None and child.get("SemainesInclusion") is None:
+                    self.warnings.append(
+                        _problem(
+                            "missing_weeks",
+                            f"{item_ref} : aucune semaine (attribut Semaines) n'est indiquée ; "
+                            "cette ressource est ignorée pour ce cours.",
+                            _REEXPORT,
+                            ref=item_ref,
+                        )
+                    )
+                    continue
+                weeks = self._weeks(child, item_ref, "Semaines", "SemainesInclusion")
+                if weeks is not None:
+                    raw.resources.append((kind, ident, weeks))
+        self.courses.append(raw)
+
+    # --- resolution ------------------------------------------------------------------------
+
+    def timetable(self, source_format: SourceFormat) -> Timetable:
+        if not self.root_checked:
+            self._error("truncated", "Le fichier ne contient aucun élément.", ref=PAYLOAD_ROOT)
+        if self.year is None and not any(p.ref == "AnneeScolaire" for p in self.errors):
+            self._error(
+                "missing_year",
+                "L'export ne contient pas l'année scolaire (élément AnneeScolaire).",
+                ref="AnneeScolaire",
+            )
+        if self.grid is None and not any(p.ref == "GrilleHoraire" for p in self.errors):
+            self._error(
+                "missing_grid",
+                "L'export ne contient pas la grille horaire (élément GrilleHoraire).",
+                ref="GrilleHoraire",
+            )
+        if self.errors or self.year is None or self.grid is None:
+            raise TimetableInvalid(self.errors + self.warnings)
+        self._check_groups()
+        courses = [c for c in (self._resolve_course(raw, self.grid) for raw in self.courses) if c]
+        if not courses:
+            self.warnings.append(
+                _problem(
+                    "no_course",
+                    "L'export ne contient aucun cours.",
+                    "Vérifiez que l'emploi du temps est saisi dans EDT ou PRONOTE avant "
+                    "d'exporter.",
+                )
+            )
+        timetable = Timetable(
+            source_format=source_format,
+            uai=self.uai,
+            year=self.year,
+            format_version=self.version,
+            grid=self.grid,
+            subjects=self.subjects,
+            teachers=self.teachers,
+            classes=self.classes,
+            parts=self.parts,
+            groups=self.groups,
+            rooms=self.rooms,
+            students={raw.student.ident: self._resolve_student(raw) for raw in self.students},
+            courses=courses,
+            closings=derive_closings(self.year, courses),
+            warnings=self.warnings,
+        )
+        return timetable
+
+    def _dangling(self, ref: str, kind: str, ident: str, what: str) -> None:
+        self.warnings.append(
+            _problem(
+                "unknown_ident",
+                f"{ref} fait référence à {kind} Ident={ident}, absent du fichier ; {what}.",
+                "Vérifiez cette donnée dans EDT ou PRONOTE puis relancez l'export.",
+                ref=f"{ref} / {kind} Ident={ident}",
+            )
+        )
+
+    def _check_groups(self) -> None:
+        for group in list(self.groups.values()):
+            ref = f"Groupe Ident={group.ident}"
+            classes = tuple(i for i in group.class_idents if i in self.classes)
+            parts = tuple(i for i in group.part_idents if i in self.parts)
+            for ident in set(group.class_idents) - set(classes):
+                self._dangling(ref, "Classe", ident, "cette classe est ignorée")
+            for ident in set(group.part_idents) - set(parts):
+                self._dangling(ref, "PartieDeClasse", ident, "cette partie est ignorée")
+            self.groups[group.ident] = Group(
+                ident=group.ident, name=group.name, class_idents=classes, part_idents=parts
+            )
+
+    def _resolve_student(self, raw: _RawStudent) -> Student:
+        tables: dict[UnitKind, Mapping[str, object]] = {
+            UnitKind.CLASS: self.classes,
+            UnitKind.PART: self.parts,
+        }
+        kept: list[Enrolment] = []
+        for enrolment in raw.enrolments:
+            if enrolment.ident in tables[enrolment.kind]:
+                kept.append(enrolment)
+            else:
+                kind = "Classe" if enrolment.kind == UnitKind.CLASS else "PartieDeClasse"
+                ref = f"Eleve Ident={raw.student.ident}"
+                self._dangling(ref, kind, enrolment.ident, "cette inscription est ignorée")
+        derived = [
+            Enrolment(kind=UnitKind.GROUP, ident=group.ident, start=e.start, end=e.end)
+            for e in kept
+            for group in self.groups.values()
+            if e.ident in (group.class_idents if e.kind == UnitKind.CLASS else group.part_idents)
+        ]
+        enrolments = tuple(dict.fromkeys(kept + derived))
+        return Student(
+            ident=raw.student.ident,
+            last_name=raw.student.last_name,
+            first_name=raw.student.first_name,
+            birth_date=raw.student.birth_date,
+            sex=raw.student.sex,
+            ine=raw.student.ine,
+            siecle_id=raw.student.siecle_id,
+            idpn=raw.student.idpn,
+            enrolments=enrolments,
+        )
+
+    def _resolve_course(self, raw: _RawCourse, grid: TimeGrid) -> Course | None:
+        times = self._course_times(raw, grid)
+        if times is None:
+            return None
+        if raw.subject not in self.subjects:
+            self._dangling(raw.ident, "Matiere", raw.subject or "(vide)", "ce cours est ignoré")
+            return None
+        tables: dict[str, Mapping[str, object]] = {
+            "Professeur": self.teachers,
+            "Classe": self.classes,
+            "PartieDeClasse": self.parts,
+            "Groupe": self.groups,
+            "Salle": self.rooms,
+        }
+        by_kind: dict[str, list[Resource]] = {kind: [] for kind in tables}
+        for kind, ident, weeks in raw.resources:
+            if ident in tables[kind]:
+                by_kind[kind].append(Resource(ident=ident, weeks=weeks))
+            else:
+                self._dangling(raw.ident, kind, ident, "cette ressource est ignorée")
+        return Course(
+            ident=raw.ident,
+            day=times[0],
+            start=times[1],
+            end=times[2],
+            subject_ident=raw.subject,
+            teachers=tuple(by_kind["Professeur"]),
+            classes=tuple(by_kind["Classe"]),
+            parts=tuple(by_kind["PartieDeClasse"]),
+            groups=tuple(by_kind["Groupe"]),
+            rooms=tuple(by_kind["Salle"]),
+            cancelled_weeks=raw.cancelled,
+        )
+
+    def _course_times(self, raw: _RawCourse, grid: TimeGrid) -> tuple[int, dt.time, dt.time] | None:
+        numbers = (raw.day, raw.first_place, raw.places)
+        if not all(n.isdigit() for n in numbers) or not 1 <= int(raw.day) <= 7:
+            self.warnings.append(
+                _problem(
+                    "bad_course",
+                    f"{raw.ident} : jour « {raw.day} », place « {raw.first_place} » ou nombre "
+                    f"de places « {raw.places} » illisible ; ce cours est ignoré.",
+                    "Vérifiez ce cours dans EDT ou PRONOTE puis relancez l'export.",
+                    ref=raw.ident,
+                )
+            )
+            return None
+        first, count = int(raw.first_place), max(int(raw.places), 1)
+        places = [slot for n in range(first, first + count) if (slot := grid.slot(n))]
+        if len(places) != count:
+            self.warnings.append(
+                _problem(
+                    "course_outside_grid",
+                    f"{raw.ident} : les places {first} à {first + count - 1} ne sont pas toutes "
+                    "dans la grille horaire ; ce cours est ignoré.",
+                    "Vérifiez la grille horaire et ce cours dans EDT ou PRONOTE puis relancez "
+                    "l'export.",
+                    ref=raw.ident,
+                )
+            )
+            return None
+        return int(raw.day), places[0].start, places[-1].end
+
+
+def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[ClosingPeriod]:
+    """Return the runs of school weeks without any active course, clipped to ``year``."""
+    courses = list(courses)
+    if not courses:
+        return []
+    active: set[int] = set()
+    for course in courses:
+        active |= course.weeks()
+    first, last = year.week_of(year.start), year.last_week
+    closings: list[ClosingPeriod] = []
+    run_start: int | None = None
+    for week in range(first, last + 2):
+        idle = week <= last and week not in active
+        if idle and run_start is None:
+            run_start = week
+        elif not idle and run_start is not None:
+            closings.append(
+                ClosingPeriod(
+                    start=max(year.week_monday(run_start), year.start),
+                    end=min(year.week_monday(week), year.end),
+                    label=CLOSING_LABEL,
+                )
+            )
+            run_start = None
+    return closings
