@@ -16,21 +16,25 @@ except on CI (``CI=true``), where it fails: CI has both servers.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from psycopg import sql
 
 from imports.models import ImportRun
 
@@ -93,6 +97,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_environment(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of a child process sharing the test's database, Redis and files."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="ent.settings",
+        DATABASE_URL=worker_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        ENT_VAR_DIR=str(settings.VAR_DIR),
+        DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        # A killed worker must not keep a pooled connection in the way of the test's flush.
+        DATABASE_CONN_MAX_AGE="0",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    env.update(overrides or {})
+    return env
+
+
 @dataclass
 class CeleryWorker:
     """One ``celery worker`` subprocess; ``env`` overrides the inherited environment."""
@@ -137,20 +159,7 @@ class CeleryWorker:
         return self
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            DJANGO_SETTINGS_MODULE="ent.settings",
-            DATABASE_URL=worker_database_url(),
-            REDIS_URL=settings.REDIS_URL,
-            ENT_VAR_DIR=str(settings.VAR_DIR),
-            DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            # A killed worker must not keep a pooled connection in the way of the test's flush.
-            DATABASE_CONN_MAX_AGE="0",
-            PYTHONUNBUFFERED="1",
-        )
-        env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-        env.update(self.env)
-        return env
+        return process_environment(self.env)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -270,3 +279,105 @@ def wait_for_final(
         what=f"import runs {ids} to reach a final status",
         report=lambda: run_report(ids) + "\n" + "\n".join(w.log_report() for w in workers),
     )
+
+
+def _psycopg_connect(*, autocommit: bool) -> psycopg.Connection[tuple[object, ...]]:
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"] or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or None,
+        autocommit=autocommit,
+    )
+
+
+@contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Hold ``LOCK TABLE … IN EXCLUSIVE MODE`` from another connection while inside.
+
+    Readers go on; every writer of ``table`` waits at its first write, inside its own
+    transaction: a way to park a worker at a known point of the apply step.
+    """
+    with _psycopg_connect(autocommit=False) as conn:
+        conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(table)))
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def backends_waiting_on(table: str) -> list[int]:
+    """Return the pids of the test database's backends waiting for a lock to write ``table``."""
+    with _psycopg_connect(autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query ILIKE %s",
+            (f"%{table}%",),
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def backends_alive(pids: Iterable[int]) -> list[int]:
+    """Return which of ``pids`` are still backends of the test database."""
+    with _psycopg_connect(autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (list(pids),)
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+_DEPOSIT_SCRIPT = """
+import json, sys
+import django
+django.setup()
+from django.utils import timezone
+from ent.models import SchoolGroup
+from imports.services.deposits import deposit_receive
+args = json.loads(sys.argv[1])
+outcome = {"run_id": None, "error": None}
+try:
+    with open(args["path"], "rb") as stream:
+        run = deposit_receive(
+            school_group=SchoolGroup.objects.get(pk=args["school_group_id"]),
+            establishment=None,
+            filename=args["filename"],
+            stream=stream,
+            deposited_by_id=None,
+            mode=args["mode"],
+            now=timezone.now(),
+        )
+    outcome["run_id"] = run.pk
+except Exception as error:
+    outcome["error"] = f"{type(error).__module__}.{type(error).__name__}: {error}"
+print(json.dumps(outcome))
+"""
+
+
+def deposit_in_subprocess(
+    *, school_group_id: int, path: Path, mode: str, env: dict[str, str]
+) -> dict[str, object]:
+    """Call ``deposit_receive`` in another process (e.g. a web process whose broker is down).
+
+    Returns ``{"run_id": …, "error": …}``: what the call returned or raised.
+    """
+    args = {
+        "school_group_id": school_group_id,
+        "path": str(path),
+        "filename": path.name,
+        "mode": mode,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _DEPOSIT_SCRIPT, json.dumps(args)],
+        cwd=BASE_DIR,
+        env=process_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        pytest.fail(f"Deposit subprocess failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(lines[-1])
