@@ -1,15 +1,34 @@
 """What the ENT should hold after an import: planned subjects, services, sessions, closings.
 
-These plain records are built from a parsed timetable and its matches
-(:mod:`imports.services.pipeline`), compared with the database (:mod:`imports.diff`) and
-written by :mod:`imports.services.apply`.
+:func:`plan_build` turns a parsed timetable and its matches into these plain records (pure: no
+ORM); :func:`imports.services.apply.plan_diff` compares them with the database and
+:func:`imports.services.apply.plan_apply` writes them.
+
+Which establishment a service, a new group or a subject belongs to (a cité scolaire shares one
+file between several establishments): the establishment of its matched classes and groups
+(the most frequent one, the smallest id on a tie), else the establishment whose UAI the file
+names, else the first establishment given to :func:`plan_build` (the run's target).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from ent.text import name_key
+from imports.matching import DirectoryUnit, person_source_key
+from imports.sessions import Occurrence, closed_days, timetable_occurrences
+from imports.timetable import ClosingPeriod, Timetable, UnitKind
+
+ROOM_MAX = 100
+CODE_MAX = 64
+NAME_MAX = 200
+ROLE_STUDENT = "STUDENT"
+ROLE_TEACHER = "TEACHER"
 
 
 def service_key(
@@ -51,7 +70,8 @@ class PlannedService:
     subject_label: str
     teacher_ids: frozenset[int]
     class_ids: frozenset[int]
-    group_codes: frozenset[str]  # the directory's codes; new groups are created at apply time
+    # (establishment id, code) of its groups; new groups are created at apply time
+    group_keys: frozenset[tuple[int, str]]
     weekly_minutes: int
     incomplete: bool  # a teacher, a class/group or the subject could not be matched
 
@@ -85,3 +105,340 @@ class Plan:
     # (person id, establishment id, group code, role) from the file
     group_memberships: set[tuple[int, int, str, str]] = field(default_factory=set)
     coherence_violations: list[str] = field(default_factory=list)
+    sessions_before_effective: int = 0  # occurrences before the import time, never touched
+
+
+@dataclass(frozen=True, slots=True)
+class TimetableMatches:
+    """What matching found, by the file's idents: directory ids and units."""
+
+    teachers: Mapping[str, int] = field(default_factory=dict)  # teacher ident → person id
+    students: Mapping[str, int] = field(default_factory=dict)  # student ident → person id
+    classes: Mapping[str, DirectoryUnit] = field(default_factory=dict)
+    groups: Mapping[str, DirectoryUnit] = field(default_factory=dict)
+    parts: Mapping[str, DirectoryUnit] = field(default_factory=dict)  # parts found as groups
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A class or group of an audience, resolved to the ENT (``code`` empty: unmatched)."""
+
+    kind: str  # "c" (class) or "g" (group)
+    establishment_id: int | None
+    code: str
+    class_id: int | None = None
+    label: str = ""
+
+    @property
+    def token(self) -> str:
+        return f"{self.kind}:{self.code}" if self.code else f"{self.kind}?:{self.label}"
+
+
+def part_name(timetable: Timetable, ident: str) -> str:
+    """Return the name of a class part; EDT gives none, so it is derived from its class."""
+    part = timetable.parts[ident]
+    if part.name:
+        return part.name
+    school_class = timetable.classes.get(part.class_ident)
+    if school_class is None:
+        return f"Partie {ident}"
+    position = (
+        school_class.part_idents.index(ident) + 1 if ident in school_class.part_idents else ident
+    )
+    return f"{school_class.name} - partie {position}"
+
+
+def plan_build(
+    timetable: Timetable,
+    match: TimetableMatches,
+    *,
+    establishments: Sequence[tuple[int, str]],
+    effective_at: dt.datetime,
+    window_end: dt.datetime,
+    tz: ZoneInfo,
+    ent_closings: Iterable[tuple[int, dt.date, dt.date]] = (),
+) -> Plan:
+    """Return what the ENT should hold once ``timetable`` is imported.
+
+    ``establishments`` are the targeted (id, UAI), the run's own target first;
+    ``ent_closings`` the closing periods entered by hand in the ENT. Sessions are planned
+    for ``[effective_at, window_end)`` only; occurrences inside an ENT closing period or after
+    ``window_end`` are dropped and reported as coherence violations.
+    """
+    builder = _PlanBuilder(timetable, match, establishments, tz, list(ent_closings))
+    plan = Plan(
+        establishment_ids=frozenset(e for e, _uai in establishments),
+        effective_at=effective_at,
+        window_end=window_end,
+    )
+    builder.build(plan)
+    return plan
+
+
+class _PlanBuilder:
+    def __init__(
+        self,
+        timetable: Timetable,
+        match: TimetableMatches,
+        establishments: Sequence[tuple[int, str]],
+        tz: ZoneInfo,
+        ent_closings: list[tuple[int, dt.date, dt.date]],
+    ) -> None:
+        self.timetable = timetable
+        self.match = match
+        self.establishments = establishments
+        self.tz = tz
+        self.ent_closings = ent_closings
+        by_uai = {uai.upper(): pk for pk, uai in establishments}
+        self.file_establishment = by_uai.get(timetable.uai.upper(), establishments[0][0])
+        self.closed: dict[int, frozenset[dt.date]] = defaultdict(frozenset)
+        for pk in {e for e, _s, _e in ent_closings}:
+            self.closed[pk] = closed_days(
+                ClosingPeriod(start, end) for e, start, end in ent_closings if e == pk
+            )
+        self.new_groups: dict[tuple[int, str], PlannedGroup] = {}
+        self.units: dict[tuple[str, str], _Unit] = {}
+        self._resolve_units()
+
+    # Units ------------------------------------------------------------------------------
+
+    def _resolve_units(self) -> None:
+        timetable, match = self.timetable, self.match
+        for ident, school_class in timetable.classes.items():
+            unit = match.classes.get(ident)
+            self.units[("class", ident)] = (
+                _Unit("c", unit.establishment_id, unit.code, unit.id, school_class.name)
+                if unit
+                else _Unit("c", None, "", None, school_class.name)
+            )
+        for ident, group in timetable.groups.items():
+            classes = [*group.class_idents]
+            classes += [
+                timetable.parts[p].class_ident for p in group.part_idents if p in timetable.parts
+            ]
+            self.units[("group", ident)] = self._group_unit(
+                match.groups.get(ident), group.name, classes
+            )
+        used_parts = {p for course in timetable.courses for p in (r.ident for r in course.parts)}
+        used_parts |= {
+            e.ident
+            for student in timetable.students.values()
+            for e in student.enrolments
+            if e.kind == UnitKind.PART
+        }
+        for ident in sorted(used_parts & timetable.parts.keys()):
+            part = timetable.parts[ident]
+            self.units[("part", ident)] = self._group_unit(
+                match.parts.get(ident), part_name(timetable, ident), [part.class_ident]
+            )
+
+    def _group_unit(self, found: DirectoryUnit | None, name: str, class_idents: list[str]) -> _Unit:
+        if found is not None:
+            return _Unit("g", found.establishment_id, found.code, None, name)
+        classes = [self.units.get(("class", c)) for c in class_idents]
+        matched = [c for c in classes if c is not None and c.class_id is not None]
+        establishment = self._majority([c.establishment_id for c in matched])
+        code = self._free_code(establishment, name)
+        self.new_groups[(establishment, code)] = PlannedGroup(
+            establishment_id=establishment,
+            code=code,
+            name=name[:NAME_MAX],
+            class_ids=frozenset(c.class_id for c in matched if c.class_id is not None),
+        )
+        return _Unit("g", establishment, code, None, name)
+
+    def _free_code(self, establishment: int, name: str) -> str:
+        code = name[:CODE_MAX] or "groupe"
+        taken = {c for e, c in self.new_groups if e == establishment}
+        taken |= {
+            u.code
+            for u in self.match.groups.values()
+            if u.establishment_id == establishment and name_key(u.name) != name_key(name)
+        }
+        number = 1
+        while code in taken:
+            number += 1
+            suffix = f" ({number})"
+            code = name[: CODE_MAX - len(suffix)] + suffix
+        return code
+
+    def _majority(self, establishment_ids: Iterable[int | None]) -> int:
+        counts = Counter(e for e in establishment_ids if e is not None)
+        if not counts:
+            return self.file_establishment
+        best = max(counts.values())
+        return min(e for e, n in counts.items() if n == best)
+
+    # Plan -------------------------------------------------------------------------------
+
+    def build(self, plan: Plan) -> None:
+        services: dict[str, _ServiceDraft] = {}
+        sessions: dict[tuple[str, dt.datetime], PlannedSession] = {}
+        for occurrence in timetable_occurrences(self.timetable):
+            draft = self._service(occurrence, services)
+            self._session(plan, occurrence, draft, sessions)
+        plan.sessions = sorted(sessions.values(), key=lambda s: (s.starts_at, s.service_key))
+        for key, draft in services.items():
+            plan.services[key] = draft.freeze(key)
+            plan.subjects.setdefault(
+                (draft.establishment_id, draft.subject_code), draft.subject_label
+            )
+        plan.groups = dict(self.new_groups)
+        self._closings(plan)
+        self._student_memberships(plan)
+
+    def _service(self, occurrence: Occurrence, services: dict[str, _ServiceDraft]) -> _ServiceDraft:
+        units = [self.units[("class", i)] for i in occurrence.classes if ("class", i) in self.units]
+        units += [self.units[("part", i)] for i in occurrence.parts if ("part", i) in self.units]
+        units += [self.units[("group", i)] for i in occurrence.groups if ("group", i) in self.units]
+        establishment = self._majority([u.establishment_id for u in units if u.code])
+        subject = self.timetable.subjects.get(occurrence.course.subject_ident)
+        code = (subject.code or subject.label or subject.ident) if subject else ""
+        code = code[:CODE_MAX] or f"MAT-{occurrence.course.subject_ident}"[:CODE_MAX]
+        teacher_tokens, teacher_ids, unmatched_teacher = [], [], False
+        for ident in occurrence.teachers:
+            person = self.match.teachers.get(ident)
+            if person is not None:
+                teacher_tokens.append(f"p:{person}")
+                teacher_ids.append(person)
+            else:
+                unmatched_teacher = True
+                teacher = self.timetable.teachers.get(ident)
+                teacher_tokens.append(
+                    person_source_key(teacher, teacher.idpn, teacher.sts_id)
+                    if teacher
+                    else f"t:{ident}"
+                )
+        audience = sorted({u.token for u in units})
+        key = service_key(establishment, code, audience, teacher_tokens)
+        draft = services.get(key)
+        if draft is None:
+            draft = services[key] = _ServiceDraft(
+                key=key,
+                establishment_id=establishment,
+                subject_code=code,
+                subject_label=(subject.label or code)[:NAME_MAX] if subject else code,
+                audience_key=audience_key(code, audience),
+                teacher_ids=frozenset(teacher_ids),
+                class_ids=frozenset(u.class_id for u in units if u.class_id is not None),
+                group_keys=frozenset(
+                    (u.establishment_id, u.code)
+                    for u in units
+                    if u.kind == "g" and u.establishment_id is not None
+                ),
+                incomplete=(
+                    subject is None
+                    or not teacher_tokens
+                    or unmatched_teacher
+                    or not units
+                    or any(not u.code for u in units)
+                ),
+            )
+        start, end = occurrence.course.start, occurrence.course.end
+        minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        draft.course_minutes[occurrence.course.ident] = max(minutes, 0)
+        return draft
+
+    def _session(
+        self,
+        plan: Plan,
+        occurrence: Occurrence,
+        draft: _ServiceDraft,
+        sessions: dict[tuple[str, dt.datetime], PlannedSession],
+    ) -> None:
+        starts_at = dt.datetime.combine(occurrence.date, occurrence.start, tzinfo=self.tz)
+        ends_at = dt.datetime.combine(occurrence.date, occurrence.end, tzinfo=self.tz)
+        if starts_at < plan.effective_at:
+            plan.sessions_before_effective += 1
+            return
+        if ends_at <= starts_at:
+            return
+        label = f"{draft.subject_label} le {occurrence.date:%d/%m/%Y} à {occurrence.start:%H:%M}"
+        if starts_at >= plan.window_end:
+            plan.coherence_violations.append(
+                f"Séance de {label} après la fin de l'année scolaire de l'ENT : non créée."
+            )
+            return
+        if occurrence.date in self.closed[draft.establishment_id]:
+            plan.coherence_violations.append(
+                f"Séance de {label} pendant une période de fermeture de l'ENT : non créée."
+            )
+            return
+        self._teacher_memberships(plan, draft)
+        rooms = [
+            self.timetable.rooms[r].name for r in occurrence.rooms if r in self.timetable.rooms
+        ]
+        natural = (draft.key, starts_at)
+        previous = sessions.get(natural)
+        if previous is not None:
+            # The same service twice at the same time (a duplicated course): one session.
+            rooms += previous.room.split(", ") if previous.room else []
+            ends_at = max(ends_at, previous.ends_at)
+        sessions[natural] = PlannedSession(
+            service_key=natural[0],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room=", ".join(sorted(set(rooms)))[:ROOM_MAX],
+        )
+
+    def _teacher_memberships(self, plan: Plan, draft: _ServiceDraft) -> None:
+        for establishment, code in draft.group_keys:
+            for teacher in draft.teacher_ids:
+                plan.group_memberships.add((teacher, establishment, code, ROLE_TEACHER))
+
+    def _closings(self, plan: Plan) -> None:
+        by_hand = {(e, start, end) for e, start, end in self.ent_closings}
+        for pk, _uai in self.establishments:
+            for closing in self.timetable.closings:
+                if (pk, closing.start, closing.end) in by_hand or closing.end <= closing.start:
+                    continue
+                plan.closings.add(
+                    PlannedClosing(pk, closing.start, closing.end, closing.label[:NAME_MAX])
+                )
+
+    def _student_memberships(self, plan: Plan) -> None:
+        since = plan.effective_at.astimezone(self.tz).date()
+        until = plan.window_end.astimezone(self.tz).date()
+        kinds = {UnitKind.GROUP: "group", UnitKind.PART: "part"}
+        for ident, student in self.timetable.students.items():
+            person = self.match.students.get(ident)
+            if person is None:
+                continue
+            for enrolment in student.enrolments:
+                kind = kinds.get(enrolment.kind)
+                unit = self.units.get((kind, enrolment.ident)) if kind else None
+                if unit is None or unit.establishment_id is None:
+                    continue
+                if (enrolment.end is not None and enrolment.end <= since) or (
+                    enrolment.start is not None and enrolment.start >= until
+                ):
+                    continue
+                plan.group_memberships.add((person, unit.establishment_id, unit.code, ROLE_STUDENT))
+
+
+@dataclass
+class _ServiceDraft:
+    key: str
+    establishment_id: int
+    subject_code: str
+    subject_label: str
+    audience_key: str
+    teacher_ids: frozenset[int]
+    class_ids: frozenset[int]
+    group_keys: frozenset[tuple[int, str]]
+    incomplete: bool
+    course_minutes: dict[str, int] = field(default_factory=dict)
+
+    def freeze(self, key: str) -> PlannedService:
+        return PlannedService(
+            key=key,
+            audience_key=self.audience_key,
+            establishment_id=self.establishment_id,
+            subject_code=self.subject_code,
+            subject_label=self.subject_label,
+            teacher_ids=self.teacher_ids,
+            class_ids=self.class_ids,
+            group_keys=self.group_keys,
+            weekly_minutes=sum(self.course_minutes.values()),
+            incomplete=self.incomplete,
+        )

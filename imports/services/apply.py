@@ -272,11 +272,9 @@ def _apply_services(
     )
     groups.objects.bulk_create(
         [
-            groups(
-                teachingservice_id=ids[s.key], teachinggroup_id=group_ids[(s.establishment_id, g)]
-            )
+            groups(teachingservice_id=ids[s.key], teachinggroup_id=group_ids[g])
             for s in new
-            for g in s.group_codes
+            for g in s.group_keys
         ]
     )
     TeachingService.objects.filter(pk__in=diff.service_rows_reactivated).update(is_active=True)

@@ -71,12 +71,17 @@ class _Recorder:
     def beat(self, step: str) -> None:
         """Record the current step and prove the worker is alive (see the sweep)."""
         self.run.current_step = step
-        ImportRun.objects.filter(pk=self.run.pk).update(current_step=step, heartbeat_at=self.clock())
+        ImportRun.objects.filter(pk=self.run.pk).update(
+            current_step=step, heartbeat_at=self.clock()
+        )
 
 
 def import_queue_process(*, school_group_id: int, clock: Clock) -> None:
     """Execute the school group's waiting runs, one at a time, until none is left."""
-    while (run := import_queue_claim_next(school_group_id=school_group_id, now=clock())) is not None:
+    while True:
+        run = import_queue_claim_next(school_group_id=school_group_id, now=clock())
+        if run is None:
+            return
         if not import_run_execute(run=run, clock=clock):
             return  # a transient error: the sweep will bring the run back later
 
@@ -133,7 +138,15 @@ def _finish(run: ImportRun, clock: Clock) -> None:
     run.save()
     run.bilan["text"] = bilan_render_text(run)
     ImportRun.objects.filter(pk=run.pk).update(bilan=run.bilan)
-    transaction.on_commit(lambda: _notify(run, clock))
+    transaction.on_commit(lambda: _notify_safely(run, clock))
+
+
+def _notify_safely(run: ImportRun, clock: Clock) -> None:
+    # The run is final and saved: a failed notification must not stop the queue behind it.
+    try:
+        _notify(run, clock)
+    except Exception:
+        logger.exception("Bilan of import run %s not sent", run.pk)
 
 
 def _notify(run: ImportRun, clock: Clock) -> None:
@@ -175,26 +188,18 @@ def threshold_measures(match: MatchResult, diff: Diff, coherence: int) -> list[M
             abs(diff.sessions_planned - diff.sessions_existing),
             diff.sessions_existing,
         ),
-        Measure(
-            Control.SESSIONS_INCOMPLETE, diff.sessions_new_incomplete, len(diff.sessions_new)
-        ),
+        Measure(Control.SESSIONS_INCOMPLETE, diff.sessions_new_incomplete, len(diff.sessions_new)),
         Measure(Control.CLOSINGS_ADDED, len(diff.closings_added), diff.closings_existing),
         Measure(Control.CLOSINGS_REMOVED, len(diff.closings_removed), diff.closings_existing),
-        Measure(
-            Control.TEACHERS_UNMATCHED, match.teachers.unmatched_count, match.teachers.total
-        ),
-        Measure(
-            Control.STUDENTS_UNMATCHED, match.students.unmatched_count, match.students.total
-        ),
+        Measure(Control.TEACHERS_UNMATCHED, match.teachers.unmatched_count, match.teachers.total),
+        Measure(Control.STUDENTS_UNMATCHED, match.students.unmatched_count, match.students.total),
         Measure(Control.CLASSES_UNMATCHED, match.classes.unmatched_count, match.classes.total),
         Measure(Control.GROUPS_UNMATCHED, match.groups.unmatched_count, match.groups.total),
         Measure(Control.CLOSING_COHERENCE, coherence, 0),
     ]
 
 
-def thresholds_check(
-    *, run: ImportRun, recorder: _Recorder, evaluations: list[Evaluation]
-) -> None:
+def thresholds_check(*, run: ImportRun, recorder: _Recorder, evaluations: list[Evaluation]) -> None:
     """Record the thresholds; stop the run as BLOCKED when a blocking one is exceeded."""
     run.bilan["thresholds"] = [e.as_dict() for e in evaluations]
     exceeded = [e for e in evaluations if e.exceeded]
