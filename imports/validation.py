@@ -1,0 +1,244 @@
+"""Checks on a parsed timetable, whatever its source format. Pure: no ORM, no I/O.
+
+:func:`timetable_validate` returns :class:`~imports.timetable.Problem` objects; the caller
+decides (an ERROR rejects the import, WARNINGs go to the bilan). Errors protect the target:
+a file for another establishment or another school year must never be imported. Warnings
+follow the checks UnDeuxTEMPS runs before publishing to an ENT (groups filled in, no repeated
+group, valid STS-Web group names, valid teacher names, publishable hours).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Collection
+from typing import Protocol
+
+from ent.identifiers import is_valid_uai
+from imports.timetable import Problem, Severity, Timetable, UnitKind
+
+STS_GROUP_NAME_MAX = 8
+_STS_GROUP_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
+_PERSON_NAME = re.compile(r"^[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*[.]?$")
+
+
+class _YearLike(Protocol):
+    start_date: dt.date
+    end_date: dt.date
+
+
+def _warning(code: str, message: str, action: str, ref: str = "") -> Problem:
+    return Problem(code=code, message=message, action=action, ref=ref, severity=Severity.WARNING)
+
+
+def _span(school_year: tuple[dt.date, dt.date] | _YearLike) -> tuple[dt.date, dt.date]:
+    if isinstance(school_year, tuple):
+        return school_year
+    return school_year.start_date, school_year.end_date
+
+
+def timetable_validate(
+    timetable: Timetable,
+    *,
+    target_uais: Collection[str],
+    school_year: tuple[dt.date, dt.date] | _YearLike | None,
+) -> list[Problem]:
+    """Return the problems of ``timetable`` for a deposit targeting ``target_uais``.
+
+    ``school_year`` is the ENT's current school year as ``[start, end)`` (a tuple, or any
+    object with ``start_date`` and ``end_date``), ``None`` when none is declared.
+    """
+    problems = _check_uai(timetable.uai, target_uais)
+    problems += _check_school_year(timetable, school_year)
+    problems += _check_groups(timetable)
+    problems += _check_teachers(timetable)
+    problems += _check_hours(timetable)
+    return problems
+
+
+def _check_uai(uai: str, target_uais: Collection[str]) -> list[Problem]:
+    if not uai:
+        return []
+    if not is_valid_uai(uai):
+        return [
+            Problem(
+                code="uai_malformed",
+                message=f"L'UAI « {uai} » indiqué dans le fichier n'est pas valide (7 chiffres "
+                "et une lettre de contrôle attendus).",
+                action="Corrigez l'UAI (RNE) de l'établissement dans les paramètres de votre "
+                "logiciel d'emploi du temps, puis relancez l'export.",
+                ref="UAI",
+            )
+        ]
+    targets = sorted({t.strip().upper() for t in target_uais})
+    if uai.upper() not in targets:
+        expected = ", ".join(targets) or "aucun"
+        return [
+            Problem(
+                code="uai_mismatch",
+                message=f"Le fichier est celui de l'établissement {uai}, alors que le dépôt "
+                f"vise l'établissement {expected}.",
+                action="Déposez le fichier dans le dossier de l'établissement concerné, ou "
+                "vérifiez l'UAI saisi dans votre logiciel d'emploi du temps.",
+                ref="UAI",
+            )
+        ]
+    return []
+
+
+def _check_school_year(
+    timetable: Timetable, school_year: tuple[dt.date, dt.date] | _YearLike | None
+) -> list[Problem]:
+    if school_year is None:
+        return [
+            Problem(
+                code="no_school_year",
+                message="Aucune année scolaire en cours n'est déclarée dans l'ENT : l'année du "
+                "fichier ne peut pas être vérifiée.",
+                action="Le chef d'établissement doit déclarer l'année scolaire en cours dans "
+                "l'ENT, puis relancer l'import.",
+            )
+        ]
+    start, end = _span(school_year)
+    year = timetable.year
+    # A file of the previous year may spill a few days over the next one (DateFin set to
+    # 31 August): require that most of the file's year lies inside the ENT's.
+    overlap = (min(end, year.end) - max(start, year.start)).days
+    if overlap * 2 < (year.end - year.start).days:
+        return [
+            Problem(
+                code="wrong_school_year",
+                message=f"Le fichier couvre l'année scolaire du {year.start:%d/%m/%Y} au "
+                f"{year.end - dt.timedelta(days=1):%d/%m/%Y}, qui n'est pas l'année en cours "
+                f"dans l'ENT (du {start:%d/%m/%Y} au {end - dt.timedelta(days=1):%d/%m/%Y}).",
+                action="Faites l'export de l'année en cours depuis votre logiciel d'emploi du "
+                "temps, puis déposez-le à nouveau.",
+                ref="AnneeScolaire",
+            )
+        ]
+    return []
+
+
+def _check_groups(timetable: Timetable) -> list[Problem]:
+    problems: list[Problem] = []
+    with_students = {
+        enrolment.ident
+        for student in timetable.students.values()
+        for enrolment in student.enrolments
+        if enrolment.kind == UnitKind.GROUP
+    }
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for group in timetable.groups.values():
+        ref = f"Groupe Ident={group.ident}"
+        by_name[group.name.strip().casefold()].append(group.ident)
+        if not group.class_idents and not group.part_idents and group.ident not in with_students:
+            problems.append(
+                _warning(
+                    "empty_group",
+                    f"Le groupe « {group.name} » est vide : ni classe, ni partie de classe, ni "
+                    "élève.",
+                    "Renseignez la composition du groupe dans votre logiciel d'emploi du temps, "
+                    "ou supprimez-le.",
+                    ref,
+                )
+            )
+        problems += _check_group_name(group.name, ref)
+    for idents in by_name.values():
+        if len(idents) > 1:
+            name = timetable.groups[idents[0]].name
+            problems.append(
+                _warning(
+                    "duplicate_group",
+                    f"Plusieurs groupes s'appellent « {name} » (Ident {', '.join(idents)}) : "
+                    "ils ne pourront pas être distingués dans l'ENT.",
+                    "Donnez un nom unique à chaque groupe dans votre logiciel d'emploi du temps.",
+                    f"Groupe Ident={idents[0]}",
+                )
+            )
+    return problems
+
+
+def _check_group_name(name: str, ref: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if len(name) > STS_GROUP_NAME_MAX:
+        problems.append(
+            _warning(
+                "group_name_too_long",
+                f"Le nom du groupe « {name} » dépasse {STS_GROUP_NAME_MAX} caractères : STS-Web "
+                "le refuse, ce groupe risque de n'avoir aucune correspondance dans l'ENT.",
+                f"Raccourcissez le nom à {STS_GROUP_NAME_MAX} caractères au plus dans votre "
+                "logiciel d'emploi du temps.",
+                ref,
+            )
+        )
+    if name and not _STS_GROUP_NAME.match(name):
+        problems.append(
+            _warning(
+                "group_name_invalid",
+                f"Le nom du groupe « {name} » contient des caractères refusés par STS-Web "
+                "(seuls lettres, chiffres, espaces, « - » et « _ » sont admis).",
+                "Renommez le groupe dans votre logiciel d'emploi du temps.",
+                ref,
+            )
+        )
+    return problems
+
+
+def _check_teachers(timetable: Timetable) -> list[Problem]:
+    problems: list[Problem] = []
+    for teacher in timetable.teachers.values():
+        ref = f"Professeur Ident={teacher.ident}"
+        full = f"{teacher.last_name} {teacher.first_name}".strip()
+        if not teacher.last_name or not teacher.first_name:
+            problems.append(
+                _warning(
+                    "teacher_name_missing",
+                    f"L'enseignant « {full or teacher.ident} » n'a pas de nom ou de prénom : il "
+                    "ne pourra pas être rapproché d'un compte de l'ENT.",
+                    "Renseignez le nom et le prénom de l'enseignant, identiques à ceux de "
+                    "l'ENT, dans votre logiciel d'emploi du temps.",
+                    ref,
+                )
+            )
+        elif not all(_PERSON_NAME.match(part) for part in (teacher.last_name, teacher.first_name)):
+            problems.append(
+                _warning(
+                    "teacher_name_invalid",
+                    f"Le nom de l'enseignant « {full} » contient des chiffres ou des caractères "
+                    "inattendus.",
+                    "Corrigez le nom et le prénom de l'enseignant dans votre logiciel d'emploi "
+                    "du temps pour qu'ils soient identiques à ceux de l'ENT.",
+                    ref,
+                )
+            )
+    return problems
+
+
+def _check_hours(timetable: Timetable) -> list[Problem]:
+    problems: list[Problem] = []
+    if timetable.grid is not None:
+        for slot in timetable.grid.slots:
+            if slot.start >= slot.end:
+                problems.append(
+                    _warning(
+                        "grid_not_publishable",
+                        f"La place {slot.number} de la grille horaire commence à "
+                        f"{slot.start:%H:%M} et finit à {slot.end:%H:%M}.",
+                        "Corrigez la grille horaire dans votre logiciel d'emploi du temps.",
+                        f"Place Numero={slot.number}",
+                    )
+                )
+    for course in timetable.courses:
+        if course.start >= course.end:
+            problems.append(
+                _warning(
+                    "course_hours_not_publishable",
+                    f"{course.ident} commence à {course.start:%H:%M} et finit à "
+                    f"{course.end:%H:%M} : ses horaires ne sont pas publiables et ses séances "
+                    "ne seront pas créées correctement.",
+                    "Corrigez la grille horaire ou ce cours dans votre logiciel d'emploi du temps.",
+                    course.ident,
+                )
+            )
+    return problems
