@@ -51,5 +51,18 @@ class LoginThrottle:
 
 
 def client_address(meta: dict[str, object]) -> str:
-    """Return the client address of a request's META or WSGI environ."""
-    return str(meta.get("REMOTE_ADDR") or "")
+    """Return the client address of a request's META or WSGI environ.
+
+    Behind a proxy listed in ``ENT_TRUSTED_PROXIES``, the address is the last one of
+    ``X-Forwarded-For`` that is not itself a trusted proxy (earlier entries are the client's
+    own claims and could be forged).
+    """
+    address = str(meta.get("REMOTE_ADDR") or "")
+    trusted = set(settings.ENT_TRUSTED_PROXIES)
+    if address not in trusted:
+        return address
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        if hop and hop not in trusted:
+            return hop
+    return address

@@ -130,6 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins allowed per login and per client address before a pause.
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=5)
 LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=300)
+# Reverse proxies (TLS front) whose X-Forwarded-For is believed for the client address;
+# without this, every client behind the proxy would share one throttling counter.
+ENT_TRUSTED_PROXIES = env.list("ENT_TRUSTED_PROXIES", default=[])
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "fr"

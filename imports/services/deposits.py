@@ -96,4 +96,6 @@ def _enqueue_on_commit(run: ImportRun) -> None:
     from imports.tasks import import_run_execute_task
 
     run_id = run.pk
-    transaction.on_commit(lambda: import_run_execute_task.delay(import_run_id=run_id))
+    # robust: a broker outage must not turn a committed deposit into an error (the client
+    # would send it again); the periodic sweep enqueues RECEIVED runs left behind.
+    transaction.on_commit(lambda: import_run_execute_task.delay(import_run_id=run_id), robust=True)

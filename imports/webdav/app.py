@@ -12,6 +12,8 @@ from cheroot import wsgi
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from wsgidav import util
+from wsgidav.dav_error import DAVError
 from wsgidav.error_printer import ErrorPrinter
 from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.request_resolver import RequestResolver
@@ -64,7 +66,7 @@ def build_webdav_app(
         "suppress_version_info": True,
         "verbose": 2,
     }
-    return basic_header_guard(_db_hygiene(WsgiDAVApp(config)))
+    return basic_header_guard(_path_guard(_db_hygiene(WsgiDAVApp(config))))
 
 
 def mount_webdav(django_app: WsgiApp, *, webdav_app: WsgiApp | None = None) -> WsgiApp:
@@ -149,6 +151,25 @@ def webdav_server_stop(server: wsgi.Server, tracker: ServerConnections) -> None:
     """Stop ``server``, wait for its threads, then close their database connections."""
     server.stop()
     tracker.close_all()
+
+
+def _path_guard(app: WsgiApp) -> WsgiApp:
+    """Answer 400 to a path escaping the root (``..``) with a complete response.
+
+    WsgiDAV 4.4 refuses such paths too, but from inside a generator, so the error body is
+    lost while its ``Content-Length`` is sent: the client then waits for bytes that never come.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path != "*":
+            try:
+                util.normalize_path(path)
+            except DAVError as error:
+                return util.send_status_response(environ, start_response, error)
+        return app(environ, start_response)
+
+    return guarded
 
 
 def _db_hygiene(app: WsgiApp) -> WsgiApp:

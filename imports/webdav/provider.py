@@ -323,7 +323,6 @@ def _register_deposit(environ: dict[str, Any], path: str, file_path: str) -> Imp
     if os.path.getsize(file_path) == 0:
         # Windows and Index Education clients create the file empty, lock it, then write it.
         return None
-    run: ImportRun | None = None
     try:
         with open(file_path, "rb") as stream:
             run = deposit_receive(
@@ -347,10 +346,8 @@ def _register_deposit(environ: dict[str, Any], path: str, file_path: str) -> Imp
     except (SchoolGroup.DoesNotExist, Establishment.DoesNotExist):
         raise DAVError(HTTP_NOT_FOUND) from None
     except Exception:
-        if run is not None and ImportRun.objects.filter(pk=run.pk).exists():
-            # Committed: only the enqueue failed, and the periodic sweep enqueues it later.
-            logger.exception("Deposit %s stored but not enqueued", run.pk)
-            return run
+        # Nothing was committed (an enqueue failure after the commit is only logged by
+        # deposit_receive, the periodic sweep enqueues the run later).
         logger.exception("Deposit of %s by %s failed", name, depositor.login)
         raise DAVError(
             HTTP_INTERNAL_ERROR, context_info="Le dépôt n'a pas pu être enregistré."

@@ -54,6 +54,10 @@ class DavServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/webdav"
 
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` (which starts with ``/webdav/``), for ``Destination``."""
+        return f"http://{self.host}:{self.port}{path}"
+
     def request(
         self,
         method: str,
@@ -62,9 +66,18 @@ class DavServer:
         auth: tuple[str, str] | None = None,
         body: bytes | Iterable[bytes] | None = None,
         headers: dict[str, str] | None = None,
+        source: str | None = None,
     ) -> Response:
-        """Send one request; an iterable body goes out with chunked transfer encoding."""
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        """Send one request; an iterable body goes out with chunked transfer encoding.
+
+        ``source`` picks the client address (any 127.x.y.z works on loopback).
+        """
+        connection = http.client.HTTPConnection(
+            self.host,
+            self.port,
+            timeout=60,
+            source_address=(source, 0) if source else None,
+        )
         all_headers = dict(headers or {})
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
