@@ -113,15 +113,6 @@ def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Time
     recorder.beat("validation")
     timetable = _parse(run)
     run.source_format = timetable.source_format.value
-    if target.school_year is None:
-        raise StepStop(
-            status=ImportRun.Status.REJECTED,
-            step="validation",
-            message="Aucune année scolaire en cours n'est déclarée dans l'ENT pour cette cité "
-            "scolaire : l'année du fichier ne peut pas être vérifiée.",
-            action="Demandez à l'administrateur de l'ENT de déclarer l'année scolaire en cours, "
-            "puis relancez l'export.",
-        )
     problems = [*timetable.warnings]
     problems += timetable_validate(
         timetable,
