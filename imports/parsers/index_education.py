@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,8 @@ _ITEM_SECTIONS = {
 }
 _SEX = {"masculin": "M", "feminin": "F", "féminin": "F"}
 _ONE_DAY = dt.timedelta(days=1)
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_FIRST_TAG = re.compile(rb"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
 
 def _local(element: etree._Element) -> str:
@@ -103,7 +106,9 @@ def root_local_name(head: bytes) -> str:
         parser.feed(head)
     for _event, element in parser.read_events():
         return _local(element)
-    return ""
+    # The head may end inside the root's start tag (long attributes): read its name alone.
+    match = _FIRST_TAG.search(_COMMENT.sub(b"", head))
+    return match.group(1).decode("ascii", "replace") if match else ""
 
 
 def looks_like_index_education(head: bytes) -> bool:
