@@ -8,6 +8,7 @@ means school week ``i`` is active, for ``i`` = 1 … 63; bit 0 is unused. Week `
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 MAX_MASK = 2**64 - 1
 FIRST_WEEK = 1
@@ -18,6 +19,7 @@ class WeekMaskError(ValueError):
     """A ``Semaines`` value is not an unsigned 64-bit decimal integer (message in French)."""
 
 
+@lru_cache(maxsize=4096)  # a file repeats a few dozen masks thousands of times
 def weeks_from_mask(mask: int) -> frozenset[int]:
     """Return the school weeks whose bit is set in ``mask`` (bit 0 is ignored)."""
     if mask < 0 or mask > MAX_MASK:

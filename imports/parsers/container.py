@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 
-from ent.xmlsafe import UnsafeXmlError, check_stream_prolog, safe_parser
+from ent.xmlsafe import UnsafeXmlError, check_stream_prolog
 from imports.timetable import TimetableInvalid
 
 NAMESPACE = "http://www.index-education.com/conteneurexportchiffre"
@@ -101,6 +101,24 @@ def _parse_exported_at(text: str) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=PARIS)
 
 
+def _container_parser() -> etree.XMLParser:
+    """Return the hardened parser, allowing text nodes over libxml2's 10 MB default.
+
+    An uncompressed ``CONTENU`` of a large cité scolaire exceeds that default. Lifting it is
+    safe here: entity declarations are refused before parsing, nothing is resolved or
+    fetched, and the deposit's size is already bounded (``Limits.max_bytes``).
+    """
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=True,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
 def _read_container(data: bytes) -> etree._Element:
     stream = io.BytesIO(data)
     try:
@@ -108,7 +126,7 @@ def _read_container(data: bytes) -> etree._Element:
     except UnsafeXmlError as exc:
         raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
     try:
-        root = etree.parse(stream, safe_parser()).getroot()
+        root = etree.parse(stream, _container_parser()).getroot()
     except etree.XMLSyntaxError as exc:
         raise TimetableInvalid.one(
             "truncated",

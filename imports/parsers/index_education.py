@@ -602,6 +602,8 @@ class _PayloadReader:
         )
 
     def _check_groups(self) -> None:
+        """Drop dangling members of groups; index groups by the classes and parts in them."""
+        self._groups_of: dict[tuple[UnitKind, str], list[str]] = {}
         for group in list(self.groups.values()):
             ref = f"Groupe Ident={group.ident}"
             classes = tuple(i for i in group.class_idents if i in self.classes)
@@ -613,6 +615,9 @@ class _PayloadReader:
             self.groups[group.ident] = Group(
                 ident=group.ident, name=group.name, class_idents=classes, part_idents=parts
             )
+            members = [(UnitKind.CLASS, i) for i in classes] + [(UnitKind.PART, i) for i in parts]
+            for member in members:
+                self._groups_of.setdefault(member, []).append(group.ident)
 
     def _resolve_student(self, raw: _RawStudent) -> Student:
         tables: dict[UnitKind, Mapping[str, object]] = {
@@ -628,10 +633,9 @@ class _PayloadReader:
                 ref = f"Eleve Ident={raw.student.ident}"
                 self._dangling(ref, kind, enrolment.ident, "cette inscription est ignorée")
         derived = [
-            Enrolment(kind=UnitKind.GROUP, ident=group.ident, start=e.start, end=e.end)
+            Enrolment(kind=UnitKind.GROUP, ident=group_ident, start=e.start, end=e.end)
             for e in kept
-            for group in self.groups.values()
-            if e.ident in (group.class_idents if e.kind == UnitKind.CLASS else group.part_idents)
+            for group_ident in self._groups_of.get((e.kind, e.ident), ())
         ]
         enrolments = tuple(dict.fromkeys(kept + derived))
         return Student(

@@ -274,3 +274,13 @@ def test_truncated_compressed_data_is_refused() -> None:
         inflate_bounded(compressed[:-100], max_bytes=LIMIT)
 
     assert _code(excinfo) == "corrupt_content"
+
+
+def test_an_uncompressed_content_beyond_libxml2s_default_text_limit_is_read(
+    ent_keys: KeyPair,
+) -> None:
+    payload = b"<x>" + b"0123456789abcdef" * (512 * 1024) + b"</x>"
+    data = _encrypt(payload, {PARTNER: ent_keys.public_pem}, compress=False)
+    assert len(data) > 10_000_000
+
+    assert _decrypt(data, ent_keys, limit=LIMIT) == payload
