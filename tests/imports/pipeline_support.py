@@ -105,6 +105,8 @@ def edt_file(
     year_end: str = "2027-07-02",
     week1: str = "2026-08-31",
     comment: str = "",
+    teachers: list[str] = TEACHERS,
+    classes: list[str] = CLASSES,
 ) -> bytes:
     """Return the EDT export described in the module docstring (``courses`` to change it)."""
     root = edt_root(uai=uai, year_start=year_start, year_end=year_end, week1=week1)
@@ -116,7 +118,7 @@ def edt_file(
         section(root, "Professeurs"),
         [
             E.Professeur(Ident=str(n + 1), Nom=name, Prenom="Claire", IDPN=f"PN-{n + 1}")
-            for n, name in enumerate(TEACHERS)
+            for n, name in enumerate(teachers)
         ],
     )
     _fill(
@@ -128,7 +130,7 @@ def edt_file(
                 Ident=str(n + 1),
                 Nom=name,
             )
-            for n, name in enumerate(CLASSES)
+            for n, name in enumerate(classes)
         ],
     )
     _fill(
