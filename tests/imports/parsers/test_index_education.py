@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
-from imports.parsers import Limits, ParseContext
+from imports.parsers import Limits, ParseContext, parse_deposit
 from imports.parsers.container import container_encrypt
 from imports.parsers.index_education import (
     CLOSING_LABEL,
@@ -201,6 +201,17 @@ def test_closing_periods_are_clipped_to_the_school_year() -> None:
         ClosingPeriod(dt.date(2025, 9, 2), dt.date(2025, 9, 8), CLOSING_LABEL),
         ClosingPeriod(dt.date(2025, 9, 22), dt.date(2025, 10, 1), CLOSING_LABEL),
     ]
+
+
+def test_a_clear_export_deposited_is_recognised_and_parsed_by_parse_deposit(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, b"\xef\xbb\xbf" + edt_bytes(), "EXP_EDT.xml")
+
+    timetable = parse_deposit(path, filename="EXP_EDT.xml", context=ParseContext())
+
+    assert timetable.source_format == SourceFormat.INDEX_EDUCATION
+    assert [c.ident for c in timetable.courses] == ["Cours n° 1", "Cours n° 2"]
 
 
 # --- tolerance ------------------------------------------------------------------------------
