@@ -1,0 +1,973 @@
+"""Parse an UnDeuxTEMPS (UDT) publication zip into a normalised :class:`Timetable`.
+
+The files and attributes read are listed in :mod:`imports.parsers.undeuxtemps_format`; the
+zip is opened with :class:`~imports.parsers.safezip.SafeZip` (bounded, nothing on disk) and
+every XML member with the hardened helpers of :mod:`ent.xmlsafe`. Unknown files, elements and
+attributes are ignored; only the calendar (``UDCal_24.xml``) and the theoretical lignes
+(``UDCal_12.xml``) are mandatory.
+
+Weeks. The publication window runs from the first period start of ``semaines.xml`` (school
+week 1 when there is none) to the week of ``fin_eleve``. ``UDCal_12.xml`` is the timetable of
+every week of that window, except the weeks NN listed in ``semaines.xml`` that have a
+``UDCal_12_NN.xml``: that file replaces it for week NN only (weekly files for unlisted weeks
+are ignored with a warning). Each resource of a course is active on the weeks whose file has
+it, so A/B weeks, replacements and one-off changes all land in the resources' week sets.
+
+Courses. Within one file, lignes with the same division, subject, teacher, regroupement and
+group (entcore's key) whose half-sequences follow each other on one day form one course; when
+both ligne codes start with a 3-digit number, those numbers must also follow each other (two
+back-to-back lessons stay apart). A single ligne is a course too (entcore drops it). Then the
+courses of one fiche time range with the same subject and the same teachers (``prof`` plus
+the ``coens`` of their lignes) are one course for all their classes, groups and rooms. A ligne
+with a ``rgpmt`` is for that regroupement, one with a ``gpe`` for that group, otherwise for
+its division.
+
+Students. ``ele_gpe`` masks become enrolments: runs of consecutive weeks (gaps made only of
+holiday weeks are bridged), from the Monday of the first week to the end of the last one,
+clamped to the student year. A student in a group or division is also enrolled in the
+regroupements that contain it.
+
+Problems. Dangling references (a ligne pointing at an unknown fiche, subject, teacher,
+division, group or room…) are WARNINGs with a ref such as
+``UDCal_12.xml ligfiche code=00100001`` and the import goes on without them; a missing
+calendar or lignes file, an unreadable XML file and bad calendar dates or times are ERRORs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from ent.xmlsafe import UnsafeXmlError, check_prolog, safe_parser
+from imports.parsers import ParseContext
+from imports.parsers import undeuxtemps_format as fmt
+from imports.parsers.safezip import SafeZip
+from imports.sessions import closed_days
+from imports.timetable import (
+    ClosingPeriod,
+    Course,
+    Enrolment,
+    Group,
+    Problem,
+    Resource,
+    Room,
+    SchoolClass,
+    SchoolYearSpan,
+    Severity,
+    Slot,
+    SourceFormat,
+    Student,
+    Subject,
+    Teacher,
+    TimeGrid,
+    Timetable,
+    TimetableInvalid,
+    UnitKind,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+SOFTWARE = "UnDeuxTEMPS"
+_PREFIX = re.compile(r"^(\d{3})")
+_REEXPORT = "Relancez la publication vers l'ENT depuis UnDeuxTEMPS et déposez le zip produit."
+
+
+def parse_undeuxtemps_zip(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
+    """Parse the UnDeuxTEMPS zip at ``path`` (``filename``: the name it was deposited as).
+
+    Raises TimetableInvalid when the zip or its mandatory content cannot be used.
+    """
+    with SafeZip(path, context.limits) as archive:
+        files = _locate(archive.names)
+        return _Parser(archive, files, filename or path.name).parse()
+
+
+def _locate(names: list[str]) -> dict[str, str]:
+    """Map lower-case UDT file names to members, from the root or the one folder holding them."""
+    folders: dict[PurePosixPath, dict[str, str]] = defaultdict(dict)
+    for name in names:
+        member = PurePosixPath(name)
+        if len(member.parts) <= 2:
+            folders[member.parent].setdefault(member.name.lower(), name)
+    holding = [folder for folder, files in folders.items() if fmt.CALENDAR.lower() in files]
+    if not holding:
+        raise TimetableInvalid.one(
+            "udt_missing_calendar",
+            f"Le zip ne contient pas le calendrier {fmt.CALENDAR} (à la racine ou dans un "
+            "dossier) : ce n'est pas une publication UnDeuxTEMPS complète.",
+            _REEXPORT,
+            ref=fmt.CALENDAR,
+        )
+    if len(holding) > 1:
+        raise TimetableInvalid.one(
+            "udt_ambiguous_folders",
+            f"Le zip contient plusieurs jeux de fichiers UnDeuxTEMPS ({len(holding)} dossiers "
+            f"avec un {fmt.CALENDAR}).",
+            "Déposez une seule publication UnDeuxTEMPS par zip.",
+        )
+    return folders[holding[0]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """The time range of a fiche (one half-sequence of one day)."""
+
+    day: int
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(slots=True)
+class _Ligne:
+    ref: str
+    prefix: int | None
+    cell: _Cell
+    key: tuple[str, ...]
+    subject: str
+    teachers: set[str]
+    classes: set[str]
+    groups: set[str]
+    rooms: set[str]
+
+
+@dataclass(slots=True)
+class _Piece:
+    """A course of one file: the lignes of one run, then of one time range, merged."""
+
+    ref: str
+    day: int
+    start: dt.time
+    end: dt.time
+    subject: str
+    teachers: frozenset[str]
+    classes: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)
+    rooms: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Accumulated:
+    ref: str
+    day: int
+    start: dt.time
+    end: dt.time
+    subject: str
+    weeks: dict[str, dict[str, set[int]]] = field(
+        default_factory=lambda: {kind: defaultdict(set) for kind in _KINDS}
+    )
+
+
+_KINDS = ("teachers", "classes", "groups", "rooms")
+
+
+def _row(element: etree._Element) -> dict[str, str]:
+    """Return an element's values by lower-case name: attributes, then child elements' text."""
+    values = {str(key).lower(): (value or "").strip() for key, value in element.attrib.items()}
+    for child in element:
+        if isinstance(child.tag, str):
+            name = etree.QName(child).localname.lower()
+            if name not in values and len(child) == 0:
+                values[name] = (child.text or "").strip()
+    return values
+
+
+def _normalise_code(code: str) -> str:
+    return str(int(code)) if code.isdigit() else code
+
+
+class _Parser:
+    def __init__(self, archive: SafeZip, files: dict[str, str], filename: str) -> None:
+        self.archive = archive
+        self.files = files
+        self.filename = filename
+        self.warnings: list[Problem] = []
+        self.dangling: dict[tuple[str, str, str], list[str]] = {}
+        self.t: Timetable
+        self.half_sequences: dict[tuple[int, str, str], _Cell] = {}
+        self.fiches: dict[str, _Cell | None] = {}
+        self.group_keys: dict[tuple[str, str], str] = {}
+        self.rgpmt_idents: dict[str, str] = {}
+        self.rgpmt_components: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.duree_seq = 0
+
+    # Reading files
+
+    def _rows(self, name: str, tag: str) -> list[tuple[dict[str, str], int]]:
+        """Return ``(values, line)`` of every ``tag`` element of file ``name`` (none if absent)."""
+        root = self._document(name)
+        if root is None:
+            return []
+        rows = []
+        for element in root.iter():
+            if isinstance(element.tag, str) and etree.QName(element).localname.lower() == tag:
+                rows.append((_row(element), element.sourceline or 0))
+        return rows
+
+    def _document(self, name: str) -> etree._Element | None:
+        member = self.files.get(name.lower())
+        if member is None:
+            return None
+        data = self.archive.read(member)
+        try:
+            check_prolog(data[:65536])
+            return etree.fromstring(data, parser=safe_parser())
+        except UnsafeXmlError as error:
+            raise TimetableInvalid.one("unsafe_xml", str(error), _REEXPORT, ref=name) from None
+        except etree.XMLSyntaxError as error:
+            raise TimetableInvalid.one(
+                "udt_invalid_xml",
+                f"Le fichier {name} du zip n'est pas un XML valide ({error.msg}, ligne "
+                f"{error.lineno}).",
+                _REEXPORT,
+                ref=name,
+            ) from None
+
+    def _warn(self, code: str, message: str, ref: str, action: str = "") -> None:
+        self.warnings.append(
+            Problem(code, message, action or _REEXPORT, ref=ref, severity=Severity.WARNING)
+        )
+
+    def _dangling(self, code: str, what: str, value: str, ref: str) -> None:
+        self.dangling.setdefault((code, what, value), []).append(ref)
+
+    # Whole file
+
+    def parse(self) -> Timetable:
+        year, closings = self._calendar()
+        self.t = Timetable(
+            source_format=SourceFormat.UNDEUXTEMPS,
+            uai="",
+            year=year,
+            software=SOFTWARE,
+            closings=closings,
+        )
+        self._deposit_name()
+        self._entities()
+        self.t.grid = self._grid()
+        self._fiches()
+        self.t.courses = self._courses()
+        self._students()
+        self._flush_dangling()
+        self.t.warnings = self.warnings
+        return self.t
+
+    def _deposit_name(self) -> None:
+        match = fmt.DEPOSIT_NAME.match(PurePosixPath(self.filename).name)
+        if match is None:
+            return
+        self.t.uai = match.group(1).upper()
+        try:
+            stamp = dt.datetime.strptime(match.group(2), "%Y%m%d%H%M%S")  # noqa: DTZ007
+        except ValueError:
+            return
+        self.t.exported_at = stamp.replace(tzinfo=PARIS)
+
+    # Calendar, parameters, periods
+
+    def _calendar(self) -> tuple[SchoolYearSpan, list[ClosingPeriod]]:
+        root = self._document(fmt.CALENDAR)
+        if root is None:
+            raise TimetableInvalid.one(
+                "udt_missing_calendar",
+                f"Le zip ne contient pas le calendrier {fmt.CALENDAR}.",
+                _REEXPORT,
+                ref=fmt.CALENDAR,
+            )
+        values: dict[str, str] = {}
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            name = etree.QName(element).localname.lower()
+            if name in ("annee", "debut_eleve", "fin_eleve") and (element.text or "").strip():
+                values.setdefault(name, (element.text or "").strip())
+            for key, value in element.attrib.items():
+                if str(key).lower() in ("annee", "debut_eleve", "fin_eleve") and value.strip():
+                    values.setdefault(str(key).lower(), value.strip())
+        errors: list[Problem] = []
+        start = self._calendar_date(values, "debut_eleve", errors)
+        last = self._calendar_date(values, "fin_eleve", errors)
+        if start and last and last < start:
+            errors.append(
+                Problem(
+                    "udt_bad_calendar",
+                    f"{fmt.CALENDAR} : la fin de l'année élèves ({fmt.format_date(last)}) "
+                    f"précède son début ({fmt.format_date(start)}).",
+                    "Corrigez les dates de l'année dans UnDeuxTEMPS puis republiez.",
+                    ref=f"{fmt.CALENDAR} fin_eleve",
+                )
+            )
+        closings = self._closings(errors)
+        week1 = self._first_week(start, errors) if start else None
+        if errors or start is None or last is None or week1 is None:
+            raise TimetableInvalid(errors)
+        year = SchoolYearSpan(start=start, end=last + dt.timedelta(days=1), week1_monday=week1)
+        return year, closings
+
+    def _calendar_date(
+        self, values: dict[str, str], name: str, errors: list[Problem]
+    ) -> dt.date | None:
+        text = values.get(name, "")
+        try:
+            return fmt.parse_date(text)
+        except ValueError:
+            shown = f"« {text} »" if text else "absente"
+            errors.append(
+                Problem(
+                    "udt_bad_date",
+                    f"{fmt.CALENDAR} : la date {name} est {shown} ; une date jj/mm/aaaa est "
+                    "attendue.",
+                    "Vérifiez le calendrier de l'année dans UnDeuxTEMPS puis republiez.",
+                    ref=f"{fmt.CALENDAR} {name}",
+                )
+            )
+            return None
+
+    def _closings(self, errors: list[Problem]) -> list[ClosingPeriod]:
+        closings = []
+        for values, line in self._rows(fmt.CALENDAR, "fermeture"):
+            ref = f"{fmt.CALENDAR} fermeture ligne {line}"
+            try:
+                first = fmt.parse_date(values.get("debut", ""))
+                last = fmt.parse_date(values.get("fin", ""))
+            except ValueError:
+                errors.append(
+                    Problem(
+                        "udt_bad_date",
+                        f"{fmt.CALENDAR} : la période de fermeture (début « "
+                        f"{values.get('debut', '')} », fin « {values.get('fin', '')} ») n'a pas "
+                        "des dates jj/mm/aaaa.",
+                        "Corrigez les périodes de fermeture dans UnDeuxTEMPS puis republiez.",
+                        ref=ref,
+                    )
+                )
+                continue
+            if last < first:
+                errors.append(
+                    Problem(
+                        "udt_bad_closing",
+                        f"{fmt.CALENDAR} : la période de fermeture finit le "
+                        f"{fmt.format_date(last)}, avant son début le {fmt.format_date(first)}.",
+                        "Corrigez les périodes de fermeture dans UnDeuxTEMPS puis republiez.",
+                        ref=ref,
+                    )
+                )
+                continue
+            label = values.get("libelle") or values.get("nom") or ""
+            closings.append(ClosingPeriod(first, last + dt.timedelta(days=1), label))
+        return sorted(closings, key=lambda c: (c.start, c.end, c.label))
+
+    def _first_week(self, start: dt.date, errors: list[Problem]) -> dt.date | None:
+        rows = self._rows(fmt.PARAMETERS, "init")
+        values = rows[0][0] if rows else {}
+        duree = values.get("duree_seq", "")
+        if duree.isdigit():
+            self.duree_seq = int(duree)
+        text = values.get("premiere_semaine_iso", "")
+        if not text:
+            return fmt.week1_monday(start, start.isocalendar().week)
+        try:
+            return fmt.week1_monday(start, int(text))
+        except ValueError:
+            errors.append(
+                Problem(
+                    "udt_bad_first_week",
+                    f"{fmt.PARAMETERS} : premiere_semaine_ISO vaut « {text} », ce n'est pas "
+                    "un numéro de semaine (1 à 53).",
+                    "Vérifiez les paramètres de l'année dans UnDeuxTEMPS puis republiez.",
+                    ref=f"{fmt.PARAMETERS} init",
+                )
+            )
+            return None
+
+    def _period_starts(self) -> list[int]:
+        starts = set()
+        for values, line in self._rows(fmt.PERIODS, "semaine"):
+            week = self._school_week(values.get("num", ""))
+            if week is None:
+                self._warn(
+                    "udt_bad_period",
+                    f"{fmt.PERIODS} : la semaine « {values.get('num', '')} » n'est pas une "
+                    "semaine de l'année scolaire ; elle est ignorée.",
+                    f"{fmt.PERIODS} semaine ligne {line}",
+                )
+                continue
+            starts.add(week)
+        return sorted(starts)
+
+    def _school_week(self, text: str) -> int | None:
+        if not text.strip().isdigit():
+            return None
+        week = fmt.iso_to_school_week(int(text), self.t.year.week1_monday)
+        if week is None or not 1 <= week <= self.t.year.last_week:
+            return None
+        return week
+
+    # Directory entities
+
+    def _entities(self) -> None:
+        t = self.t
+        for values, _ in self._rows(fmt.ROOMS, "salle"):
+            if code := values.get("code", ""):
+                t.rooms.setdefault(code, Room(code, values.get("nom") or code))
+        for values, line in self._rows(fmt.TEACHERS, "prof"):
+            if code := values.get("code", ""):
+                birth = self._birth_date(values.get("date_naissance", ""), fmt.TEACHERS, line)
+                teacher = Teacher(
+                    ident=code,
+                    last_name=values.get("nom", ""),
+                    first_name=values.get("prenom", ""),
+                    birth_date=birth,
+                    sts_id=values.get("epj", ""),
+                )
+                t.teachers.setdefault(code, teacher)
+        for values, _ in self._rows(fmt.SUBJECTS, "mat"):
+            if code := values.get("code", ""):
+                t.subjects.setdefault(code, Subject(code, code, values.get("libelle") or code))
+        for values, _ in self._rows(fmt.DIVISIONS, "div"):
+            if code := values.get("code", ""):
+                t.classes.setdefault(code, SchoolClass(code, values.get("libelle") or code))
+        self._groups()
+        self._regroupements()
+
+    def _birth_date(self, text: str, name: str, line: int) -> dt.date | None:
+        if not text:
+            return None
+        try:
+            return fmt.parse_date(text)
+        except ValueError:
+            self._warn(
+                "udt_bad_birth_date",
+                f"{name} : la date de naissance « {text} » n'est pas une date jj/mm/aaaa ; "
+                "elle est ignorée.",
+                f"{name} ligne {line}",
+            )
+            return None
+
+    def _groups(self) -> None:
+        for values, _ in self._rows(fmt.GROUPS, "gpe"):
+            code, div = values.get("code", ""), values.get("code_div", "")
+            ident = values.get("id") or (f"{div}/{code}" if div else code)
+            if not code or ident in self.t.groups:
+                continue
+            if div and div not in self.t.classes:
+                self._dangling(
+                    "udt_unknown_division", "la division", div, f"{fmt.GROUPS} gpe code={code}"
+                )
+            name = values.get("code_sts") or values.get("libelle") or values.get("nom") or code
+            classes = (div,) if div in self.t.classes else ()
+            self.t.groups[ident] = Group(ident, name, class_idents=classes)
+            self.group_keys[(div, code)] = ident
+            self.group_keys.setdefault(("", ident), ident)
+
+    def _regroupements(self) -> None:
+        rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for values, _ in self._rows(fmt.REGROUPEMENTS, "rgpmt"):
+            if code := values.get("code", ""):
+                rows[code].append(values)
+        for code, members in rows.items():
+            ident = code if code not in self.t.groups else f"rgpmt-{code}"
+            self.rgpmt_idents[code] = ident
+            divisions = set()
+            for values in members:
+                div, gpe = values.get("code_div", ""), values.get("code_gpe", "")
+                self.rgpmt_components[ident].add((div, gpe))
+                if div in self.t.classes:
+                    divisions.add(div)
+            name = next((v["nom"] for v in members if v.get("nom")), code)
+            self.t.groups[ident] = Group(ident, name, class_idents=tuple(sorted(divisions)))
+
+    def _group_ident(self, div: str, gpe: str) -> str | None:
+        return self.group_keys.get((div, gpe)) or self.group_keys.get(("", gpe))
+
+    # Grid and fiches
+
+    def _grid(self) -> TimeGrid | None:
+        errors: list[Problem] = []
+        for values, line in self._rows(fmt.HALF_SEQUENCES, "demi_seq"):
+            ref = f"{fmt.HALF_SEQUENCES} demi_seq ligne {line}"
+            day_text, code = values.get("code_jour", ""), _normalise_code(values.get("code", ""))
+            if not day_text.isdigit() or not 1 <= int(day_text) <= 7 or not code:
+                self._warn(
+                    "udt_bad_half_sequence",
+                    f"{fmt.HALF_SEQUENCES} : demi-séquence sans jour (1 à 7) ou sans code ; "
+                    "elle est ignorée.",
+                    ref,
+                )
+                continue
+            cell = self._cell(int(day_text), values, ref, errors)
+            if cell is not None:
+                key = (cell.day, code, values.get("code_site", ""))
+                self.half_sequences.setdefault(key, cell)
+        if errors:
+            raise TimetableInvalid(errors)
+        if not self.half_sequences:
+            return None
+        slots: dict[int, Slot] = {}
+        for (_, code, _), cell in sorted(self.half_sequences.items()):
+            if code.isdigit():
+                slots.setdefault(int(code), Slot(int(code), cell.start, cell.end))
+        days = tuple(sorted({day for day, _, _ in self.half_sequences}))
+        minutes = self.duree_seq or 0
+        return TimeGrid(
+            days=days,
+            slot_minutes=minutes,
+            slots=tuple(sorted(slots.values(), key=lambda s: s.number)),
+        )
+
+    def _cell(
+        self, day: int, values: dict[str, str], ref: str, errors: list[Problem]
+    ) -> _Cell | None:
+        start_text, end_text = values.get("hre_deb", ""), values.get("hre_fin", "")
+        try:
+            start = fmt.parse_time(start_text)
+            if end_text:
+                end = fmt.parse_time(end_text)
+            elif self.duree_seq:
+                moment = dt.datetime.combine(dt.date(2000, 1, 3), start)
+                end = (moment + dt.timedelta(minutes=self.duree_seq / 2)).time()
+            else:
+                raise ValueError("no end")
+        except ValueError:
+            errors.append(
+                Problem(
+                    "udt_bad_time",
+                    f"{fmt.HALF_SEQUENCES} : la demi-séquence a des horaires invalides (début "
+                    f"« {start_text} », fin « {end_text} ») ; HH:MM est attendu.",
+                    "Vérifiez la grille horaire dans UnDeuxTEMPS puis republiez.",
+                    ref=ref,
+                )
+            )
+            return None
+        if end <= start:
+            errors.append(
+                Problem(
+                    "udt_bad_time",
+                    f"{fmt.HALF_SEQUENCES} : la demi-séquence finit ({fmt.format_time(end)}) "
+                    f"avant de commencer ({fmt.format_time(start)}).",
+                    "Vérifiez la grille horaire dans UnDeuxTEMPS puis republiez.",
+                    ref=ref,
+                )
+            )
+            return None
+        return _Cell(day, start, end)
+
+    def _fiches(self) -> None:
+        by_slot: dict[tuple[int, str], list[_Cell]] = defaultdict(list)
+        for (day, code, _), cell in self.half_sequences.items():
+            by_slot[(day, code)].append(cell)
+        for values, _ in self._rows(fmt.FICHES, "fiche"):
+            code = values.get("code", "")
+            if not code or code in self.fiches:
+                continue
+            day_text = values.get("jour", "")
+            slot = _normalise_code(values.get("demi_seq", ""))
+            day = int(day_text) if day_text.isdigit() else 0
+            cell = self.half_sequences.get((day, slot, values.get("site", "")))
+            if cell is None and len(by_slot.get((day, slot), [])) == 1:
+                cell = by_slot[(day, slot)][0]
+            if cell is None:
+                self._warn(
+                    "udt_unknown_slot",
+                    f"{fmt.FICHES} : la fiche {code} désigne une demi-séquence inconnue (jour "
+                    f"« {day_text} », demi-séquence « {values.get('demi_seq', '')} ») ; ses "
+                    "cours sont ignorés.",
+                    f"{fmt.FICHES} fiche code={code}",
+                )
+            self.fiches[code] = cell
+
+    # Courses
+
+    def _courses(self) -> list[Course]:
+        year = self.t.year
+        starts = self._period_starts()
+        window_start = starts[0] if starts else 1
+        if fmt.LIGNES.lower() not in self.files:
+            raise TimetableInvalid.one(
+                "udt_missing_lignes",
+                f"Le zip ne contient pas l'emploi du temps {fmt.LIGNES} (lignes de fiches).",
+                _REEXPORT,
+                ref=fmt.LIGNES,
+            )
+        theoretical = self._pieces(fmt.LIGNES, fmt.CO_TEACHING)
+        weekly = self._weekly_pieces(set(starts))
+        accumulated: dict[tuple, _Accumulated] = {}
+        for week in range(window_start, year.last_week + 1):
+            pieces = weekly.get(week, theoretical)
+            seen: dict[tuple, int] = defaultdict(int)
+            for piece in pieces:
+                base = (
+                    piece.day,
+                    piece.start,
+                    piece.end,
+                    piece.subject,
+                    frozenset(piece.classes),
+                    frozenset(piece.groups),
+                )
+                key = (*base, seen[base])
+                seen[base] += 1
+                entry = accumulated.get(key)
+                if entry is None:
+                    entry = _Accumulated(
+                        piece.ref, piece.day, piece.start, piece.end, piece.subject
+                    )
+                    accumulated[key] = entry
+                for kind, idents in (
+                    ("teachers", piece.teachers),
+                    ("classes", piece.classes),
+                    ("groups", piece.groups),
+                    ("rooms", piece.rooms),
+                ):
+                    for ident in idents:
+                        entry.weeks[kind][ident].add(week)
+        return _build_courses(accumulated.values())
+
+    def _weekly_pieces(self, starts: set[int]) -> dict[int, list[_Piece]]:
+        weekly = {}
+        for lower, member in sorted(self.files.items()):
+            match = fmt.WEEKLY_LIGNES.match(lower)
+            if match is None:
+                continue
+            iso_week = int(match.group(1))
+            name = PurePosixPath(member).name
+            week = self._school_week(str(iso_week))
+            if week is None or week not in starts:
+                self._warn(
+                    "udt_weekly_file_ignored",
+                    f"Le fichier {name} est ignoré : la semaine {iso_week} n'est pas un début de "
+                    f"période de {fmt.PERIODS} dans l'année scolaire.",
+                    name,
+                )
+                continue
+            co_teaching = fmt.weekly_co_teaching_name(iso_week)
+            if co_teaching.lower() not in self.files:
+                co_teaching = fmt.CO_TEACHING
+            weekly[week] = self._pieces(name, co_teaching)
+        return weekly
+
+    def _co_teachers(self, name: str) -> dict[str, set[str]]:
+        by_epj = {t.sts_id: ident for ident, t in self.t.teachers.items() if t.sts_id}
+        co_teachers: dict[str, set[str]] = defaultdict(set)
+        for values, _ in self._rows(name, "coens"):
+            ligne, prof, epj = (
+                values.get("lignefic", ""),
+                values.get("prof", ""),
+                values.get("epj", ""),
+            )
+            teacher = prof if prof in self.t.teachers else by_epj.get(epj)
+            if teacher is None:
+                self._dangling(
+                    "udt_unknown_teacher",
+                    "l'enseignant",
+                    prof or epj,
+                    f"{name} coens lignefic={ligne}",
+                )
+                continue
+            co_teachers[ligne].add(teacher)
+        return co_teachers
+
+    def _pieces(self, name: str, co_teaching: str) -> list[_Piece]:
+        co_teachers = self._co_teachers(co_teaching)
+        lignes = [
+            ligne
+            for values, _ in self._rows(name, "ligfiche")
+            if (ligne := self._ligne(name, values, co_teachers)) is not None
+        ]
+        return _merge_time_ranges(_runs(lignes))
+
+    def _ligne(
+        self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
+    ) -> _Ligne | None:
+        t = self.t
+        code = values.get("code", "")
+        ref = f"{name} ligfiche code={code}"
+        fiche = values.get("fic", "")
+        if fiche not in self.fiches:
+            self._dangling("udt_unknown_fiche", "la fiche", fiche, ref)
+            return None
+        cell = self.fiches[fiche]
+        mat = values.get("mat", "")
+        if mat not in t.subjects:
+            self._dangling("udt_unknown_subject", "la matière", mat, ref)
+            return None
+        if cell is None:
+            return None
+        div, prof, salle = values.get("div", ""), values.get("prof", ""), values.get("salle", "")
+        rgpmt, gpe = values.get("rgpmt", ""), values.get("gpe", "") or values.get("idgpe", "")
+        teachers = set(co_teachers.get(code, ()))
+        if prof in t.teachers:
+            teachers.add(prof)
+        elif prof:
+            self._dangling("udt_unknown_teacher", "l'enseignant", prof, ref)
+        rooms = set()
+        if salle in t.rooms:
+            rooms.add(salle)
+        elif salle:
+            self._dangling("udt_unknown_room", "la salle", salle, ref)
+        classes: set[str] = set()
+        groups: set[str] = set()
+        if rgpmt:
+            if rgpmt in self.rgpmt_idents:
+                groups.add(self.rgpmt_idents[rgpmt])
+            else:
+                self._dangling("udt_unknown_regroupement", "le regroupement", rgpmt, ref)
+        elif gpe:
+            ident = self.group_keys.get(("", values.get("idgpe", ""))) or self._group_ident(
+                div, gpe
+            )
+            if ident is not None:
+                groups.add(ident)
+            else:
+                self._dangling("udt_unknown_group", "le groupe", f"{div}/{gpe}", ref)
+        elif div in t.classes:
+            classes.add(div)
+        elif div:
+            self._dangling("udt_unknown_division", "la division", div, ref)
+        prefix = _PREFIX.match(code)
+        return _Ligne(
+            ref=ref,
+            prefix=int(prefix.group(1)) if prefix else None,
+            cell=cell,
+            key=(div, mat, prof, rgpmt, gpe),
+            subject=mat,
+            teachers=teachers,
+            classes=classes,
+            groups=groups,
+            rooms=rooms,
+        )
+
+    # Students
+
+    def _students(self) -> None:
+        t = self.t
+        raw: dict[str, dict[str, str]] = {}
+        lines: dict[str, int] = {}
+        for values, line in self._rows(fmt.STUDENTS, "eleve"):
+            if (code := values.get("code", "")) and code not in raw:
+                raw[code], lines[code] = values, line
+        weeks = self._membership_weeks(set(raw))
+        holidays = self._holiday_weeks()
+        for code, values in raw.items():
+            enrolments = []
+            for (kind, ident), member_weeks in sorted(weeks.get(code, {}).items()):
+                enrolments.extend(_enrolments(t.year, kind, ident, member_weeks, holidays))
+            t.students[code] = Student(
+                ident=code,
+                last_name=values.get("nom", ""),
+                first_name=values.get("prenom", ""),
+                birth_date=self._birth_date(values.get("naissance", ""), fmt.STUDENTS, lines[code]),
+                enrolments=tuple(enrolments),
+            )
+
+    def _membership_weeks(
+        self, students: set[str]
+    ) -> dict[str, dict[tuple[UnitKind, str], set[int]]]:
+        weeks: dict[str, dict[tuple[UnitKind, str], set[int]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        for values, line in self._rows(fmt.MEMBERSHIPS, "ele_gpe"):
+            ref = f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
+            student = values.get("ele", "")
+            if student not in students:
+                self._dangling("udt_unknown_student", "l'élève", student, ref)
+                continue
+            mask_text = values.get("semaines", "")
+            if not mask_text.isdigit():
+                self._warn(
+                    "udt_bad_week_mask",
+                    f"{fmt.MEMBERSHIPS} : le masque de semaines « {mask_text} » de l'élève "
+                    f"{student} n'est pas un nombre ; l'appartenance est ignorée.",
+                    ref,
+                )
+                continue
+            school_weeks = set()
+            for iso_week in fmt.mask_to_iso_weeks(int(mask_text)):
+                week = fmt.iso_to_school_week(iso_week, self.t.year.week1_monday)
+                if week is not None:
+                    school_weeks.add(week)
+            for target in self._membership_targets(values, ref):
+                weeks[student][target] |= school_weeks
+        return weeks
+
+    def _membership_targets(self, values: dict[str, str], ref: str) -> list[tuple[UnitKind, str]]:
+        div, gpe = values.get("code_div", ""), values.get("gpe", "")
+        targets: list[tuple[UnitKind, str]] = []
+        if gpe:
+            ident = self._group_ident(div, gpe)
+            if ident is not None:
+                targets.append((UnitKind.GROUP, ident))
+            elif gpe in self.rgpmt_idents:
+                return [(UnitKind.GROUP, self.rgpmt_idents[gpe])]
+            else:
+                self._dangling("udt_unknown_group", "le groupe", f"{div}/{gpe}", ref)
+                return []
+        elif div in self.t.classes:
+            targets.append((UnitKind.CLASS, div))
+        else:
+            self._dangling("udt_unknown_division", "la division", div, ref)
+            return []
+        component = (div, gpe)
+        for ident, components in self.rgpmt_components.items():
+            if component in components:
+                targets.append((UnitKind.GROUP, ident))
+        return targets
+
+    def _holiday_weeks(self) -> set[int]:
+        """Weeks whose Monday to Friday are all closed (or outside the student year)."""
+        year = self.t.year
+        closed = closed_days(self.t.closings)
+        holidays = set()
+        for week in range(1, year.last_week + 1):
+            days = [year.day(week, weekday) for weekday in range(1, 6)]
+            if all(day in closed or not year.contains(day) for day in days):
+                holidays.add(week)
+        return holidays
+
+    # Problems
+
+    def _flush_dangling(self) -> None:
+        for (code, what, value), refs in self.dangling.items():
+            shown = f"« {value} »" if value else "(vide)"
+            more = f" (et {len(refs) - 1} autres références)" if len(refs) > 1 else ""
+            self._warn(
+                code,
+                f"{refs[0].split(' ')[0]} : {what} {shown} n'existe pas dans la publication ; "
+                f"la référence est ignorée{more}.",
+                refs[0],
+                "Vérifiez les données de base dans UnDeuxTEMPS (codes des enseignants, "
+                "matières, divisions, groupes, salles) puis republiez.",
+            )
+
+
+def _runs(lignes: list[_Ligne]) -> list[_Piece]:
+    """Join lignes of one key on consecutive half-sequences of a day into pieces."""
+    by_key: dict[tuple[str, ...], dict[_Cell, list[_Ligne]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for ligne in lignes:
+        by_key[ligne.key][ligne.cell].append(ligne)
+    pieces = []
+    for cells in by_key.values():
+        run: list[tuple[_Cell, list[_Ligne]]] = []
+        for cell, members in sorted(
+            cells.items(), key=lambda item: (item[0].day, item[0].start, item[0].end)
+        ):
+            if run and not _follows(run[-1], (cell, members)):
+                pieces.append(_piece(run))
+                run = []
+            run.append((cell, members))
+        if run:
+            pieces.append(_piece(run))
+    return pieces
+
+
+def _follows(before: tuple[_Cell, list[_Ligne]], after: tuple[_Cell, list[_Ligne]]) -> bool:
+    (cell_a, lignes_a), (cell_b, lignes_b) = before, after
+    if cell_a.day != cell_b.day or cell_a.end != cell_b.start:
+        return False
+    prefixes_a = {ligne.prefix for ligne in lignes_a}
+    prefixes_b = {ligne.prefix for ligne in lignes_b}
+    if None in prefixes_a or None in prefixes_b:
+        return True
+    return any(prefix + 1 in prefixes_b for prefix in prefixes_a if prefix is not None)
+
+
+def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
+    lignes = [ligne for _, members in run for ligne in members]
+    piece = _Piece(
+        ref=min(ligne.ref for ligne in lignes),
+        day=run[0][0].day,
+        start=run[0][0].start,
+        end=run[-1][0].end,
+        subject=lignes[0].subject,
+        teachers=frozenset().union(*(ligne.teachers for ligne in lignes)),
+    )
+    for ligne in lignes:
+        piece.classes |= ligne.classes
+        piece.groups |= ligne.groups
+        piece.rooms |= ligne.rooms
+    return piece
+
+
+def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
+    """Join pieces of one time range, subject and teachers into one course for all audiences."""
+    merged: dict[tuple, _Piece] = {}
+    for piece in sorted(pieces, key=lambda p: p.ref):
+        key = (piece.day, piece.start, piece.end, piece.subject, piece.teachers)
+        if key not in merged:
+            merged[key] = piece
+            continue
+        target = merged[key]
+        target.classes |= piece.classes
+        target.groups |= piece.groups
+        target.rooms |= piece.rooms
+    return sorted(
+        merged.values(),
+        key=lambda p: (
+            p.day,
+            p.start,
+            p.end,
+            p.subject,
+            sorted(p.teachers),
+            sorted(p.classes),
+            sorted(p.groups),
+            sorted(p.rooms),
+        ),
+    )
+
+
+def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
+    courses = []
+    used: set[str] = set()
+    for entry in entries:
+        ident = entry.ref
+        suffix = 2
+        while ident in used:
+            ident, suffix = f"{entry.ref} #{suffix}", suffix + 1
+        used.add(ident)
+
+        def resources(kind: str, entry: _Accumulated = entry) -> tuple[Resource, ...]:
+            return tuple(
+                Resource(ident, frozenset(weeks))
+                for ident, weeks in sorted(entry.weeks[kind].items())
+            )
+
+        courses.append(
+            Course(
+                ident=ident,
+                day=entry.day,
+                start=entry.start,
+                end=entry.end,
+                subject_ident=entry.subject,
+                teachers=resources("teachers"),
+                classes=resources("classes"),
+                groups=resources("groups"),
+                rooms=resources("rooms"),
+            )
+        )
+    return courses
+
+
+def _enrolments(
+    year: SchoolYearSpan, kind: UnitKind, ident: str, weeks: set[int], holidays: set[int]
+) -> list[Enrolment]:
+    """Turn a set of school weeks into enrolment periods, clamped to the student year."""
+    inside = sorted(week for week in weeks if 1 <= week <= year.last_week)
+    runs: list[list[int]] = []
+    for week in inside:
+        if runs and all(gap in holidays for gap in range(runs[-1][-1] + 1, week)):
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    enrolments = []
+    for run in runs:
+        start = max(year.week_monday(run[0]), year.start)
+        end = min(year.week_monday(run[-1] + 1), year.end)
+        if start < end:
+            enrolments.append(Enrolment(kind, ident, start, end))
+    return enrolments

@@ -1,0 +1,139 @@
+"""Round trip: a timetable written as an UnDeuxTEMPS zip parses back to the same sessions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zipfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from imports.parsers import ParseContext
+from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
+from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
+from imports.sessions import timetable_occurrences
+from imports.timetable import Resource, SourceFormat, Timetable
+from tests.imports.parsers.comparison import closing_spans, entity_names, occurrence_keys
+from tests.imports.parsers.udt_fixtures import ALL, HOLIDAY_WEEKS, feature_timetable
+
+EXPORTED_AT = dt.datetime(2024, 9, 1, 18, 30, 5, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def _round_trip(timetable: Timetable, tmp_path: Path) -> Timetable:
+    path = tmp_path / "0750001A_20240901183005_UDT.zip"
+    write_undeuxtemps_zip(timetable, path, exported_at=EXPORTED_AT)
+    return parse_undeuxtemps_zip(path, context=ParseContext())
+
+
+def test_parsing_the_written_zip_gives_back_the_same_sessions(tmp_path: Path) -> None:
+    original = feature_timetable()
+
+    parsed = _round_trip(original, tmp_path)
+
+    expected = occurrence_keys(original)
+    assert sum(expected.values()) > 400
+    assert occurrence_keys(parsed) == expected
+    assert parsed.warnings == []
+
+
+def test_parsing_the_written_zip_gives_back_the_same_entities_and_closings(
+    tmp_path: Path,
+) -> None:
+    original = feature_timetable()
+
+    parsed = _round_trip(original, tmp_path)
+
+    assert entity_names(parsed) == entity_names(original)
+    assert closing_spans(parsed) == closing_spans(original)
+    assert parsed.source_format is SourceFormat.UNDEUXTEMPS
+    assert parsed.software == "UnDeuxTEMPS"
+    assert parsed.uai == "0750001A"
+    assert parsed.exported_at == EXPORTED_AT
+    assert parsed.year == original.year
+
+
+def test_replacement_teacher_and_room_change_stay_on_one_course_with_their_weeks(
+    tmp_path: Path,
+) -> None:
+    parsed = _round_trip(feature_timetable(), tmp_path)
+
+    french = [c for c in parsed.courses if c.subject_ident == "FRANC" and c.day == 2]
+    assert len(french) == 1
+    weeks = {r.ident: r.weeks for r in french[0].teachers + french[0].rooms}
+    assert weeks["P5"] == frozenset({12, 13, 14})
+    assert weeks["P2"] == ALL - {12, 13, 14}
+    # Holiday weeks carry the theoretical timetable; only school weeks are compared.
+    assert weeks["R1"] - HOLIDAY_WEEKS == frozenset(range(1, 20)) - HOLIDAY_WEEKS
+    assert weeks["R2"] - HOLIDAY_WEEKS == frozenset(range(20, 45)) - HOLIDAY_WEEKS
+
+
+def test_co_taught_course_for_two_classes_in_two_rooms_is_one_course(tmp_path: Path) -> None:
+    parsed = _round_trip(feature_timetable(), tmp_path)
+
+    svt = [
+        c for c in parsed.courses if c.subject_ident == "SVT" and c.day == 3 and c.start.hour == 8
+    ]
+    assert len(svt) == 1
+    course = svt[0]
+    assert (course.start, course.end) == (dt.time(8, 0), dt.time(9, 50))
+    assert {r.ident for r in course.teachers} == {"P3", "P4"}
+    assert {r.ident for r in course.classes} == {"C1", "C2"}
+    assert {r.ident for r in course.rooms} == {"R3", "R4"}
+
+
+def test_back_to_back_lessons_stay_two_courses_and_half_hour_lesson_is_kept(
+    tmp_path: Path,
+) -> None:
+    parsed = _round_trip(feature_timetable(), tmp_path)
+
+    tuesday_maths = sorted(
+        (c.start, c.end) for c in parsed.courses if c.subject_ident == "MATHS" and c.day == 2
+    )
+    assert tuesday_maths == [(dt.time(8, 0), dt.time(8, 55)), (dt.time(8, 55), dt.time(9, 50))]
+    vie = [c for c in parsed.courses if c.subject_ident == "VIE"]
+    assert [(c.start, c.end) for c in vie] == [(dt.time(12, 0), dt.time(12, 30))]
+
+
+def test_weeks_that_differ_from_the_theoretical_timetable_get_weekly_files(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "udt.zip"
+
+    write_undeuxtemps_zip(feature_timetable(), path, exported_at=EXPORTED_AT)
+
+    names = set(zipfile.ZipFile(path).namelist())
+    assert {"UDCal_24.xml", "UDCal_12.xml", "UDCal_23.xml", "semaines.xml"} <= names
+    weekly = {n for n in names if n.startswith("UDCal_12_")}
+    assert "UDCal_12_37.xml" in weekly  # week 2, a week B
+    assert len(weekly) == len({n for n in names if n.startswith("UDCal_23_")})
+
+
+def test_writer_output_is_deterministic(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+
+    write_undeuxtemps_zip(feature_timetable(), first, exported_at=EXPORTED_AT)
+    write_undeuxtemps_zip(feature_timetable(), second, exported_at=EXPORTED_AT)
+
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_writer_refuses_two_overlapping_courses_of_one_teacher_and_subject(
+    tmp_path: Path,
+) -> None:
+    timetable = feature_timetable()
+    twin = dataclasses.replace(timetable.courses[8], ident="twin", classes=(Resource("C2", ALL),))
+    timetable.courses.append(twin)
+
+    with pytest.raises(ValueError, match="cannot express two courses"):
+        write_undeuxtemps_zip(timetable, tmp_path / "x.zip", exported_at=EXPORTED_AT)
+
+
+def test_no_session_is_generated_inside_a_closing_after_the_round_trip(tmp_path: Path) -> None:
+    parsed = _round_trip(feature_timetable(), tmp_path)
+
+    dates = {o.date for o in timetable_occurrences(parsed)}
+    assert dates
+    for closing in parsed.closings:
+        assert not any(closing.start <= day < closing.end for day in dates)
