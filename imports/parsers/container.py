@@ -126,13 +126,23 @@ def _read_container(data: bytes) -> etree._Element:
     except UnsafeXmlError as exc:
         raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
     try:
-        root = etree.parse(stream, _container_parser()).getroot()
+        tree = etree.parse(stream, _container_parser())
     except etree.XMLSyntaxError as exc:
         raise TimetableInvalid.one(
             "truncated",
             f"Le fichier chiffré est incomplet ou n'est pas un XML valide ({exc.msg}).",
             "Le dépôt a sans doute été interrompu. " + _REEXPORT,
         ) from None
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        # A DOCTYPE pushed past the scanned head by a long comment.
+        raise TimetableInvalid.one(
+            "unsafe_xml",
+            "Le fichier déclare des entités XML (<!ENTITY …>), interdites pour des raisons de "
+            "sécurité.",
+            _REEXPORT,
+        )
+    root = tree.getroot()
     if _local(root) != ROOT:
         raise TimetableInvalid.one(
             "unknown_root",

@@ -161,6 +161,13 @@ def parse_payload(stream: IO[bytes], *, source_format: SourceFormat) -> Timetabl
     except UnsafeXmlError as exc:
         raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
     except etree.XMLSyntaxError as exc:
+        if "amplification" in exc.msg or "external entity" in exc.msg:
+            raise TimetableInvalid.one(
+                "unsafe_xml",
+                f"Le fichier utilise des entités XML interdites pour des raisons de sécurité "
+                f"({exc.msg}).",
+                _REEXPORT,
+            ) from None
         raise TimetableInvalid.one(
             "truncated",
             f"Le fichier XML est incomplet ou mal formé ({exc.msg}).",
@@ -243,6 +250,16 @@ class _PayloadReader:
 
     def _check_root(self, root: etree._Element) -> None:
         self.root_checked = True
+        dtd = root.getroottree().docinfo.internalDTD
+        if dtd is not None and any(True for _ in dtd.iterentities()):
+            # check_prolog only scans the head; a DOCTYPE pushed further down by a long
+            # comment is caught here, before any item is read.
+            raise TimetableInvalid.one(
+                "unsafe_xml",
+                "Le fichier déclare des entités XML (<!ENTITY …>), interdites pour des raisons "
+                "de sécurité.",
+                _REEXPORT,
+            )
         if _local(root) != PAYLOAD_ROOT:
             raise TimetableInvalid.one(
                 "unknown_root",

@@ -284,3 +284,17 @@ def test_an_uncompressed_content_beyond_libxml2s_default_text_limit_is_read(
     assert len(data) > 10_000_000
 
     assert _decrypt(data, ent_keys, limit=LIMIT) == payload
+
+
+def test_entity_declarations_hidden_after_a_long_comment_are_refused(ent_keys: KeyPair) -> None:
+    data = _encrypt(b"<x/>", {PARTNER: ent_keys.public_pem}).replace(
+        b"<EXPORT_INDEX_EDUCATION",
+        b"<!--" + b"x" * 70_000 + b'--><!DOCTYPE EXPORT_INDEX_EDUCATION [<!ENTITY e "e">]>\n'
+        b"<EXPORT_INDEX_EDUCATION",
+        1,
+    )
+
+    with pytest.raises(TimetableInvalid) as excinfo:
+        _decrypt(data, ent_keys)
+
+    assert _code(excinfo) == "unsafe_xml"

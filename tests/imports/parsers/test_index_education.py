@@ -302,6 +302,24 @@ def test_an_external_entity_never_leaks_a_local_file(tmp_path: Path) -> None:
     assert all("root:" not in p.message for p in invalid.problems)
 
 
+@pytest.mark.parametrize("use", [b'Nom="&xxe;"', b'Nom="&lol9;"', b'Nom="DUPONT"'])
+def test_entity_declarations_hidden_after_a_long_comment_are_still_refused(
+    tmp_path: Path, use: bytes
+) -> None:
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    doctype = (
+        "<!--" + "x" * 70_000 + "-->"
+        f'<!DOCTYPE ExportEmploiDuTemps [<!ENTITY lol0 "lol">{entities}'
+        '<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<ExportEmploiDuTemps'
+    )
+    data = edt_bytes().replace(b"<ExportEmploiDuTemps", doctype.encode(), 1)
+
+    invalid = _refusal(tmp_path, data.replace(b'Nom="DUPONT"', use))
+
+    assert _codes(invalid.problems) == ["unsafe_xml"]
+    assert all("root:" not in p.message for p in invalid.problems)
+
+
 def test_an_external_dtd_is_never_loaded(tmp_path: Path) -> None:
     with_dtd = edt_bytes().replace(
         b"<ExportEmploiDuTemps",
