@@ -24,6 +24,7 @@ from imports.webdav.locks import webdav_lock_storage
 from imports.webdav.provider import DEPOSIT, DepositProvider
 
 MOUNT_PATH = "/webdav"
+LISTEN_BACKLOG = 256
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -141,7 +142,17 @@ def webdav_server(
     ``Content-Length`` with 413 before the client sends the body.
     """
     tracker = ServerConnections()
-    server = wsgi.Server((host, port), tracker.track(app), numthreads=threads)
+    server = wsgi.Server(
+        (host, port),
+        tracker.track(app),
+        numthreads=threads,
+        # cheroot's default backlog of 5 drops connections when dozens of depositors
+        # connect at once (SYN retries, resets); the queue waits for a free thread instead.
+        request_queue_size=LISTEN_BACKLOG,
+    )
+    # Keep-alive connections held open between requests (cheroot: 10); Windows and rclone
+    # reuse their connection for the several requests of one upload.
+    server.keep_alive_conn_limit = max(threads * 2, 10)
     if max_body_bytes is not None:
         server.max_request_body_size = max_body_bytes
     return server, tracker
