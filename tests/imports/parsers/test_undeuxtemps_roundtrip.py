@@ -9,12 +9,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imports.parsers import ParseContext
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
 from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
 from imports.sessions import timetable_occurrences
-from imports.timetable import Resource, SourceFormat, Timetable
+from imports.timetable import Course, Resource, SourceFormat, Timetable
 from tests.imports.parsers.comparison import closing_spans, entity_names, occurrence_keys
 from tests.imports.parsers.udt_fixtures import ALL, HOLIDAY_WEEKS, feature_timetable
 
@@ -137,3 +139,60 @@ def test_no_session_is_generated_inside_a_closing_after_the_round_trip(tmp_path:
     assert dates
     for closing in parsed.closings:
         assert not any(closing.start <= day < closing.end for day in dates)
+
+
+_SLOTS = [(dt.time(8, 0), dt.time(8, 55)), (dt.time(8, 55), dt.time(9, 50))]
+_SLOTS += [(dt.time(10, 5), dt.time(11, 0)), (dt.time(11, 0), dt.time(11, 55))]
+_week_sets = st.one_of(
+    st.just(ALL),
+    st.frozensets(st.integers(min_value=1, max_value=44), max_size=44),
+    st.builds(
+        lambda a, b: frozenset(range(min(a, b), max(a, b) + 1)),
+        st.integers(min_value=1, max_value=44),
+        st.integers(min_value=1, max_value=44),
+    ),
+)
+
+
+@st.composite
+def _random_course(draw: st.DrawFn, index: int) -> Course:
+    base = feature_timetable()
+    first = draw(st.integers(min_value=0, max_value=len(_SLOTS) - 1))
+    last = draw(st.integers(min_value=first, max_value=len(_SLOTS) - 1))
+
+    def resources(idents: list[str], max_size: int) -> tuple[Resource, ...]:
+        chosen = draw(st.lists(st.sampled_from(idents), unique=True, max_size=max_size))
+        return tuple(Resource(ident, draw(_week_sets)) for ident in sorted(chosen))
+
+    return Course(
+        ident=f"R{index}",
+        day=index // 3 + 1,
+        start=_SLOTS[first][0],
+        end=_SLOTS[last][1],
+        subject_ident=sorted(base.subjects)[index % 3],
+        teachers=resources(sorted(base.teachers), 2),
+        classes=resources(sorted(base.classes), 2),
+        parts=resources(sorted(base.parts), 1),
+        groups=resources(sorted(base.groups), 2),
+        rooms=resources(sorted(base.rooms), 2),
+        cancelled_weeks=draw(st.frozensets(st.integers(min_value=1, max_value=44), max_size=3)),
+    )
+
+
+@st.composite
+def _random_timetable(draw: st.DrawFn) -> Timetable:
+    count = draw(st.integers(min_value=1, max_value=12))
+    courses = [draw(_random_course(index)) for index in range(count)]
+    return dataclasses.replace(feature_timetable(), courses=courses)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(timetable=_random_timetable())
+def test_any_timetable_of_distinct_subject_days_survives_the_round_trip(
+    tmp_path: Path, timetable: Timetable
+) -> None:
+    parsed = _round_trip(timetable, tmp_path)
+
+    assert occurrence_keys(parsed) == occurrence_keys(timetable)
