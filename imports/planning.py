@@ -145,7 +145,8 @@ def part_name(timetable: Timetable, ident: str) -> str:
     position = (
         school_class.part_idents.index(ident) + 1 if ident in school_class.part_idents else ident
     )
-    return f"{school_class.name} - partie {position}"
+    # The usual STS-Web / AAF spelling of half-classes ("6A GR1"); names compare loosely.
+    return f"{school_class.name} GR{position}"
 
 
 def plan_build(

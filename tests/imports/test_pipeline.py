@@ -60,7 +60,7 @@ def test_a_confirmed_manual_import_integrates_and_initialises_the_year(school: S
     assert sessions.count() == run.counters["sessions_created"] > 2000
     assert not sessions.filter(starts_at__lt=NOW).exists()
     assert not sessions.filter(starts_at__gte=dt.datetime(2027, 7, 4, tzinfo=PARIS)).exists()
-    halves = {f"{c} - partie {n}" for c in ("6A", "6B", "5A", "5B") for n in (1, 2)}
+    halves = {f"{c} GR{n}" for c in ("6A", "6B", "5A", "5B") for n in (1, 2)}
     assert set(TeachingGroup.objects.values_list("code", flat=True)) == {"LATIN", *halves}
     assert set(TeachingGroup.objects.values_list("source", flat=True)) == {
         TeachingGroup.Source.TIMETABLE
@@ -112,7 +112,7 @@ def test_half_class_and_group_members_and_teachers_are_attached(school: School) 
     assert set(members.filter(role="TEACHER").values_list("person__last_name", flat=True)) == {
         "MICHEL"
     }
-    half = TeachingGroup.objects.get(code="6A - partie 1")
+    half = TeachingGroup.objects.get(code="6A GR1")
     assert set(half.memberships.values_list("person__last_name", "role")) == {
         ("ARNAUD", "STUDENT"),
         ("DURAND", "TEACHER"),

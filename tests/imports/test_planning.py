@@ -151,21 +151,21 @@ def test_a_half_class_becomes_a_group_of_its_class_with_its_students_and_teacher
     plan = build(tt, match)
 
     assert plan.groups == {
-        (1, "3A - partie 1"): PlannedGroup(1, "3A - partie 1", "3A - partie 1", frozenset({501})),
-        (1, "3A - partie 2"): PlannedGroup(1, "3A - partie 2", "3A - partie 2", frozenset({501})),
+        (1, "3A GR1"): PlannedGroup(1, "3A GR1", "3A GR1", frozenset({501})),
+        (1, "3A GR2"): PlannedGroup(1, "3A GR2", "3A GR2", frozenset({501})),
         # Every group of the file the directory lacks is created, taught or not yet.
         (1, "Latin 3e"): PlannedGroup(1, "Latin 3e", "Latin 3e", frozenset({501})),
     }
     (service,) = plan.services.values()
-    assert service.group_keys == frozenset({(1, "3A - partie 1")})
+    assert service.group_keys == frozenset({(1, "3A GR1")})
     assert service.class_ids == frozenset()
     assert service.incomplete is False
     assert plan.group_memberships == {
-        (201, 1, "3A - partie 1", "STUDENT"),
-        (203, 1, "3A - partie 1", "STUDENT"),
-        (202, 1, "3A - partie 2", "STUDENT"),
-        (204, 1, "3A - partie 2", "STUDENT"),
-        (102, 1, "3A - partie 1", "TEACHER"),
+        (201, 1, "3A GR1", "STUDENT"),
+        (203, 1, "3A GR1", "STUDENT"),
+        (202, 1, "3A GR2", "STUDENT"),
+        (204, 1, "3A GR2", "STUDENT"),
+        (102, 1, "3A GR1", "TEACHER"),
     }
 
 
@@ -174,7 +174,7 @@ def test_a_half_class_found_among_the_directory_groups_is_not_created() -> None:
     match = TimetableMatches(
         teachers={"T1": 101},
         classes={"3A": CLASS_3A},
-        parts={"3A-1": DirectoryUnit(601, "3A_GR1", "3A - partie 1", 1)},
+        parts={"3A-1": DirectoryUnit(601, "3A_GR1", "3A GR1", 1)},
     )
 
     plan = build(tt, match)
