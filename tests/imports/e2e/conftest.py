@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from tests.imports.celery_harness import CeleryWorker, redis_flush, require_real_services
+from tests.imports.e2e.scenario import SampleFiles, sample_files_write
 
 WorkerStarter = Callable[..., CeleryWorker]
 
@@ -26,6 +27,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed:
         for worker in getattr(item, "celery_workers", []):
             report.sections.append((f"celery worker {worker.name}", worker.log_report()))
+
+
+@pytest.fixture(scope="session")
+def sample_files(tmp_path_factory: pytest.TempPathFactory) -> SampleFiles:
+    """The small generated sample, written once per session (AAF folder, EDT, UDT)."""
+    return sample_files_write(tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture
