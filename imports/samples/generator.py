@@ -798,9 +798,11 @@ class _Builder:
             target.students.append(ident)
         else:
             spans = [(info, year.start, year.end)]
-        enrolments = []
+        # Classes first, then parts: the order of an EDT export.
+        enrolments = [
+            Enrolment(UnitKind.CLASS, klass.ident, start, end) for klass, start, end in spans
+        ]
         for klass, start, end in spans:
-            enrolments.append(Enrolment(UnitKind.CLASS, klass.ident, start, end))
             if klass.parts:
                 half = self._half_of(klass, ident)
                 enrolments.append(Enrolment(UnitKind.PART, klass.parts[half], start, end))
