@@ -22,8 +22,10 @@ COUNTER_LABELS = {
     "memberships_created": "Inscriptions ajoutées",
     "memberships_removed": "Inscriptions retirées",
     "sessions_created": "Séances créées",
+    "sessions_updated": "Séances modifiées (horaire de fin ou salle)",
     "sessions_deleted": "Séances supprimées",
     "sessions_unchanged": "Séances inchangées",
+    "sessions_before_effective": "Séances antérieures à la prise en charge (jamais modifiées)",
     "closings_added": "Périodes de fermeture ajoutées",
     "closings_removed": "Périodes de fermeture supprimées",
 }
@@ -73,6 +75,14 @@ def bilan_render_text(run: ImportRun) -> str:
                 ", DÉPASSÉ" if t["exceeded"] else ""
             )
             lines.append(f"  {t['label']} : {value} ({setting}, {flags})")
+    problems = run.bilan.get("problems", [])
+    if problems:
+        lines += ["", f"Problèmes relevés dans le fichier ({len(problems)}) :"]
+        lines += [_problem_line(p) for p in problems]
+    coherence = run.bilan.get("coherence", [])
+    if coherence:
+        lines += ["", f"Incohérences avec les périodes de fermeture ({len(coherence)}) :"]
+        lines += [f"  - {item}" for item in coherence]
     counters = run.counters or {}
     if counters:
         lines += ["", "Compteurs :"]
@@ -87,3 +97,10 @@ def bilan_render_text(run: ImportRun) -> str:
             lines += ["", f"{label} ({len(items)}) :"]
             lines += [f"  - {item}" for item in items]
     return "\n".join(lines) + "\n"
+
+
+def _problem_line(problem: dict[str, str]) -> str:
+    flag = "Erreur" if problem.get("severity") == "ERROR" else "Avertissement"
+    ref = f" [{problem['ref']}]" if problem.get("ref") else ""
+    action = f"\n      Action : {problem['action']}" if problem.get("action") else ""
+    return f"  - {flag}{ref} : {problem.get('message', '')}{action}"

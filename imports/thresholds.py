@@ -128,7 +128,7 @@ class Evaluation:
 def percentage(numerator: int, denominator: int) -> Decimal:
     """Return ``numerator ÷ denominator × 100`` to two decimals; see the module's zero rule."""
     if denominator == 0:
-        return Decimal(0) if numerator == 0 else Decimal(100)
+        return Decimal("0.00") if numerator == 0 else Decimal("100.00")
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
