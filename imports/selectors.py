@@ -40,6 +40,11 @@ def school_group_is_initialised(school_group: SchoolGroup, *, today: dt.date) ->
     return bool(establishments_initialised(school_group, today=today))
 
 
+def import_run_running(school_group: SchoolGroup) -> ImportRun | None:
+    """Return the school group's run in progress, if any (one at a time per group)."""
+    return school_group.import_runs.filter(status=ImportRun.Status.RUNNING).first()
+
+
 def import_run_targets(run: ImportRun) -> list[Establishment]:
     """Return the establishments a run targets (all of its school group when none is named)."""
     if run.establishment_id is not None:

@@ -6,6 +6,7 @@ app_name = "imports"
 
 urlpatterns = [
     path("", views.run_list, name="run_list"),
+    path("seuils/", views.threshold_settings, name="threshold_settings"),
     path("<int:run_id>/", views.run_detail, name="run_detail"),
     path("<int:run_id>/fichier/", views.run_file, name="run_file"),
     path("<int:run_id>/bilan.txt", views.run_bilan_download, name="run_bilan_download"),

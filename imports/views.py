@@ -1,17 +1,26 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django_tables2 import RequestConfig
 
 from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
+from imports.forms import ThresholdSettingsForm
 from imports.models import ImportRun
-from imports.selectors import establishments_initialised, import_run_list, school_year_current
+from imports.selectors import (
+    establishments_initialised,
+    import_run_list,
+    import_run_running,
+    school_year_current,
+)
 from imports.services.queue import import_queue_position
+from imports.services.settings import threshold_settings_for, threshold_settings_save
 from imports.tables import ImportRunTable, status_badge
+from imports.thresholds import DEFAULT_SETTINGS
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -37,7 +46,7 @@ def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
             "table": table,
             "school_year": school_year_current(school_group, today=today),
             "waiting_initialisation": [e for e in establishments if e.pk not in initialised],
-            "running": school_group.import_runs.filter(status=ImportRun.Status.RUNNING).first(),
+            "running": import_run_running(school_group),
         },
     )
 
@@ -86,3 +95,32 @@ def run_bilan_download(
     response = HttpResponse(bilan_render_text(run), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="bilan-import-{run.pk}.txt"'
     return response
+
+
+@school_group_required()
+def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
+    """Show and save the school group's thresholds; read-only while an import runs."""
+    running = import_run_running(school_group)
+    current = threshold_settings_for(school_group_id=school_group.pk)
+    if request.method == "POST" and running is None:
+        if request.POST.get("defaults"):
+            threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
+            messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+            return redirect("imports:threshold_settings", school_group.pk)
+        form = ThresholdSettingsForm(request.POST, current=current)
+        if form.is_valid():
+            threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
+            messages.success(
+                request, "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import."
+            )
+            return redirect("imports:threshold_settings", school_group.pk)
+        messages.error(
+            request, "Les seuils n'ont pas été enregistrés : corrigez les valeurs signalées."
+        )
+    else:
+        form = ThresholdSettingsForm(current=current)
+    return render(
+        request,
+        "imports/threshold_settings.html",
+        {"school_group": school_group, "form": form, "running": running},
+    )

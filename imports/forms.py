@@ -1,0 +1,68 @@
+"""Forms of the import pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from imports.thresholds import CONTROLS, Control, ControlSpec, Setting
+
+
+class ThresholdSettingsForm(forms.Form):
+    """One percentage and one "Bloquant" box per control (the coherence check has no %)."""
+
+    def __init__(self, *args: object, current: Mapping[Control, Setting], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for spec in CONTROLS:
+            setting = current[spec.control]
+            if spec.default_percent is not None:
+                self.fields[self.percent_name(spec)] = forms.IntegerField(
+                    label=spec.label,
+                    min_value=0,
+                    max_value=100,
+                    initial=setting.percent,
+                    error_messages={
+                        "required": _("Indiquez un pourcentage entre 0 et 100."),
+                        "invalid": _("Indiquez un nombre entier entre 0 et 100."),
+                        "min_value": _("Le seuil ne peut pas être négatif."),
+                        "max_value": _("Le seuil ne peut pas dépasser %(limit_value)s %%."),
+                    },
+                    widget=forms.NumberInput(attrs={"class": "percent", "step": 1}),
+                )
+            self.fields[self.blocking_name(spec)] = forms.BooleanField(
+                label=_("Bloquant"), required=False, initial=setting.blocking
+            )
+
+    @staticmethod
+    def percent_name(spec: ControlSpec) -> str:
+        return f"{spec.control.value.lower()}_percent"
+
+    @staticmethod
+    def blocking_name(spec: ControlSpec) -> str:
+        return f"{spec.control.value.lower()}_blocking"
+
+    def rows(self) -> list[dict[str, object]]:
+        """Return one row per control for the template: label, fields and the default."""
+        return [
+            {
+                "spec": spec,
+                "percent": self[self.percent_name(spec)]
+                if spec.default_percent is not None
+                else None,
+                "blocking": self[self.blocking_name(spec)],
+            }
+            for spec in CONTROLS
+        ]
+
+    def settings(self) -> dict[Control, Setting]:
+        """Return the submitted settings (call after ``is_valid``)."""
+        data = self.cleaned_data
+        return {
+            spec.control: Setting(
+                data.get(self.percent_name(spec)) if spec.default_percent is not None else None,
+                bool(data[self.blocking_name(spec)]),
+            )
+            for spec in CONTROLS
+        }
