@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from tests.imports.celery_harness import CeleryWorker, redis_flush, require_real_services
-from tests.imports.e2e.scenario import SampleFiles, sample_files_write
+from tests.imports.e2e.scenario import SampleOnDisk, sample_write
 
 WorkerStarter = Callable[..., CeleryWorker]
 
@@ -30,9 +30,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def sample_files(tmp_path_factory: pytest.TempPathFactory) -> SampleFiles:
+def sample_files(tmp_path_factory: pytest.TempPathFactory) -> SampleOnDisk:
     """The small generated sample, written once per session (AAF folder, EDT, UDT)."""
-    return sample_files_write(tmp_path_factory.mktemp("sample"))
+    return sample_write(tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import datetime as dt
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from ent.models import (
 from ent.services.directory import aaf_import
 from imports.models import ImportRun
 from imports.planning import part_name
-from imports.samples.generator import ExpectedSession, Sample
+from imports.samples import ExpectedSession, Sample, generate_sample, write_sample
 from imports.services.deposits import deposit_receive
 from tests.imports.celery_harness import CeleryWorker, wait_for_final
 
@@ -43,30 +43,23 @@ IMPORT_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
-class SampleFiles:
+class SampleOnDisk:
     sample: Sample
     aaf_dir: Path
     edt_xml: Path
-    udt_zip: Path | None
+    udt_zip: Path
 
 
-def sample_files_write(folder: Path, *, preset: str = SMALL_PRESET) -> SampleFiles:
+def sample_write(folder: Path, *, preset: str = SMALL_PRESET) -> SampleOnDisk:
     """Generate the sample and write its AAF folder, EDT export and UDT zip under ``folder``."""
-    from ent.aaf.writer import write_aaf_folder
-    from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
-    from imports.samples.edt_writer import write_index_education_xml
-    from imports.samples.generator import generate_sample
-
     sample = generate_sample(preset, seed=SAMPLE_SEED)
-    write_aaf_folder(folder / "aaf", sample.aaf_records, export_date=sample.directory_date)
-    edt = folder / "edt.xml"
-    edt.write_bytes(write_index_education_xml(sample.timetable, uai=sample.uai))
-    udt = folder / "udt.zip"
-    write_undeuxtemps_zip(sample.timetable, udt, exported_at=sample.exported_at)
-    return SampleFiles(sample=sample, aaf_dir=folder / "aaf", edt_xml=edt, udt_zip=udt)
+    files = write_sample(sample, folder)
+    return SampleOnDisk(
+        sample=sample, aaf_dir=files.aaf_dir, edt_xml=files.edt_xml, udt_zip=files.udt_zip
+    )
 
 
-def school_group_load(files: SampleFiles) -> SchoolGroup:
+def school_group_load(files: SampleOnDisk) -> SchoolGroup:
     """Create a school group from the sample's AAF directory and declare its school year."""
     school_group = SchoolGroup.objects.create(name="Cité scolaire de bout en bout")
     aaf_import(folder=files.aaf_dir, school_group=school_group)
@@ -102,7 +95,7 @@ def deposit(
 
 def initialise(
     school_group: SchoolGroup,
-    files: SampleFiles,
+    files: SampleOnDisk,
     workers: Iterable[CeleryWorker],
     *,
     path: Path | None = None,
@@ -128,13 +121,9 @@ def reexport(path: Path, folder: Path, tag: str) -> Path:
 
 
 def udt_reexport(sample: Sample, folder: Path, tag: str) -> Path:
-    """Return a new UnDeuxTEMPS export of the sample, an hour after the first one."""
-    from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
-
-    path = folder / f"{tag}-udt.zip"
-    exported_at = sample.exported_at + dt.timedelta(hours=1)
-    write_undeuxtemps_zip(sample.timetable, path, exported_at=exported_at)
-    return path
+    """Return a new UnDeuxTEMPS publication of the sample, an hour after the first one."""
+    later = replace(sample, exported_at=sample.exported_at + dt.timedelta(hours=1))
+    return write_sample(later, folder / tag).udt_zip
 
 
 def timetable_state() -> dict[str, int]:

@@ -7,7 +7,6 @@ are checked one by one against the sample's own list of expected sessions.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from tests.imports.celery_harness import CeleryWorker, run_report, wait_for_fina
 from tests.imports.e2e.scenario import (
     IMPORT_TIMEOUT,
     PARIS,
-    SampleFiles,
+    SampleOnDisk,
     closed_sessions,
     deposit,
     initialise,
@@ -33,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_an_automatic_deposit_before_the_initialisation_waits_for_it(
-    worker: CeleryWorker, sample_files: SampleFiles
+    worker: CeleryWorker, sample_files: SampleOnDisk
 ) -> None:
     school_group = school_group_load(sample_files)
 
@@ -46,7 +45,7 @@ def test_an_automatic_deposit_before_the_initialisation_waits_for_it(
 
 
 def test_initialisation_then_edt_deposit_give_the_sample_sessions(
-    worker: CeleryWorker, sample_files: SampleFiles, e2e_env: Path
+    worker: CeleryWorker, sample_files: SampleOnDisk, e2e_env: Path
 ) -> None:
     sample = sample_files.sample
     school_group = school_group_load(sample_files)
@@ -70,14 +69,9 @@ def test_initialisation_then_edt_deposit_give_the_sample_sessions(
     assert membership_differences(sample) == []
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("imports.parsers.undeuxtemps") is None,
-    reason="the UnDeuxTEMPS parser has not landed",
-)
 def test_initialisation_then_undeuxtemps_deposit_give_the_sample_sessions(
-    worker: CeleryWorker, sample_files: SampleFiles, e2e_env: Path
+    worker: CeleryWorker, sample_files: SampleOnDisk, e2e_env: Path
 ) -> None:
-    assert sample_files.udt_zip is not None
     sample = sample_files.sample
     school_group = school_group_load(sample_files)
 

@@ -30,7 +30,7 @@ from tests.imports.celery_harness import (
 from tests.imports.e2e.conftest import WorkerStarter
 from tests.imports.e2e.scenario import (
     IMPORT_TIMEOUT,
-    SampleFiles,
+    SampleOnDisk,
     deposit,
     initialise,
     reexport,
@@ -52,7 +52,7 @@ def _parked_in_apply(run: ImportRun) -> list[int]:
 
 
 def test_racing_deposits_run_once_and_the_older_waiting_one_is_superseded(
-    start_worker: WorkerStarter, sample_files: SampleFiles, e2e_env: Path
+    start_worker: WorkerStarter, sample_files: SampleOnDisk, e2e_env: Path
 ) -> None:
     worker = start_worker(concurrency=2)
     school_group = school_group_load(sample_files)
@@ -76,7 +76,7 @@ def test_racing_deposits_run_once_and_the_older_waiting_one_is_superseded(
 
 
 def test_a_deposit_arriving_during_an_import_waits_then_runs_after_it(
-    start_worker: WorkerStarter, sample_files: SampleFiles, e2e_env: Path
+    start_worker: WorkerStarter, sample_files: SampleOnDisk, e2e_env: Path
 ) -> None:
     worker = start_worker(concurrency=2)
     school_group = school_group_load(sample_files)
@@ -112,7 +112,7 @@ def test_a_deposit_arriving_during_an_import_waits_then_runs_after_it(
 
 
 def test_a_worker_killed_in_the_apply_step_leaves_nothing_and_the_sweep_resumes_the_import(
-    start_worker: WorkerStarter, sample_files: SampleFiles
+    start_worker: WorkerStarter, sample_files: SampleOnDisk
 ) -> None:
     stale = {"IMPORT_STALE_AFTER_SECONDS": str(STALE_SECONDS)}
     first_worker = start_worker(env=stale)
@@ -153,7 +153,7 @@ def test_a_worker_killed_in_the_apply_step_leaves_nothing_and_the_sweep_resumes_
 
 
 def test_a_deposit_while_the_broker_is_down_is_kept_and_the_sweep_enqueues_it_later(
-    worker: CeleryWorker, sample_files: SampleFiles, e2e_env: Path
+    worker: CeleryWorker, sample_files: SampleOnDisk, e2e_env: Path
 ) -> None:
     school_group = school_group_load(sample_files)
     initialise(school_group, sample_files, [worker])
@@ -183,7 +183,7 @@ def test_a_deposit_while_the_broker_is_down_is_kept_and_the_sweep_enqueues_it_la
 
 
 def test_a_task_delivered_several_times_imports_once(
-    start_worker: WorkerStarter, sample_files: SampleFiles, e2e_env: Path
+    start_worker: WorkerStarter, sample_files: SampleOnDisk, e2e_env: Path
 ) -> None:
     worker = start_worker(concurrency=2)
     school_group = school_group_load(sample_files)
