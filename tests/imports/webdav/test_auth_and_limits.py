@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -217,3 +218,35 @@ def test_an_oversize_replacement_keeps_the_previous_deposit_intact(
     assert response.status == 413
     assert server.request("GET", path, auth=depositor_a.auth).body == EDT_BYTES
     assert deposits().count() == 1
+
+
+def test_lock_timeouts_are_capped(
+    dav_server: DavServer, depositor_a: Depositor, settings: object
+) -> None:
+    settings.ENT_WEBDAV_LOCK_TIMEOUT_MAX = 3600  # type: ignore[attr-defined]
+    body = (
+        b'<?xml version="1.0" encoding="utf-8" ?><D:lockinfo xmlns:D="DAV:">'
+        b"<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
+        b"</D:lockinfo>"
+    )
+    results = []
+    for timeout in ("Second-604800", "Infinite", "Second-60"):
+        path = f"{depositor_a.group_path}EDT-{len(results)}.xml"
+        response = dav_server.request(
+            "LOCK",
+            path,
+            auth=depositor_a.auth,
+            body=body,
+            headers={"Timeout": timeout, "Content-Type": "text/xml"},
+        )
+        granted = re.search(r"<D:timeout>Second-(\d+)</D:timeout>", response.body.decode())
+        results.append((response.status, int(granted.group(1)) if granted else None))
+
+    # Locking an unmapped URL creates an empty file: 201 (RFC 4918 §9.10.4).
+    assert [status for status, _ in results] == [201, 201, 201]
+    # The remaining time is reported, so a few seconds may already have passed.
+    week, infinite, minute = (granted or 0 for _, granted in results)
+    assert 3590 <= week <= 3600
+    assert 3590 <= infinite <= 3600
+    assert 50 <= minute <= 60
+    assert not deposits().exists()
