@@ -1,13 +1,15 @@
 """Demo data for the embedded default: a cité scolaire loaded through the AAF import.
 
-:func:`demo_seed` writes AAF files for a fictional collège and lycée, loads them with
-:func:`ent.services.directory.aaf_import`, and creates the demo logins. It is idempotent.
+:func:`demo_seed` generates the synthetic cité scolaire of :mod:`imports.samples` (a collège
+and a lycée), writes its files under ``VAR_DIR/demo/`` (the AAF directory and the timetable
+exports a school would deposit: EDT / PRONOTE in clear and encrypted for this ENT's key,
+UnDeuxTEMPS), loads the directory with :func:`ent.services.directory.aaf_import`, and creates
+the demo logins. It is idempotent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,100 +17,17 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Role, User
-from ent.aaf.records import AafCategory, AafPerson, AafRecord, AafStructure, AafSubject
-from ent.aaf.writer import write_aaf_folder
-from ent.identifiers import make_uai
 from ent.models import SchoolGroup, SchoolYear
 from ent.services.directory import AafImportSummary, aaf_import
 
 DEMO_GROUP_NAME = "Cité scolaire Jules Verne"
+DEMO_PATRON = "Jules Verne"
+DEMO_PRESET = "medium"
+DEMO_SEED = 2026
 DEMO_PASSWORD = "demo-ent-2026"  # noqa: S105 - published demo password, embedded mode only
 DEMO_LOGINS = (
     ("gestionnaire", "Sophie", "Moreau", Role.Name.MANAGER),
     ("principal", "Marc", "Lambert", Role.Name.HEAD),
-)
-COLLEGE = AafStructure(
-    jointure="76001", uai=make_uai("0761234"), name="COLLEGE JULES VERNE", city="Le Havre"
-)
-LYCEE = AafStructure(
-    jointure="76002", uai=make_uai("0761235"), name="LYCEE JULES VERNE", city="Le Havre"
-)
-_LAST = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefèvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "André",
-    "Mercier",
-    "Dupont",
-    "Lambert",
-    "Bonnet",
-    "François",
-    "Martinez",
-    "Légaré",
-    "Nguyen",
-    "Benali",
-    "Da",
-    "Silva",
-    "Le",
-    "Goff",
-    "Hébert",
-]
-_FIRST = [
-    "Emma",
-    "Louise",
-    "Jade",
-    "Alice",
-    "Chloé",
-    "Léa",
-    "Manon",
-    "Inès",
-    "Zoé",
-    "Éloïse",
-    "Lucas",
-    "Hugo",
-    "Léo",
-    "Gabriel",
-    "Raphaël",
-    "Arthur",
-    "Louis",
-    "Jules",
-    "Adam",
-    "Maël",
-    "Noé",
-    "Sacha",
-    "Yanis",
-    "Timéo",
-    "Anaïs",
-    "Camille",
-    "Jean-Marc",
-    "Margaux",
-]
-_SUBJECTS = (
-    ("020700", "MATHEMATIQUES"),
-    ("030201", "ANGLAIS LV1"),
-    ("010100", "FRANCAIS"),
-    ("040400", "HISTOIRE-GEOGRAPHIE"),
-    ("061300", "SCIENCES DE LA VIE ET DE LA TERRE"),
-    ("100100", "EDUCATION PHYSIQUE ET SPORTIVE"),
 )
 
 
@@ -116,52 +35,47 @@ _SUBJECTS = (
 class DemoSummary:
     created: bool
     directory: AafImportSummary | None
+    files: list[Path] | None = None
 
 
-def _classes() -> list[tuple[AafStructure, str]]:
-    college = [(COLLEGE, f"{level}{letter}") for level in "6543" for letter in "ABC"]
-    lycee = [(LYCEE, f"{level}{n}") for level in ("2ND", "1G", "TG") for n in (1, 2, 3)]
-    return college + lycee
+def demo_folder() -> Path:
+    """Return the folder that holds the demo's generated files."""
+    return Path(settings.VAR_DIR) / "demo"
 
 
-def demo_directory(seed: int = 2026) -> list[AafRecord]:
-    """Return the demo cité scolaire's AAF records (deterministic for a given seed)."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic data
-    records: list[AafRecord] = [COLLEGE, LYCEE]
-    records += [AafSubject(jointure=code, label=label) for code, label in _SUBJECTS]
-    number = 0
-    for structure, code in _classes():
-        birth_year = 2014 - (int(code[0]) if code[0].isdigit() else 4) + 6
-        for _ in range(16):
-            number += 1
-            records.append(
-                AafPerson(
-                    category=AafCategory.STUDENT,
-                    jointure=f"E{number:05d}",
-                    last_name=rng.choice(_LAST),
-                    first_name=rng.choice(_FIRST),
-                    birth_date=dt.date(birth_year - 6, rng.randint(1, 12), rng.randint(1, 28)),
-                    structures=(structure.jointure,),
-                    ine=f"{120000000 + number:09d}{rng.choice('ABCDEFGH')}{rng.choice('JKLMN')}",
-                    classes=((structure.jointure, code),),
-                    groups=((structure.jointure, f"{code}-G{1 + number % 2}"),),
-                )
-            )
-    for index in range(36):
-        structure = COLLEGE if index < 20 else LYCEE
-        records.append(
-            AafPerson(
-                category=AafCategory.STAFF,
-                jointure=f"P{index:05d}",
-                last_name=rng.choice(_LAST),
-                first_name=rng.choice(_FIRST),
-                birth_date=dt.date(1970 + index % 25, 1 + index % 12, 1 + index % 28),
-                structures=(structure.jointure,),
-                is_teacher=True,
-                functions=(f"{structure.jointure}$ENS$ENSEIGNEMENT$L0000$DISCIPLINE",),
-            )
-        )
-    return records
+def demo_export_files() -> list[Path]:
+    """Return the demo's timetable exports that are on disk (files a user can deposit)."""
+    folder = demo_folder()
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("edt_*.xml"), *folder.glob("*_UDT.zip")])
+
+
+def _partner_public_key() -> bytes | None:
+    """Return this ENT's public key for encrypted exports, creating the pair if missing."""
+    from imports.pronote_keys import pronote_keys_create, public_key_pem
+
+    configured = getattr(settings, "PRONOTE_PRIVATE_KEY_PATH", "")
+    if not configured:
+        return None
+    path = Path(configured)
+    if path.is_file():
+        return public_key_pem(path.read_bytes())
+    return pronote_keys_create(private_key_path=path)
+
+
+def demo_write_files(*, start_year: int) -> tuple[Path, list[Path]]:
+    """Generate the demo cité scolaire and write its files; return the AAF folder and files."""
+    from imports.samples import generate_sample, write_sample
+
+    sample = generate_sample(DEMO_PRESET, seed=DEMO_SEED, start_year=start_year, patron=DEMO_PATRON)
+    files = write_sample(
+        sample,
+        demo_folder(),
+        encrypt_for=_partner_public_key(),
+        partner_name=settings.PRONOTE_PARTNER_NAME,
+    )
+    return files.aaf_dir, files.paths()
 
 
 def current_school_year_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -174,12 +88,11 @@ def demo_seed(*, today: dt.date) -> DemoSummary:
     """Create the demo cité scolaire and logins once; a second call changes nothing."""
     if SchoolGroup.objects.filter(name=DEMO_GROUP_NAME).exists():
         return DemoSummary(created=False, directory=None)
-    folder = Path(settings.VAR_DIR) / "demo" / "aaf"
-    write_aaf_folder(folder, demo_directory(), export_date=today)
+    start, end = current_school_year_bounds(today)
+    folder, files = demo_write_files(start_year=start.year)
     with transaction.atomic():
         group = SchoolGroup.objects.create(name=DEMO_GROUP_NAME)
         summary = aaf_import(folder=folder, school_group=group)
-        start, end = current_school_year_bounds(today)
         SchoolYear.objects.create(school_group=group, start_date=start, end_date=end)
         for username, first, last, role in DEMO_LOGINS:
             user = User.objects.create_user(
@@ -188,12 +101,16 @@ def demo_seed(*, today: dt.date) -> DemoSummary:
             Role.objects.create(user=user, school_group=group, name=role)
         if not User.objects.filter(is_superuser=True).exists():
             User.objects.create_superuser("admin", password=DEMO_PASSWORD)
-    return DemoSummary(created=True, directory=summary)
+    return DemoSummary(created=True, directory=summary, files=files)
 
 
 def demo_announcement(*, base_url: str) -> list[str]:
-    """Return the lines ``make run`` prints: the demo logins."""
+    """Return the lines ``make run`` prints: the demo logins and the files to deposit."""
     lines = ["Comptes de démonstration (mot de passe : " + DEMO_PASSWORD + ") :"]
     lines += [f"  - {username} ({role.label})" for username, _f, _l, role in DEMO_LOGINS]
     lines.append(f"  - admin (administration : {base_url}/admin/)")
+    exports = demo_export_files()
+    if exports:
+        lines.append("Exports d'emploi du temps de démonstration, prêts à déposer :")
+        lines += [f"  - {path}" for path in exports]
     return lines

@@ -1,18 +1,34 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from accounts.models import Role
-from ent.demo import DEMO_GROUP_NAME, current_school_year_bounds, demo_seed
+from ent.demo import (
+    DEMO_GROUP_NAME,
+    current_school_year_bounds,
+    demo_announcement,
+    demo_export_files,
+    demo_seed,
+)
 from ent.identifiers import is_valid_uai
 from ent.models import Person, SchoolGroup
+from imports.parsers import ParseContext, parse_deposit
+from imports.sessions import timetable_occurrences
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seeds_a_cite_scolaire_with_valid_uais_and_logins() -> None:
+@pytest.fixture(autouse=True)
+def _demo_files_in_tmp(settings: object, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path  # type: ignore[attr-defined]
+    settings.PRONOTE_PRIVATE_KEY_PATH = str(tmp_path / "keys" / "pronote_private.pem")  # type: ignore[attr-defined]
+    settings.PRONOTE_PARTNER_NAME = "ENT-DEMO"  # type: ignore[attr-defined]
+
+
+def test_seeds_a_cite_scolaire_with_logins_and_export_files_to_deposit(tmp_path: Path) -> None:
     summary = demo_seed(today=dt.date(2026, 11, 22))
 
     group = SchoolGroup.objects.get(name=DEMO_GROUP_NAME)
@@ -23,6 +39,32 @@ def test_seeds_a_cite_scolaire_with_valid_uais_and_logins() -> None:
     assert Person.objects.filter(kind=Person.Kind.TEACHER).count() >= 30
     assert set(group.roles.values_list("name", flat=True)) == {Role.Name.MANAGER, Role.Name.HEAD}
     assert group.school_years.get().start_date == dt.date(2026, 9, 1)
+    _assert_export_files_to_deposit(
+        tmp_path, set(group.establishments.values_list("uai", flat=True))
+    )
+
+
+def _assert_export_files_to_deposit(tmp_path: Path, uais: set[str]) -> None:
+    """The demo keeps its cité scolaire's exports, readable with the ENT's own key."""
+    exports = demo_export_files()
+    names = [p.name for p in exports]
+    clear = next(p for p in exports if p.name.endswith(".xml") and "chiffre" not in p.name)
+    encrypted = next(p for p in exports if "chiffre" in p.name)
+    context = ParseContext(
+        partner_name="ENT-DEMO",
+        private_key_pem=(tmp_path / "keys" / "pronote_private.pem").read_bytes(),
+    )
+    parsed = parse_deposit(encrypted, filename=encrypted.name, context=context)
+    lines = demo_announcement(base_url="http://127.0.0.1:8000")
+
+    assert len(exports) == 3
+    assert any(name.endswith("_UDT.zip") for name in names)
+    assert all(p.parent == tmp_path / "demo" for p in exports)
+    assert parsed.uai in uais
+    assert parsed.year.start == dt.date(2026, 9, 1)
+    assert sum(1 for _ in timetable_occurrences(parsed)) > 10_000
+    assert parse_deposit(clear, filename=clear.name, context=context).courses == parsed.courses
+    assert all(any(str(p) in line for line in lines) for p in exports)
 
 
 def test_seeding_twice_changes_nothing() -> None:

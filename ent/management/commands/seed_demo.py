@@ -19,4 +19,10 @@ class Command(BaseCommand):
         assert summary.directory is not None  # noqa: S101 - set whenever created
         for line in summary.directory.lines():
             self.stdout.write(line)
+        if summary.files:
+            self.stdout.write(
+                "Fichiers de démonstration (annuaire AAF, exports d'emploi du temps) :"
+            )
+            for path in summary.files:
+                self.stdout.write(f"  {path}")
         self.stdout.write(self.style.SUCCESS("Cité scolaire de démonstration créée."))
