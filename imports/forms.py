@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ent.models import Establishment
 from imports.thresholds import CONTROLS, Control, ControlSpec, Setting
 
 
@@ -66,3 +67,33 @@ class ThresholdSettingsForm(forms.Form):
             )
             for spec in CONTROLS
         }
+
+
+class ManualImportForm(forms.Form):
+    """Upload a timetable file for a manual import (the yearly initialisation)."""
+
+    file = forms.FileField(
+        label=_("Fichier d'emploi du temps"),
+        help_text=_("Export .xml d'EDT ou de PRONOTE (clair ou chiffré), ou .zip d'UnDeuxTEMPS."),
+        error_messages={"required": _("Choisissez le fichier exporté par votre logiciel.")},
+    )
+    target = forms.ChoiceField(label=_("Établissement concerné"), required=False)
+    apply_anyway = forms.BooleanField(
+        label=_("Confirmer l'import même si des seuils bloquants sont dépassés"),
+        required=False,
+        help_text=_(
+            "À cocher pour faire passer un changement important voulu (rentrée, "
+            "réorganisation). Les seuils restent calculés et figurent dans le bilan."
+        ),
+    )
+
+    def __init__(self, *args: object, establishments: list[Establishment], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._establishments = {str(e.pk): e for e in establishments}
+        self.fields["target"].choices = [("", _("Tous les établissements"))] + [
+            (str(e.pk), f"{e.name} ({e.uai})") for e in establishments
+        ]
+
+    def establishment(self) -> Establishment | None:
+        """Return the chosen establishment, or None for the whole school group."""
+        return self._establishments.get(self.cleaned_data.get("target") or "")

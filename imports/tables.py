@@ -43,6 +43,7 @@ class ImportRunTable(tables.Table):
         fields = ("received_at", "status", "mode", "establishment", "original_filename", "bilan")
         order_by = ("-received_at",)
         attrs = {"class": "table"}
+        empty_text = _("Aucun import pour le moment.")
 
     def render_status(self, record: ImportRun) -> str:
         return status_badge(record)

@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
-from imports.forms import ThresholdSettingsForm
+from imports.forms import ManualImportForm, ThresholdSettingsForm
 from imports.models import ImportRun
 from imports.selectors import (
     establishments_initialised,
@@ -17,6 +18,7 @@ from imports.selectors import (
     import_run_running,
     school_year_current,
 )
+from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
 from imports.services.queue import import_queue_position
 from imports.services.settings import threshold_settings_for, threshold_settings_save
 from imports.tables import ImportRunTable, status_badge
@@ -124,3 +126,66 @@ def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpR
         "imports/threshold_settings.html",
         {"school_group": school_group, "form": form, "running": running},
     )
+
+
+@school_group_required()
+def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
+    """Upload a file for a manual import; it queues like a deposit and its page follows it."""
+    establishments = list(school_group.establishments.order_by("name"))
+    form = ManualImportForm(
+        request.POST or None, request.FILES or None, establishments=establishments
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            run = deposit_receive(
+                school_group=school_group,
+                establishment=form.establishment(),
+                filename=upload.name,
+                stream=upload,
+                deposited_by_id=request.user.pk,
+                mode=ImportRun.Mode.MANUAL,
+                apply_anyway=form.cleaned_data["apply_anyway"],
+                now=timezone.now(),
+            )
+        except DepositRefused as refused:
+            form.add_error("file", str(refused))
+        else:
+            _announce_queued(request, run)
+            return redirect("imports:run_detail", school_group.pk, run.pk)
+    today = timezone.localdate()
+    return render(
+        request,
+        "imports/manual_import.html",
+        {
+            "school_group": school_group,
+            "form": form,
+            "school_year": school_year_current(school_group, today=today),
+            "running": import_run_running(school_group),
+        },
+    )
+
+
+@require_POST
+@school_group_required()
+def run_apply_anyway(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
+    """Submit a blocked run's file again, confirmed despite its blocking thresholds."""
+    run = _run(school_group, run_id)
+    try:
+        retry = deposit_resubmit_anyway(run=run, user_id=request.user.pk, now=timezone.now())
+    except DepositRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("imports:run_detail", school_group.pk, run.pk)
+    _announce_queued(request, retry)
+    return redirect("imports:run_detail", school_group.pk, retry.pk)
+
+
+def _announce_queued(request: HttpRequest, run: ImportRun) -> None:
+    ahead = import_queue_position(run=run)
+    text = f"Le fichier « {run.original_filename} » est reçu (import n° {run.pk})."
+    if ahead:
+        text += (
+            f" {ahead} import(s) de la cité scolaire sont déjà en cours ou en attente : "
+            "le vôtre sera traité ensuite."
+        )
+    messages.success(request, text + " Cette page se met à jour jusqu'à la fin du traitement.")

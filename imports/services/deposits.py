@@ -54,6 +54,7 @@ def deposit_receive(
     stream: IO[bytes],
     deposited_by_id: int | None,
     mode: str = ImportRun.Mode.AUTOMATIC,
+    apply_anyway: bool = False,
     now: dt.datetime,
 ) -> ImportRun:
     """Store ``stream`` and create its import run (RECEIVED), enqueued once committed.
@@ -73,12 +74,38 @@ def deposit_receive(
             sha256=digest,
             size=size,
             deposited_by_id=deposited_by_id,
+            apply_anyway=apply_anyway,
             received_at=now,
         )
         run.file.save(f"{now:%Y%m%d-%H%M%S}-{filename}", File(stream), save=False)
         run.save()
         _enqueue_on_commit(run)
     return run
+
+
+def deposit_resubmit_anyway(*, run: ImportRun, user_id: int | None, now: dt.datetime) -> ImportRun:
+    """Submit the exact bytes of a BLOCKED run again, confirmed despite the thresholds.
+
+    A new run is created (the blocked one stays in the history as it was), in the same mode
+    and for the same target; it queues like any other.
+    """
+    if run.status != ImportRun.Status.BLOCKED:
+        raise DepositRefused(
+            f"L'import n° {run.pk} n'est pas bloqué par un seuil : il ne peut pas être appliqué "
+            "malgré les seuils.",
+            code="not_blocked",
+        )
+    with run.file.open("rb") as stream:
+        return deposit_receive(
+            school_group=run.school_group,
+            establishment=run.establishment,
+            filename=run.original_filename,
+            stream=stream,
+            deposited_by_id=user_id,
+            mode=run.mode,
+            apply_anyway=True,
+            now=now,
+        )
 
 
 def _hash(stream: IO[bytes]) -> tuple[str, int]:
