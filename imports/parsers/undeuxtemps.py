@@ -36,6 +36,7 @@ calendar or lignes file, an unreadable XML file and bad calendar dates or times 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -168,13 +169,15 @@ _KINDS = ("teachers", "classes", "groups", "rooms")
 
 def _row(element: etree._Element) -> dict[str, str]:
     """Return an element's values by lower-case name: attributes, then child elements' text."""
-    values = {str(key).lower(): (value or "").strip() for key, value in element.attrib.items()}
+    values = {key.lower(): value.strip() for key, value in element.attrib.items()}
     for child in element:
-        if isinstance(child.tag, str):
-            name = etree.QName(child).localname.lower()
-            if name not in values and len(child) == 0:
-                values[name] = (child.text or "").strip()
+        if isinstance(child.tag, str) and len(child) == 0:
+            values.setdefault(_local_name(child.tag), (child.text or "").strip())
     return values
+
+
+def _local_name(tag: str) -> str:
+    return tag.rpartition("}")[2].lower()
 
 
 def _normalise_code(code: str) -> str:
@@ -193,27 +196,35 @@ class _Parser:
         self.fiches: dict[str, _Cell | None] = {}
         self.group_keys: dict[tuple[str, str], str] = {}
         self.rgpmt_idents: dict[str, str] = {}
-        self.rgpmt_components: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # (division, group code) → the regroupements that contain it ("" code: whole division)
+        self.regroupements_of: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.duree_seq = 0
+        self.pieces_by_digest: dict[bytes, list[_Piece]] = {}
 
     # Reading files
 
-    def _rows(self, name: str, tag: str) -> list[tuple[dict[str, str], int]]:
+    def _rows(
+        self, name: str, tag: str, data: bytes | None = None
+    ) -> list[tuple[dict[str, str], int]]:
         """Return ``(values, line)`` of every ``tag`` element of file ``name`` (none if absent)."""
-        root = self._document(name)
+        root = self._document(name, data)
         if root is None:
             return []
-        rows = []
-        for element in root.iter():
-            if isinstance(element.tag, str) and etree.QName(element).localname.lower() == tag:
-                rows.append((_row(element), element.sourceline or 0))
-        return rows
+        return [
+            (_row(element), element.sourceline or 0)
+            for element in root.iter()
+            if isinstance(element.tag, str) and _local_name(element.tag) == tag
+        ]
 
-    def _document(self, name: str) -> etree._Element | None:
+    def _read(self, name: str) -> bytes | None:
         member = self.files.get(name.lower())
-        if member is None:
+        return None if member is None else self.archive.read(member)
+
+    def _document(self, name: str, data: bytes | None = None) -> etree._Element | None:
+        if data is None:
+            data = self._read(name)
+        if data is None:
             return None
-        data = self.archive.read(member)
         try:
             check_prolog(data[:65536])
             return etree.fromstring(data, parser=safe_parser())
@@ -476,7 +487,7 @@ class _Parser:
             divisions = set()
             for values in members:
                 div, gpe = values.get("code_div", ""), values.get("code_gpe", "")
-                self.rgpmt_components[ident].add((div, gpe))
+                self.regroupements_of[(div, gpe)].add(ident)
                 if div in self.t.classes:
                     divisions.add(div)
             name = next((v["nom"] for v in members if v.get("nom")), code)
@@ -596,9 +607,13 @@ class _Parser:
             )
         theoretical = self._pieces(fmt.LIGNES, fmt.CO_TEACHING)
         weekly = self._weekly_pieces(set(starts))
+        window = range(window_start, year.last_week + 1)
+        sources = [(week, pieces, {week}) for week, pieces in weekly.items() if week in window]
+        theoretical_weeks = {week for week in window if week not in weekly}
+        if theoretical_weeks:
+            sources.append((min(theoretical_weeks), theoretical, theoretical_weeks))
         accumulated: dict[tuple, _Accumulated] = {}
-        for week in range(window_start, year.last_week + 1):
-            pieces = weekly.get(week, theoretical)
+        for _, pieces, weeks in sorted(sources, key=lambda source: source[0]):
             seen: dict[tuple, int] = defaultdict(int)
             for piece in pieces:
                 base = (
@@ -624,7 +639,7 @@ class _Parser:
                     ("rooms", piece.rooms),
                 ):
                     for ident in idents:
-                        entry.weeks[kind][ident].add(week)
+                        entry.weeks[kind][ident] |= weeks
         return _build_courses(accumulated.values())
 
     def _weekly_pieces(self, starts: set[int]) -> dict[int, list[_Piece]]:
@@ -650,10 +665,10 @@ class _Parser:
             weekly[week] = self._pieces(name, co_teaching)
         return weekly
 
-    def _co_teachers(self, name: str) -> dict[str, set[str]]:
+    def _co_teachers(self, name: str, data: bytes) -> dict[str, set[str]]:
         by_epj = {t.sts_id: ident for ident, t in self.t.teachers.items() if t.sts_id}
         co_teachers: dict[str, set[str]] = defaultdict(set)
-        for values, _ in self._rows(name, "coens"):
+        for values, _ in self._rows(name, "coens", data or None):
             ligne, prof, epj = (
                 values.get("lignefic", ""),
                 values.get("prof", ""),
@@ -672,13 +687,21 @@ class _Parser:
         return co_teachers
 
     def _pieces(self, name: str, co_teaching: str) -> list[_Piece]:
-        co_teachers = self._co_teachers(co_teaching)
+        """Return the courses of one lignes file; identical files (same weeks A, say) are
+        read once."""
+        lignes_data, co_data = self._read(name) or b"", self._read(co_teaching) or b""
+        digest = hashlib.sha256(lignes_data + b"\0" + co_data).digest()
+        if digest in self.pieces_by_digest:
+            return self.pieces_by_digest[digest]
+        co_teachers = self._co_teachers(co_teaching, co_data)
         lignes = [
             ligne
-            for values, _ in self._rows(name, "ligfiche")
+            for values, _ in self._rows(name, "ligfiche", lignes_data)
             if (ligne := self._ligne(name, values, co_teachers)) is not None
         ]
-        return _merge_time_ranges(_runs(lignes))
+        pieces = _merge_time_ranges(_runs(lignes))
+        self.pieces_by_digest[digest] = pieces
+        return pieces
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
@@ -770,6 +793,8 @@ class _Parser:
         weeks: dict[str, dict[tuple[UnitKind, str], set[int]]] = defaultdict(
             lambda: defaultdict(set)
         )
+        week1 = self.t.year.week1_monday
+        school_week_of = {iso: fmt.iso_to_school_week(iso, week1) for iso in range(1, 54)}
         for values, line in self._rows(fmt.MEMBERSHIPS, "ele_gpe"):
             ref = f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
             student = values.get("ele", "")
@@ -785,11 +810,11 @@ class _Parser:
                     ref,
                 )
                 continue
-            school_weeks = set()
-            for iso_week in fmt.mask_to_iso_weeks(int(mask_text)):
-                week = fmt.iso_to_school_week(iso_week, self.t.year.week1_monday)
-                if week is not None:
-                    school_weeks.add(week)
+            school_weeks = {
+                week
+                for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
+                if (week := school_week_of.get(iso_week)) is not None
+            }
             for target in self._membership_targets(values, ref):
                 weeks[student][target] |= school_weeks
         return weeks
@@ -811,10 +836,8 @@ class _Parser:
         else:
             self._dangling("udt_unknown_division", "la division", div, ref)
             return []
-        component = (div, gpe)
-        for ident, components in self.rgpmt_components.items():
-            if component in components:
-                targets.append((UnitKind.GROUP, ident))
+        for ident in sorted(self.regroupements_of.get((div, gpe), ())):
+            targets.append((UnitKind.GROUP, ident))
         return targets
 
     def _holiday_weeks(self) -> set[int]:
@@ -957,17 +980,19 @@ def _enrolments(
     year: SchoolYearSpan, kind: UnitKind, ident: str, weeks: set[int], holidays: set[int]
 ) -> list[Enrolment]:
     """Turn a set of school weeks into enrolment periods, clamped to the student year."""
-    inside = sorted(week for week in weeks if 1 <= week <= year.last_week)
-    runs: list[list[int]] = []
-    for week in inside:
-        if runs and all(gap in holidays for gap in range(runs[-1][-1] + 1, week)):
-            runs[-1].append(week)
+    last_week = year.last_week
+    runs: list[tuple[int, int]] = []
+    for week in sorted(week for week in weeks if 1 <= week <= last_week):
+        if runs and (
+            week == runs[-1][1] + 1 or all(gap in holidays for gap in range(runs[-1][1] + 1, week))
+        ):
+            runs[-1] = (runs[-1][0], week)
         else:
-            runs.append([week])
+            runs.append((week, week))
     enrolments = []
-    for run in runs:
-        start = max(year.week_monday(run[0]), year.start)
-        end = min(year.week_monday(run[-1] + 1), year.end)
+    for first, last in runs:
+        start = max(year.week_monday(first), year.start)
+        end = min(year.week_monday(last + 1), year.end)
         if start < end:
             enrolments.append(Enrolment(kind, ident, start, end))
     return enrolments

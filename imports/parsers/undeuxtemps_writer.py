@@ -219,10 +219,13 @@ class _Encoder:
             fmt.FICHES: self._fiches(),
         }
         members[fmt.LIGNES], members[fmt.CO_TEACHING] = self._lignes(theoretical, fmt.LIGNES)
+        written: dict[Content, tuple[bytes, bytes]] = {}
         for week, content in weekly.items():
             iso_week = fmt.school_week_to_iso(week, self.week1)
             lignes_name = fmt.weekly_lignes_name(iso_week)
-            lignes, co_teaching = self._lignes(content, lignes_name)
+            if content not in written:
+                written[content] = self._lignes(content, lignes_name)
+            lignes, co_teaching = written[content]
             members[lignes_name] = lignes
             members[fmt.weekly_co_teaching_name(iso_week)] = co_teaching
         return members
@@ -360,12 +363,14 @@ class _Encoder:
         year = self.t.year
         first = max(start or year.start, year.start)
         stop = min(end or year.end, year.end)
-        weeks = set()
-        for week in range(1, self.last_week + 1):
-            monday = self._date(week, 1)
-            if monday < stop and monday + dt.timedelta(days=7) > first:
-                weeks.add(fmt.school_week_to_iso(week, self.week1))
-        return weeks
+        if first >= stop:
+            return set()
+        first_week = (first - self.week1).days // 7 + 1
+        last_week = (stop - dt.timedelta(days=1) - self.week1).days // 7 + 1
+        return {
+            fmt.school_week_to_iso(week, self.week1)
+            for week in range(max(first_week, 1), min(last_week, self.last_week) + 1)
+        }
 
     # Slots, fiches and lignes
 
@@ -423,8 +428,9 @@ class _Encoder:
 
     def _lignes(self, content: Content, name: str) -> tuple[bytes, bytes]:
         fiche_codes = self._fiche_codes()
-        lignes_root = _root(name)
-        co_root = _root(name.replace("UDCal_12", "UDCal_23"))
+        # Weekly files share the theoretical root names: identical weeks give identical bytes.
+        lignes_root = _root(fmt.LIGNES)
+        co_root = _root(fmt.CO_TEACHING)
         last_prefix: dict[tuple[str, ...], int] = {}
         sequence = 0
         for unit in content:
