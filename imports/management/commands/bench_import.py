@@ -235,7 +235,7 @@ class _Bench:
     # Arrange ---------------------------------------------------------------------------
 
     def _prepare(self, folder: Path) -> dict[str, Path]:
-        from imports.samples import generate_sample, write_sample
+        from imports.samples import generate_sample, write_index_education_xml, write_sample
 
         started = time.perf_counter()
         sample = generate_sample(self.preset, seed=self.seed)
@@ -256,8 +256,10 @@ class _Bench:
         first = written.edt_xml
         unchanged = folder / f"reexport-{first.name}"
         unchanged.write_bytes(first.read_bytes() + b"\n<!-- nouvel export, contenu identique -->\n")
-        changed_sample = dataclasses.replace(sample, timetable=_change_courses(sample, self.seed))
-        changed = write_sample(changed_sample, folder / "changed").edt_xml
+        changed = folder / f"changed-{first.name}"
+        changed.write_bytes(
+            write_index_education_xml(_change_courses(sample, self.seed), uai=sample.uai)
+        )
         return {"first": first, "unchanged": unchanged, "change": changed}
 
     # Act -------------------------------------------------------------------------------
@@ -309,7 +311,7 @@ class _Bench:
         )
         self.out.write(
             f"{label} : {run.status} en {seconds:.2f} s ({measure.rows}), "
-            f"pic mémoire du worker {measure.peak_mb:.0f} Mo."
+            f"pic mémoire du worker {measure.peak_mb:.0f} Mo.\n  étapes : {_timeline(run)}"
         )
         if run.status != ImportRun.Status.INTEGRATED:
             steps = "\n".join(f"  {s.name} {s.outcome} : {s.message}" for s in run.steps.all())
@@ -383,6 +385,18 @@ def _change_courses(sample: Any, seed: int) -> Any:
 def _next_day(timetable: Any, day: int) -> int:
     days = list(timetable.grid.days) if timetable.grid else [1, 2, 3, 4, 5]
     return days[(days.index(day) + 1) % len(days)] if day in days else days[0]
+
+
+def _timeline(run: ImportRun) -> str:
+    """Return how long the run waited in the queue and took until each recorded step."""
+    marks = [("file d'attente", run.started_at)]
+    marks += [(step.name, step.created_at) for step in run.steps.all()]
+    marks.append(("fin", run.finished_at))
+    parts, previous = [], run.received_at
+    for name, moment in marks:
+        parts.append(f"{name} {(moment - previous).total_seconds():.2f} s")
+        previous = moment
+    return ", ".join(parts)
 
 
 def _timed(action: Any) -> float:
