@@ -8,10 +8,12 @@ database; at teardown the workers are stopped and the database connections they 
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
 from tests.imports.celery_harness import CeleryWorker, redis_flush, require_real_services
@@ -36,12 +38,22 @@ def sample_files(tmp_path_factory: pytest.TempPathFactory) -> SampleOnDisk:
 
 
 @pytest.fixture
-def e2e_env(transactional_db: None, settings: object, tmp_path: Path) -> Path:
-    """Give the test (and its workers) their own media folder and an empty Redis database."""
+def e2e_env(transactional_db: None, settings: object, tmp_path: Path) -> Iterator[Path]:
+    """Give the test (and its workers) their own media folder and an empty Redis database.
+
+    The Redis database is shared by every test process (pytest-xdist): a file lock runs the
+    tests that start workers one at a time, so no worker takes another test's tasks.
+    """
     require_real_services()
     settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined]
-    redis_flush()
-    return tmp_path
+    lock_path = Path(django_settings.VAR_DIR) / "celery-e2e.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            redis_flush()
+            yield tmp_path
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
