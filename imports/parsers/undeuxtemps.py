@@ -176,6 +176,15 @@ def _row(element: etree._Element) -> dict[str, str]:
     return values
 
 
+def _elements(root: etree._Element, tag: str) -> list[tuple[dict[str, str], int]]:
+    """Return ``(values, line)`` of every element named ``tag`` (any case, any namespace)."""
+    return [
+        (_row(element), element.sourceline or 0)
+        for element in root.iter()
+        if isinstance(element.tag, str) and _local_name(element.tag) == tag
+    ]
+
+
 def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2].lower()
 
@@ -208,13 +217,7 @@ class _Parser:
     ) -> list[tuple[dict[str, str], int]]:
         """Return ``(values, line)`` of every ``tag`` element of file ``name`` (none if absent)."""
         root = self._document(name, data)
-        if root is None:
-            return []
-        return [
-            (_row(element), element.sourceline or 0)
-            for element in root.iter()
-            if isinstance(element.tag, str) and _local_name(element.tag) == tag
-        ]
+        return [] if root is None else _elements(root, tag)
 
     def _read(self, name: str) -> bytes | None:
         member = self.files.get(name.lower())
@@ -294,7 +297,7 @@ class _Parser:
         for element in root.iter():
             if not isinstance(element.tag, str):
                 continue
-            name = etree.QName(element).localname.lower()
+            name = _local_name(element.tag)
             if name in ("annee", "debut_eleve", "fin_eleve") and (element.text or "").strip():
                 values.setdefault(name, (element.text or "").strip())
             for key, value in element.attrib.items():
@@ -313,7 +316,7 @@ class _Parser:
                     ref=f"{fmt.CALENDAR} fin_eleve",
                 )
             )
-        closings = self._closings(errors)
+        closings = self._closings(root, errors)
         week1 = self._first_week(start, errors) if start else None
         if errors or start is None or last is None or week1 is None:
             raise TimetableInvalid(errors)
@@ -339,9 +342,9 @@ class _Parser:
             )
             return None
 
-    def _closings(self, errors: list[Problem]) -> list[ClosingPeriod]:
+    def _closings(self, root: etree._Element, errors: list[Problem]) -> list[ClosingPeriod]:
         closings = []
-        for values, line in self._rows(fmt.CALENDAR, "fermeture"):
+        for values, line in _elements(root, "fermeture"):
             ref = f"{fmt.CALENDAR} fermeture ligne {line}"
             try:
                 first = fmt.parse_date(values.get("debut", ""))
@@ -524,7 +527,7 @@ class _Parser:
             if code.isdigit():
                 slots.setdefault(int(code), Slot(int(code), cell.start, cell.end))
         days = tuple(sorted({day for day, _, _ in self.half_sequences}))
-        minutes = self.duree_seq or 0
+        minutes = self.duree_seq // 2  # the grid's slots are half-sequences
         return TimeGrid(
             days=days,
             slot_minutes=minutes,

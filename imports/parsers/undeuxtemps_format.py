@@ -12,9 +12,9 @@ Files (``UDCal_NN.xml`` at the zip root or in exactly one sub-folder; names comp
 case-insensitively):
 
 =================  ==========================================================================
-``UDCal_24.xml``   calendar, **mandatory**: ``annee``, ``debut_eleve``, ``fin_eleve``
-                   (dd/MM/yyyy, the last day is included), ``fermeture@debut/@fin``
-                   (both days included; ``@libelle`` optional)
+``UDCal_24.xml``   calendar, **mandatory**: ``debut_eleve``, ``fin_eleve`` (dd/MM/yyyy, the
+                   last day is included), ``fermeture@debut/@fin`` (both days included;
+                   ``@libelle`` optional); ``annee`` is written, not needed to read
 ``UDCal_00.xml``   ``init@premiere_semaine_ISO`` (default: ISO week of ``debut_eleve``),
                    ``init@duree_seq`` (minutes of a sequence; a half-sequence is half)
 ``semaines.xml``   ``semaine@num``: ISO weeks where a publication period starts

@@ -22,9 +22,13 @@ How the normalised model is encoded (UDT has no per-resource week masks):
 - **Ligne codes** start with a 3-digit number, consecutive along one course and with a gap
   between two courses of the same class/subject/teacher, so back-to-back lessons stay apart.
 
-Raises ValueError for what UDT cannot express: a course pointing at an unknown entity, or two
-courses of one subject with the same teachers overlapping in the same week (the parser joins
-lignes of one subject and teachers at the same time into one course).
+Weekly files use the theoretical files' root elements, so identical weeks (all weeks B, say)
+are byte-identical and compress alike; the zip members are sorted and stamped with
+``exported_at``, so the same input always gives the same bytes.
+
+Raises ValueError for what UDT cannot express: a course pointing at an unknown entity or with
+no positive duration, or two courses of one subject and first teacher overlapping in the same
+week (the parser joins lignes of one subject and teachers at the same time into one course).
 """
 
 from __future__ import annotations
@@ -162,6 +166,8 @@ class _Encoder:
             (course.groups, self.t.groups, "groupe"),
             (course.rooms, self.t.rooms, "salle"),
         )
+        if not 1 <= course.day <= 7 or course.end <= course.start:
+            raise ValueError(f"course {course.ident}: no day 1-7 or no positive duration")
         if course.subject_ident not in self.t.subjects:
             raise ValueError(f"course {course.ident}: unknown subject {course.subject_ident}")
         for resources, entities, kind in known:

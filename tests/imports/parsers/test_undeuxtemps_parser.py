@@ -73,6 +73,7 @@ def test_minimal_publication_gives_its_course_entities_and_calendar(tmp_path: Pa
     assert timetable.groups["R6"].name == "LATIN 6"
     assert timetable.groups["R6"].class_idents == ("6A", "6B")
     assert timetable.grid is not None
+    assert timetable.grid.slot_minutes == 30
     assert [(s.number, s.start, s.end) for s in timetable.grid.slots] == [
         (1, dt.time(8, 0), dt.time(8, 30)),
         (2, dt.time(8, 30), dt.time(9, 0)),
@@ -496,3 +497,18 @@ def test_parse_deposit_sends_a_zip_to_the_undeuxtemps_parser(tmp_path: Path) -> 
 
     assert timetable.source_format is SourceFormat.UNDEUXTEMPS
     assert timetable.uai == "0750001A"
+
+
+def test_values_given_as_child_elements_and_namespaced_roots_are_read(tmp_path: Path) -> None:
+    files = minimal(
+        UDCal_03_xml=(
+            '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+            '<export xmlns="urn:udt"><salles><salle><code>R1</code><nom>Salle 101</nom>'
+            "</salle></salles></export>"
+        ),
+    )
+
+    timetable = _parse(tmp_path, files)
+
+    assert timetable.rooms["R1"].name == "Salle 101"
+    assert [r.ident for r in timetable.courses[0].rooms] == ["R1"]
