@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from imports.samples.edt_writer import write_index_education_xml
 from imports.samples.files import SampleFiles, write_sample
-from imports.samples.generator import (
-    PRESETS,
-    ExpectedSession,
-    Sample,
-    SampleEstablishment,
-    SamplePresetError,
-    generate_sample,
-)
+from imports.samples.generator import PRESETS, SamplePresetError, generate_sample
+from imports.samples.model import ExpectedSession, Sample, SampleEstablishment
 
 __all__ = [
     "PRESETS",

@@ -24,7 +24,7 @@ from imports.samples.catalogue import (
 from imports.timetable import Student, UnitKind
 
 if TYPE_CHECKING:
-    from imports.samples.generator import Sample
+    from imports.samples.model import Sample
 
 
 def aaf_records(sample: Sample, *, disciplines: dict[str, str]) -> list[AafRecord]:

@@ -5,7 +5,7 @@ lycée for the larger presets) with classes and their halves, groups across clas
 options, spécialités), teachers with co-teaching and replacements, rooms, students with dated
 enrolments, a school year with its holidays, and a weekly timetable scheduled without clashes.
 
-The generator keeps its own description of every weekly lesson (:class:`_Lesson`); from it
+The generator keeps its own description of every weekly lesson (:class:`Lesson`); from it
 it derives both the normalised :class:`~imports.timetable.Timetable` the exports are written
 from and, independently, the dated sessions an import should produce
 (:meth:`Sample.expected_sessions`). The directory side (AAF records) lists the same people,
@@ -20,11 +20,10 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ent.aaf.records import AafRecord
 from ent.identifiers import make_uai
 from ent.text import ascii_fold
 from imports.samples.aaf import aaf_records
-from imports.samples.calendar import SchoolCalendar, default_start_year, school_calendar
+from imports.samples.calendar import default_start_year, school_calendar
 from imports.samples.catalogue import (
     CITIES,
     COLLEGE_CURRICULA,
@@ -39,6 +38,8 @@ from imports.samples.catalogue import (
     SUBJECTS,
     WORKING_DAYS,
 )
+from imports.samples.model import WEEKLY, WEEKS_A, WEEKS_B, Lesson, Sample, SampleEstablishment
+from imports.samples.model import ExpectedSession as ExpectedSession
 from imports.timetable import (
     ClassPart,
     Course,
@@ -57,7 +58,6 @@ from imports.timetable import (
     UnitKind,
 )
 
-WEEKLY, WEEKS_A, WEEKS_B = 3, 1, 2  # parity masks: both, A only, B only
 TEACHER_SERVICE_PLACES = 15  # weekly places a teacher is given, on average
 
 
@@ -91,169 +91,6 @@ _ROOM_KINDS = {  # kind → (label, classes per room)
 
 class SamplePresetError(ValueError):
     """An unknown preset name."""
-
-
-# --- public records ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SampleEstablishment:
-    uai: str
-    name: str  # as the directory spells it (upper case, no accents)
-    display_name: str  # as people write it
-    jointure: str  # AAF ENTStructureJointure
-    kind: str  # "college" or "lycee"
-    city: str
-    postal_code: str
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class ExpectedSession:
-    """One dated session an import of the sample must produce.
-
-    ``teachers`` are teacher idents of ``Sample.timetable`` (see
-    :meth:`Sample.directory_id_of`); ``classes`` and ``groups`` are names, equal to the
-    directory's codes; ``parts`` are class-part idents; ``rooms`` are room names.
-    """
-
-    date: dt.date
-    start: dt.time
-    end: dt.time
-    subject_code: str
-    teachers: tuple[str, ...]
-    classes: tuple[str, ...]
-    groups: tuple[str, ...]
-    parts: tuple[str, ...]
-    rooms: tuple[str, ...]
-    course: str  # the course's ident in ``Sample.timetable``
-
-
-@dataclass
-class _Lesson:
-    """A weekly lesson as the generator plans it, before any export format is involved."""
-
-    establishment: int
-    subject: str  # subject key
-    length: int  # places
-    parity: int  # WEEKLY, WEEKS_A or WEEKS_B
-    teachers: list[str]
-    audience: list[tuple[UnitKind, str, int]]  # (kind, ident, parity)
-    day: int = 0
-    place: int = 0
-    room: str = ""
-    weeks: frozenset[int] = frozenset()
-    cancelled: frozenset[int] = frozenset()
-    # absent teacher → (substitute, weeks the substitute teaches instead)
-    replacements: dict[str, tuple[str, frozenset[int]]] = field(default_factory=dict)
-    ident: str = ""
-
-
-@dataclass
-class Sample:
-    """A generated cité scolaire: its timetable (the truth) and its directory."""
-
-    preset: str
-    seed: int
-    timetable: Timetable
-    establishments: tuple[SampleEstablishment, ...]
-    aaf_records: list[AafRecord]
-    directory_date: dt.date  # the date of the AAF snapshot
-    exported_at: dt.datetime  # when the timetable program "exported" the file (local time)
-    absent: frozenset[tuple[str, str]]  # ("teacher" | "student", ident) left out of the AAF
-    variants: dict[tuple[str, str], tuple[str, str]]  # → (last, first) as the AAF spells them
-    calendar: SchoolCalendar = field(repr=False)
-    _lessons: list[_Lesson] = field(repr=False, default_factory=list)
-    _jointures: dict[tuple[str, str], str] = field(repr=False, default_factory=dict)
-    _unit_establishment: dict[tuple[str, str], int] = field(repr=False, default_factory=dict)
-    _students_groups: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
-
-    @property
-    def uai(self) -> str:
-        """Return the UAI the export files carry (the cité scolaire's main establishment)."""
-        return self.establishments[0].uai
-
-    def directory_id_of(self, kind: str, ident: str) -> str | None:
-        """Return the directory's key for a timetable entity, None when it is not there.
-
-        ``kind`` is ``teacher`` or ``student`` (→ the AAF jointure) or ``class`` or ``group``
-        (→ the class or group code the AAF uses, which is the timetable's name).
-        """
-        if kind in ("teacher", "student"):
-            return self._jointures.get((kind, ident))
-        if kind == "class":
-            return self.timetable.classes[ident].name
-        if kind == "group":
-            return self.timetable.groups[ident].name
-        raise ValueError(f"Unknown kind {kind!r}")
-
-    def establishment_of(self, kind: str, ident: str) -> SampleEstablishment:
-        """Return the establishment of a class, group, part or teacher of the timetable."""
-        return self.establishments[self._unit_establishment[(kind, ident)]]
-
-    def student_groups(self, ident: str) -> tuple[str, ...]:
-        """Return the group idents a student belongs to (the export itself has no such list)."""
-        return self._students_groups.get(ident, ())
-
-    def counts(self) -> dict[str, int]:
-        """Return the sizes of the sample, for reports."""
-        t = self.timetable
-        return {
-            "establishments": len(self.establishments),
-            "students": len(t.students),
-            "teachers": len(t.teachers),
-            "classes": len(t.classes),
-            "parts": len(t.parts),
-            "groups": len(t.groups),
-            "rooms": len(t.rooms),
-            "subjects": len(t.subjects),
-            "courses": len(t.courses),
-            "sessions": sum(len(lesson.weeks - lesson.cancelled) for lesson in self._lessons),
-            "closings": len(t.closings),
-            "absent": len(self.absent),
-            "variants": len(self.variants),
-        }
-
-    def expected_sessions(self) -> list[ExpectedSession]:
-        """Return every dated session of the sample, in date and time order.
-
-        Computed from the generator's own lessons (not from the timetable model), so it can
-        check what the parsers and the session generation produce.
-        """
-        t = self.timetable
-        monday = self.calendar.year.week1_monday
-        weeks_a = self.calendar.weeks_a
-        sessions = []
-        for lesson in self._lessons:
-            subject_code = SUBJECTS[lesson.subject].code
-            start = PLACE_TIMES[lesson.place][0]
-            end = PLACE_TIMES[lesson.place + lesson.length - 1][1]
-            for week in sorted(lesson.weeks - lesson.cancelled):
-                parity = WEEKS_A if week in weeks_a else WEEKS_B
-                teachers = []
-                for teacher in lesson.teachers:
-                    substitute, replaced = lesson.replacements.get(teacher, ("", frozenset()))
-                    teachers.append(substitute if week in replaced else teacher)
-                present = [(k, i) for k, i, p in lesson.audience if p & parity]
-                sessions.append(
-                    ExpectedSession(
-                        date=monday + dt.timedelta(days=7 * (week - 1) + lesson.day - 1),
-                        start=start,
-                        end=end,
-                        subject_code=subject_code,
-                        teachers=tuple(sorted(teachers)),
-                        classes=tuple(
-                            sorted(t.classes[i].name for k, i in present if k is UnitKind.CLASS)
-                        ),
-                        groups=tuple(
-                            sorted(t.groups[i].name for k, i in present if k is UnitKind.GROUP)
-                        ),
-                        parts=tuple(sorted(i for k, i in present if k is UnitKind.PART)),
-                        rooms=(t.rooms[lesson.room].name,),
-                        course=lesson.ident,
-                    )
-                )
-        sessions.sort()
-        return sessions
 
 
 def generate_sample(
@@ -324,7 +161,6 @@ class _Builder:
         self.parts: dict[str, ClassPart] = {}
         self.groups: dict[str, Group] = {}
         self.group_establishment: dict[str, int] = {}
-        self.group_subject: dict[str, str] = {}
         self.rooms: dict[str, Room] = {}
         self.rooms_by_kind: dict[tuple[int, str], list[str]] = defaultdict(list)
         self.teachers: dict[str, Teacher] = {}
@@ -333,7 +169,7 @@ class _Builder:
         self.unit_teacher: dict[tuple[str, str], str] = {}
         self.students: dict[str, Student] = {}
         self.student_groups: dict[str, list[str]] = defaultdict(list)
-        self.lessons: list[_Lesson] = []
+        self.lessons: list[Lesson] = []
         self.occupied: dict[tuple[str, str, int, int], int] = {}
         self.day_subjects: dict[tuple[str, int, str], int] = defaultdict(int)
         self.group_block: dict[str, str] = {}
@@ -396,10 +232,10 @@ class _Builder:
                 )
             )
 
-    def _structure(self, index: int, plan: _EstablishmentPlan) -> list[list[_Lesson]]:
+    def _structure(self, index: int, plan: _EstablishmentPlan) -> list[list[Lesson]]:
         """Create the classes and groups of one establishment; return its lesson requests."""
         curricula = COLLEGE_CURRICULA if plan.kind == "college" else LYCEE_CURRICULA
-        requests: list[list[_Lesson]] = []
+        requests: list[list[Lesson]] = []
         for level, count in plan.levels:
             curriculum = curricula[level]
             halves = any(entry[0] in ("HAB", "HP") for entry in curriculum)
@@ -437,12 +273,10 @@ class _Builder:
         *,
         classes: tuple[str, ...] = (),
         parts: tuple[str, ...] = (),
-        subject: str = "",
     ) -> str:
         ident = str(len(self.groups) + 1)
         self.groups[ident] = Group(ident=ident, name=name, class_idents=classes, part_idents=parts)
         self.group_establishment[ident] = index
-        self.group_subject[ident] = subject
         return ident
 
     def _barrette_label(self, barrette: list[_ClassInfo]) -> str:
@@ -455,9 +289,9 @@ class _Builder:
 
     def _entry_requests(
         self, index: int, entry: tuple, barrette: list[_ClassInfo]
-    ) -> list[list[_Lesson]]:
+    ) -> list[list[Lesson]]:
         shape = entry[0]
-        requests: list[list[_Lesson]] = []
+        requests: list[list[Lesson]] = []
         if shape in ("BLOCK", "OPT"):
             label = self._barrette_label(barrette)
             class_idents = tuple(c.ident for c in barrette)
@@ -472,10 +306,7 @@ class _Builder:
                     twins = subjects.count(subject)
                     suffix = str(subjects[:position].count(subject) + 1) if twins > 1 else ""
                     names.append(f"{label} {subject}{suffix}")
-            groups = [
-                self._group(index, name, classes=class_idents, subject=subject)
-                for name, subject in zip(names, subjects, strict=True)
-            ]
+            groups = [self._group(index, name, classes=class_idents) for name in names]
             for group in groups:
                 self.group_block[group] = "OPT" if shape == "OPT" else entry[1]
             for _ in range(count):
@@ -490,7 +321,7 @@ class _Builder:
             requests += self._class_requests(index, entry, info)
         return requests
 
-    def _class_requests(self, index: int, entry: tuple, info: _ClassInfo) -> list[list[_Lesson]]:
+    def _class_requests(self, index: int, entry: tuple, info: _ClassInfo) -> list[list[Lesson]]:
         shape, subject = entry[0], entry[1]
         whole = [(UnitKind.CLASS, info.ident, WEEKLY)]
         if shape == "C":
@@ -517,8 +348,8 @@ class _Builder:
 
     def _lesson(
         self, index: int, subject: str, length: int, audience: list[tuple[UnitKind, str, int]]
-    ) -> _Lesson:
-        return _Lesson(
+    ) -> Lesson:
+        return Lesson(
             establishment=index,
             subject=subject,
             length=length,
@@ -552,7 +383,7 @@ class _Builder:
         self.rooms[ident] = Room(ident=ident, name=name)
         self.rooms_by_kind[(index, kind)].append(ident)
 
-    def _staff(self, requests: list[list[_Lesson]]) -> None:
+    def _staff(self, requests: list[list[Lesson]]) -> None:
         hours: dict[tuple[int, str], float] = defaultdict(float)
         for block in requests:
             for lesson in block:
@@ -592,7 +423,7 @@ class _Builder:
                 return last, first
 
     # --- scheduling ------------------------------------------------------------------
-    def _schedule(self, requests: list[list[_Lesson]]) -> None:
+    def _schedule(self, requests: list[list[Lesson]]) -> None:
         order = sorted(
             range(len(requests)),
             key=lambda i: (-len(requests[i]), -requests[i][0].length, self.rng.random()),
@@ -630,7 +461,7 @@ class _Builder:
             key = (resource[0], resource[1], day, place + k)
             self.occupied[key] = self.occupied.get(key, 0) | parity
 
-    def _place(self, block: list[_Lesson]) -> None:
+    def _place(self, block: list[Lesson]) -> None:
         first = block[0]
         length, parity = first.length, first.parity
         classes = sorted(
@@ -667,7 +498,7 @@ class _Builder:
         raise RuntimeError(f"The synthetic timetable could not place {block!r}.")
 
     def _staff_block(
-        self, block: list[_Lesson], day: int, place: int, attempt: int
+        self, block: list[Lesson], day: int, place: int, attempt: int
     ) -> list[tuple[list[str], str]] | None:
         chosen: list[tuple[list[str], str]] = []
         taken: set[str] = set()
@@ -686,7 +517,7 @@ class _Builder:
             chosen.append((teachers, room))
         return chosen
 
-    def _unit_key(self, lesson: _Lesson) -> str:
+    def _unit_key(self, lesson: Lesson) -> str:
         """Return who a teacher is "the teacher of": a class (whole, halves, parts) or a group."""
         kind, ident, _parity = lesson.audience[0]
         if kind is UnitKind.GROUP and self.groups[ident].class_idents:
@@ -695,7 +526,7 @@ class _Builder:
 
     def _teacher_for(
         self,
-        lesson: _Lesson,
+        lesson: Lesson,
         subject: str,
         day: int,
         place: int,
@@ -720,7 +551,7 @@ class _Builder:
             return self._teacher(lesson.establishment, discipline)
         return None
 
-    def _room_for(self, lesson: _Lesson, day: int, place: int, taken: set[str]) -> str | None:
+    def _room_for(self, lesson: Lesson, day: int, place: int, taken: set[str]) -> str | None:
         kind = SUBJECTS[lesson.subject].room_kind
         rooms = self.rooms_by_kind[(lesson.establishment, kind)]
         if kind == "classroom" and lesson.audience[0][0] is UnitKind.CLASS:
@@ -869,7 +700,7 @@ class _Builder:
     def _replacements(self) -> None:
         """A few teachers are on leave for some weeks; a substitute takes their lessons."""
         teaching = self.calendar.teaching_weeks
-        by_teacher: dict[str, list[_Lesson]] = defaultdict(list)
+        by_teacher: dict[str, list[Lesson]] = defaultdict(list)
         for lesson in self.lessons:
             for teacher in lesson.teachers:
                 by_teacher[teacher].append(lesson)
@@ -926,7 +757,7 @@ class _Builder:
         timetable.courses = [self._course(lesson, subject_idents) for lesson in self.lessons]
         return timetable
 
-    def _course(self, lesson: _Lesson, subject_idents: dict[str, str]) -> Course:
+    def _course(self, lesson: Lesson, subject_idents: dict[str, str]) -> Course:
         parity_weeks = {
             WEEKLY: lesson.weeks,
             WEEKS_A: lesson.weeks & self.calendar.weeks_a,
@@ -1013,6 +844,6 @@ class _Builder:
         return found
 
 
-def _lesson_subjects(lesson: _Lesson) -> list[str]:
+def _lesson_subjects(lesson: Lesson) -> list[str]:
     """Return the subjects of a lesson's teachers: its own, then co-teachers' (``co:KEY``)."""
     return [lesson.subject] + [t[3:] for t in lesson.teachers if t.startswith("co:")]
