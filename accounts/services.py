@@ -9,8 +9,10 @@ import hmac
 import logging
 import re
 import secrets
+import shutil
 import string
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -197,8 +199,14 @@ def depositor_account_set_notify(*, account: DepositorAccount, notify: bool) -> 
 
 
 def depositor_account_delete(*, account: DepositorAccount) -> None:
-    """Delete ``account``; its login stops working at once."""
+    """Delete ``account``; its login stops working at once.
+
+    The account's WebDAV folder (recent copies of its deposits) goes too, once committed;
+    the import runs keep their own copy of every deposited file.
+    """
+    folder = Path(settings.ENT_WEBDAV_SPOOL_DIR) / "accounts" / str(account.pk)
     account.delete()
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def depositor_deposit_urls(

@@ -136,14 +136,25 @@ def test_a_regenerated_password_voids_the_old_one_at_once(
     assert _propfind(dav_server, depositor_a, auth=(login, new_password)) == 207
 
 
-def test_a_deleted_account_is_refused_at_once(
-    dav_server: DavServer, depositor_a: Depositor
+def test_a_deleted_account_is_refused_at_once_and_its_folder_removed(
+    dav_server: DavServer, depositor_a: Depositor, dav_env: Path
 ) -> None:
     assert _propfind(dav_server, depositor_a, auth=depositor_a.auth) == 207
+
+    put = dav_server.request(
+        "PUT", depositor_a.group_path + "EDT.xml", auth=depositor_a.auth, body=EDT_BYTES
+    )
+    folder = dav_env / "spool" / "accounts" / str(depositor_a.account.pk)
+    assert put.status == 201
+    assert list(folder.rglob("EDT.xml"))
 
     depositor_account_delete(account=depositor_a.account)
 
     assert _propfind(dav_server, depositor_a, auth=depositor_a.auth) == 401
+    # Its folder is gone; the import run keeps the deposited bytes.
+    assert not folder.exists()
+    with deposits().get().file.open("rb") as stored:
+        assert stored.read() == EDT_BYTES
 
 
 # --- Refused uploads: nothing kept ---------------------------------------------------------
