@@ -30,17 +30,20 @@ def teacher_name(teacher: Teacher) -> str:
     return f"{teacher.last_name} {teacher.first_name}"
 
 
+def part_names(timetable: Timetable) -> dict[str, str]:
+    """Map class-part idents to the name they are compared on (parts and groups may share
+    idents, so they are kept apart)."""
+    return {ident: part.name or ident for ident, part in timetable.parts.items()}
+
+
 def group_names(timetable: Timetable) -> dict[str, str]:
-    """Map group and class-part idents to the name they are compared on."""
-    names = {ident: part.name or ident for ident, part in timetable.parts.items()}
-    names.update({ident: group.name for ident, group in timetable.groups.items()})
-    return names
+    return {ident: group.name for ident, group in timetable.groups.items()}
 
 
 def occurrence_keys(timetable: Timetable) -> Counter[OccurrenceKey]:
     """Count the dated occurrences by (date, start, end, subject code, teacher, class, group
     and room names), each name tuple sorted."""
-    groups = group_names(timetable)
+    parts, groups = part_names(timetable), group_names(timetable)
     keys: Counter[OccurrenceKey] = Counter()
     for occurrence in timetable_occurrences(timetable):
         subject = timetable.subjects[occurrence.course.subject_ident]
@@ -52,7 +55,12 @@ def occurrence_keys(timetable: Timetable) -> Counter[OccurrenceKey]:
                 subject.code,
                 tuple(sorted(teacher_name(timetable.teachers[i]) for i in occurrence.teachers)),
                 tuple(sorted(timetable.classes[i].name for i in occurrence.classes)),
-                tuple(sorted(groups[i] for i in occurrence.parts + occurrence.groups)),
+                tuple(
+                    sorted(
+                        [parts[i] for i in occurrence.parts]
+                        + [groups[i] for i in occurrence.groups]
+                    )
+                ),
                 tuple(sorted(timetable.rooms[i].name for i in occurrence.rooms)),
             )
         ] += 1
@@ -65,7 +73,7 @@ def entity_names(timetable: Timetable) -> dict[str, set[object]]:
         "subjects": {(s.code, s.label) for s in timetable.subjects.values()},
         "teachers": {(teacher_name(t), t.birth_date) for t in timetable.teachers.values()},
         "classes": {c.name for c in timetable.classes.values()},
-        "groups": set(group_names(timetable).values()),
+        "groups": set(part_names(timetable).values()) | set(group_names(timetable).values()),
         "rooms": {r.name for r in timetable.rooms.values()},
         "students": {
             (s.last_name, s.first_name, s.birth_date) for s in timetable.students.values()

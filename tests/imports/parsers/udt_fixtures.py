@@ -4,7 +4,7 @@
 replacement teacher, a room used some weeks only, co-teaching, class parts, a one-class group
 and a cross-class group, a course for two classes in two rooms, back-to-back lessons, a
 half-hour lesson, a teacherless lesson, Saturday lessons, cancelled weeks, closings and
-student enrolments. The school year runs from Monday 2 September 2024 (ISO week 36, school
+student enrolments, and a group sharing its ident with a class part. The school year runs from Monday 2 September 2024 (ISO week 36, school
 week 1) to Friday 4 July 2025 (school week 44).
 
 :data:`MINIMAL` is a tiny publication written by hand in the documented subset; tests change
@@ -123,6 +123,8 @@ def feature_timetable() -> Timetable:
         groups={
             "G1": Group("G1", "6B LATIN", class_idents=("C2",)),
             "G2": Group("G2", "ESP 6AB", class_idents=("C1", "C2")),
+            # EDT style: a group made of one class part, sharing the part's ident.
+            "H2": Group("H2", "6A GR2", part_idents=("H2",)),
         },
         rooms={
             "R1": Room("R1", "Salle 101"),
@@ -264,6 +266,8 @@ def feature_timetable() -> Timetable:
                 rooms=_all("R4"),
                 cancelled_weeks=frozenset({5, 30}),
             ),
+            # The group that shares its ident with a class part.
+            _course("K14", 4, (14, 25), (15, 20), "M3", teachers=_all("P2"), groups=_all("H2")),
             # Only some weeks (a term), then gone.
             _course(
                 "K13",
