@@ -424,23 +424,45 @@ class _Builder:
 
     # --- scheduling ------------------------------------------------------------------
     def _schedule(self, requests: list[list[Lesson]]) -> None:
+        """Place the most constrained requests first: whole barrettes, then long lessons."""
         order = sorted(
             range(len(requests)),
-            key=lambda i: (-len(requests[i]), -requests[i][0].length, self.rng.random()),
+            key=lambda i: (
+                -len(self._block_classes(requests[i])),
+                -len(requests[i]),
+                -requests[i][0].length,
+                self.rng.random(),
+            ),
         )
         for i in order:
             self._place(requests[i])
         self.lessons = [lesson for block in requests for lesson in block]
 
+    def _block_classes(self, block: list[Lesson]) -> list[str]:
+        return sorted(
+            {
+                c
+                for lesson in block
+                for kind, ident, _parity in lesson.audience
+                for c in self._unit_class_idents(kind, ident)
+            }
+        )
+
     def _candidate_slots(
-        self, length: int, classes: list[str], subject: str
+        self, length: int, classes: list[str], subject: str, *, relaxed: bool
     ) -> list[tuple[int, int]]:
-        """Return the possible starts, days without this subject for these classes first."""
+        """Return the possible starts, days without this subject for these classes first.
+
+        ``relaxed`` also opens the lunch place and Wednesday afternoon, as schools do when
+        the timetable is full.
+        """
+        every_place = tuple(range(len(PLACE_TIMES)))
         slots = [
             (day, place)
             for day in WORKING_DAYS
-            for place in PLACES_BY_DAY[day]
-            if all(place + k in PLACES_BY_DAY[day] for k in range(length))
+            for places in [every_place if relaxed else PLACES_BY_DAY[day]]
+            for place in places
+            if all(place + k in places for k in range(length))
         ]
         self.rng.shuffle(slots)
         slots.sort(key=lambda s: sum(self.day_subjects[(c, s[0], subject)] for c in classes))
@@ -464,17 +486,12 @@ class _Builder:
     def _place(self, block: list[Lesson]) -> None:
         first = block[0]
         length, parity = first.length, first.parity
-        classes = sorted(
-            {
-                c
-                for lesson in block
-                for kind, ident, _parity in lesson.audience
-                for c in self._unit_class_idents(kind, ident)
-            }
-        )
-        # Attempt 0 keeps teachers within their service, 1 overloads them, 2 hires one.
-        for attempt in range(3):
-            for day, place in self._candidate_slots(length, classes, first.subject):
+        classes = self._block_classes(block)
+        # Attempt 0 keeps teachers within their service, 1 overloads them, 2 hires one,
+        # 3 also uses the lunch place and Wednesday afternoon.
+        for attempt in range(4):
+            slots = self._candidate_slots(length, classes, first.subject, relaxed=attempt == 3)
+            for day, place in slots:
                 if not all(self._free(("c", c), day, place, length, parity) for c in classes):
                     continue
                 chosen = self._staff_block(block, day, place, attempt)
@@ -547,7 +564,7 @@ class _Builder:
                 continue
             if self._free(("t", teacher), day, place, lesson.length, lesson.parity):
                 return teacher
-        if attempt == 2:
+        if attempt >= 2:
             return self._teacher(lesson.establishment, discipline)
         return None
 
