@@ -197,6 +197,7 @@ class _PlanBuilder:
             self.closed[pk] = closed_days(
                 ClosingPeriod(start, end) for e, start, end in ent_closings if e == pk
             )
+        self.room_names: dict[tuple[str, ...], str] = {}
         self.new_groups: dict[tuple[int, str], PlannedGroup] = {}
         self.units: dict[tuple[str, str], _Unit] = {}
         self._resolve_units()
@@ -275,9 +276,23 @@ class _PlanBuilder:
     def build(self, plan: Plan) -> None:
         services: dict[str, _ServiceDraft] = {}
         sessions: dict[tuple[str, dt.datetime], PlannedSession] = {}
+        # Most weeks of a course have the same resources: resolve each combination once.
+        drafts: dict[tuple[object, ...], _ServiceDraft] = {}
         for occurrence in timetable_occurrences(self.timetable):
-            draft = self._service(occurrence, services)
+            combination = (
+                id(occurrence.course),
+                occurrence.teachers,
+                occurrence.classes,
+                occurrence.parts,
+                occurrence.groups,
+            )
+            draft = drafts.get(combination)
+            if draft is None:
+                draft = drafts[combination] = self._service(occurrence, services)
             self._session(plan, occurrence, draft, sessions)
+        for draft in services.values():
+            if draft.in_window:
+                self._teacher_memberships(plan, draft)
         plan.sessions = sorted(sessions.values(), key=lambda s: (s.starts_at, s.service_key))
         for key, draft in services.items():
             plan.services[key] = draft.freeze(key)
@@ -354,33 +369,36 @@ class _PlanBuilder:
             return
         if ends_at <= starts_at:
             return
-        label = f"{draft.subject_label} le {occurrence.date:%d/%m/%Y} à {occurrence.start:%H:%M}"
         if starts_at >= plan.window_end:
             plan.coherence_violations.append(
-                f"Séance de {label} après la fin de l'année scolaire de l'ENT : non créée."
+                f"Séance de {_label(draft, occurrence)} après la fin de l'année scolaire de "
+                "l'ENT : non créée."
             )
             return
         if occurrence.date in self.closed[draft.establishment_id]:
             plan.coherence_violations.append(
-                f"Séance de {label} pendant une période de fermeture de l'ENT : non créée."
+                f"Séance de {_label(draft, occurrence)} pendant une période de fermeture de "
+                "l'ENT : non créée."
             )
             return
-        self._teacher_memberships(plan, draft)
-        rooms = [
-            self.timetable.rooms[r].name for r in occurrence.rooms if r in self.timetable.rooms
-        ]
+        draft.in_window = True
+        room = self.room_names.get(occurrence.rooms)
+        if room is None:
+            room = self.room_names[occurrence.rooms] = self._rooms(occurrence.rooms)
         natural = (draft.key, starts_at)
         previous = sessions.get(natural)
         if previous is not None:
             # The same service twice at the same time (a duplicated course): one session.
-            rooms += previous.room.split(", ") if previous.room else []
+            rooms = {*room.split(", "), *previous.room.split(", ")} - {""}
+            room = ", ".join(sorted(rooms))[:ROOM_MAX]
             ends_at = max(ends_at, previous.ends_at)
         sessions[natural] = PlannedSession(
-            service_key=natural[0],
-            starts_at=starts_at,
-            ends_at=ends_at,
-            room=", ".join(sorted(set(rooms)))[:ROOM_MAX],
+            service_key=draft.key, starts_at=starts_at, ends_at=ends_at, room=room
         )
+
+    def _rooms(self, idents: tuple[str, ...]) -> str:
+        rooms = self.timetable.rooms
+        return ", ".join(sorted({rooms[r].name for r in idents if r in rooms}))[:ROOM_MAX]
 
     def _teacher_memberships(self, plan: Plan, draft: _ServiceDraft) -> None:
         for establishment, code in draft.group_keys:
@@ -417,6 +435,10 @@ class _PlanBuilder:
                 plan.group_memberships.add((person, unit.establishment_id, unit.code, ROLE_STUDENT))
 
 
+def _label(draft: _ServiceDraft, occurrence: Occurrence) -> str:
+    return f"{draft.subject_label} le {occurrence.date:%d/%m/%Y} à {occurrence.start:%H:%M}"
+
+
 @dataclass
 class _ServiceDraft:
     key: str
@@ -429,6 +451,7 @@ class _ServiceDraft:
     group_keys: frozenset[tuple[int, str]]
     incomplete: bool
     course_minutes: dict[str, int] = field(default_factory=dict)
+    in_window: bool = False  # has a session from the import time on
 
     def freeze(self, key: str) -> PlannedService:
         return PlannedService(

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ent.models import (
     ClosingPeriod,
@@ -109,20 +109,17 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
 
 
 def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]) -> None:
+    key_of = {pk: key for key, (pk, _active) in services.items()}
+    # Compared as (service key, start in epoch seconds): no datetime to build per row.
     existing = {
-        (key, starts_at): (pk, ends_at, room)
-        for pk, key, starts_at, ends_at, room in Session.objects.filter(
-            source=Session.Source.TIMETABLE,
-            teaching_service__establishment_id__in=plan.establishment_ids,
-            starts_at__gte=plan.effective_at,
-            starts_at__lt=plan.window_end,
-        ).values_list("pk", "teaching_service__key", "starts_at", "ends_at", "room")
+        (key_of[service], starts): (pk, ends, room)
+        for pk, service, starts, ends, room in _existing_sessions(plan, list(key_of))
     }
     diff.sessions_existing = len(existing)
     diff.sessions_planned = len(plan.sessions)
-    kept: set[tuple[str, dt.datetime]] = set()
+    kept: set[tuple[str, int]] = set()
     for session in plan.sessions:
-        natural = (session.service_key, session.starts_at)
+        natural = (session.service_key, int(session.starts_at.timestamp()))
         current = existing.get(natural)
         if current is None:
             diff.sessions_new.append(session)
@@ -130,14 +127,35 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
                 diff.sessions_new_incomplete += 1
             continue
         kept.add(natural)
-        pk, ends_at, room = current
-        if (ends_at, room) == (session.ends_at, session.room):
+        pk, ends, room = current
+        if (ends, room) == (int(session.ends_at.timestamp()), session.room):
             diff.sessions_unchanged += 1
         else:
             diff.sessions_changed.append((pk, session.ends_at, session.room))
     diff.sessions_deleted = [
         pk for natural, (pk, _e, _r) in existing.items() if natural not in kept
     ]
+
+
+def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, int, int, int, str]]:
+    """Return the generated sessions of the window: (pk, service, start, end, room), epochs."""
+    if connection.vendor != "postgresql":
+        rows = Session.objects.filter(
+            source=Session.Source.TIMETABLE,
+            teaching_service_id__in=service_ids,
+            starts_at__gte=plan.effective_at,
+            starts_at__lt=plan.window_end,
+        ).values_list("pk", "teaching_service_id", "starts_at", "ends_at", "room")
+        return [(pk, sv, int(s.timestamp()), int(e.timestamp()), r) for pk, sv, s, e, r in rows]
+    table = connection.ops.quote_name(Session._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, teaching_service_id, EXTRACT(EPOCH FROM starts_at)::bigint, "  # noqa: S608
+            f"EXTRACT(EPOCH FROM ends_at)::bigint, room FROM {table} WHERE source = %s "
+            "AND teaching_service_id = ANY(%s) AND starts_at >= %s AND starts_at < %s",
+            [Session.Source.TIMETABLE.value, service_ids, plan.effective_at, plan.window_end],
+        )
+        return cursor.fetchall()
 
 
 def _diff_closings(plan: Plan, diff: Diff) -> None:
@@ -292,18 +310,31 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
         ["ends_at", "room"],
         batch_size=SESSION_BATCH,
     )
+    rows = [(service_ids[s.service_key], s.starts_at, s.ends_at, s.room) for s in diff.sessions_new]
+    if connection.vendor == "postgresql":
+        _copy_sessions(rows)
+        return
     Session.objects.bulk_create(
         [
-            Session(
-                teaching_service_id=service_ids[s.service_key],
-                starts_at=s.starts_at,
-                ends_at=s.ends_at,
-                room=s.room,
-            )
-            for s in diff.sessions_new
+            Session(teaching_service_id=service, starts_at=starts, ends_at=ends, room=room)
+            for service, starts, ends, room in rows
         ],
         batch_size=SESSION_BATCH,
     )
+
+
+def _copy_sessions(rows: list[tuple[int, dt.datetime, dt.datetime, str]]) -> None:
+    """Insert sessions with PostgreSQL's COPY: tens of thousands in a fraction of a second."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Session._meta.db_table)
+    columns = "teaching_service_id, starts_at, ends_at, room, source"
+    source = Session.Source.TIMETABLE.value
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for service, starts, ends, room in rows:
+                copy.write_row((service, starts, ends, room, source))
 
 
 def _apply_closings(diff: Diff) -> None:
