@@ -274,3 +274,14 @@ def test_names_are_french_with_accents_and_hyphens(small: Sample) -> None:
 
     assert any(c in name for name in names for c in "éèêëïîôç")
     assert any("-" in name for name in names)
+
+
+def test_every_seed_yields_a_complete_timetable() -> None:
+    for seed in range(20, 40):
+        sample = generate_sample("small", seed=seed, start_year=2025)
+
+        counts = sample.counts()
+        taught = {r.ident for c in sample.timetable.courses for r in c.teachers}
+        assert counts["classes"] == 8 and 170 <= counts["courses"] <= 230
+        assert taught == set(sample.timetable.teachers)
+        assert len(sample.expected_sessions()) == counts["sessions"] > 5000
