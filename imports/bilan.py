@@ -77,11 +77,13 @@ def bilan_render_text(run: ImportRun) -> str:
             lines.append(f"  {t['label']} : {value} ({setting}, {flags})")
     problems = run.bilan.get("problems", [])
     if problems:
-        lines += ["", f"Problèmes relevés dans le fichier ({len(problems)}) :"]
+        total = run.bilan.get("problems_total", len(problems))
+        lines += ["", f"Problèmes relevés dans le fichier ({total}) :"]
         lines += [_problem_line(p) for p in problems]
     coherence = run.bilan.get("coherence", [])
     if coherence:
-        lines += ["", f"Incohérences avec les périodes de fermeture ({len(coherence)}) :"]
+        total = run.bilan.get("coherence_total", len(coherence))
+        lines += ["", f"Incohérences avec les périodes de fermeture ({total}) :"]
         lines += [f"  - {item}" for item in coherence]
     counters = run.counters or {}
     if counters:

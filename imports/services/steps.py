@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 OK = ImportStep.Outcome.OK
 WARNING = ImportStep.Outcome.WARNING
 DETAILS_MAX = 200
+PROBLEMS_MAX = 500
 ACTION_INITIALISE = (
     "Faites l'import manuel d'initialisation de l'année scolaire (assistant d'initialisation "
     "des données de vie scolaire) ; les dépôts automatiques seront ensuite intégrés."
@@ -111,6 +112,15 @@ def _target(run: ImportRun) -> _Target:
 
 def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Timetable:
     recorder.beat("validation")
+    if not target.establishments:
+        raise StepStop(
+            status=ImportRun.Status.REJECTED,
+            step="validation",
+            message="La cité scolaire visée n'a aucun établissement : le fichier ne peut être "
+            "rattaché à aucun.",
+            action="Demandez à l'administrateur de l'ENT de rattacher les établissements à la "
+            "cité scolaire, puis relancez l'export.",
+        )
     timetable = _parse(run)
     run.source_format = timetable.source_format.value
     problems = [*timetable.warnings]
@@ -121,7 +131,8 @@ def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Time
     )
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity != Severity.ERROR]
-    run.bilan["problems"] = [_problem_dict(p) for p in problems]
+    run.bilan["problems"] = [_problem_dict(p) for p in errors + warnings][:PROBLEMS_MAX]
+    run.bilan["problems_total"] = len(problems)
     if errors:
         raise StepStop(
             status=ImportRun.Status.REJECTED,
@@ -160,7 +171,8 @@ def _parse(run: ImportRun) -> Timetable:
                 path, filename=run.original_filename, context=parse_context_from_settings()
             )
         except TimetableInvalid as invalid:
-            run.bilan["problems"] = [_problem_dict(p) for p in invalid.problems]
+            run.bilan["problems"] = [_problem_dict(p) for p in invalid.problems][:PROBLEMS_MAX]
+            run.bilan["problems_total"] = len(invalid.problems)
             raise StepStop(
                 status=ImportRun.Status.REJECTED,
                 step="validation",
@@ -352,6 +364,7 @@ def _step_plan(
         ).values_list("establishment_id", "start_date", "end_date"),
     )
     run.bilan["coherence"] = plan.coherence_violations[:DETAILS_MAX]
+    run.bilan["coherence_total"] = len(plan.coherence_violations)
     return plan
 
 
