@@ -46,11 +46,14 @@ class Command(BaseCommand):
             threads=threads,
             max_body_bytes=settings.ENT_MAX_DEPOSIT_BYTES + _BODY_SLACK_BYTES,
         )
-        signal.signal(signal.SIGTERM, lambda *_: server.stop())
-        self.stdout.write(self.style.SUCCESS(f"WebDAV prêt sur http://{host}:{port}/webdav/"))
+        # SIGTERM (service manager) stops like Ctrl-C: leave the serving loop, then stop.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            server.start()
+            server.prepare()
+            self.stdout.write(self.style.SUCCESS(f"WebDAV prêt sur http://{host}:{port}/webdav/"))
+            self.stdout.flush()
+            server.serve()
         except KeyboardInterrupt:
-            pass
+            self.stdout.write("Arrêt du serveur WebDAV.")
         finally:
             webdav_server_stop(server, connections)
