@@ -165,6 +165,10 @@ class _Accumulated:
 
 
 _KINDS = ("teachers", "classes", "groups", "rooms")
+# A ligfiche element's attributes and the co-teachers of its code.
+_RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+# The lignes of one key in one file and the pieces they make.
+_CachedRuns = tuple[tuple[_Ligne, ...], list[_Piece]]
 
 
 def _row(element: etree._Element) -> dict[str, str]:
@@ -209,6 +213,8 @@ class _Parser:
         self.regroupements_of: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.duree_seq = 0
         self.pieces_by_digest: dict[bytes, list[_Piece]] = {}
+        self.lignes_by_row: dict[_RowKey, _Ligne | None] = {}
+        self.runs_by_lignes: dict[tuple[int, ...], _CachedRuns] = {}
 
     # Reading files
 
@@ -697,14 +703,28 @@ class _Parser:
         if digest in self.pieces_by_digest:
             return self.pieces_by_digest[digest]
         co_teachers = self._co_teachers(co_teaching, co_data)
-        lignes = [
-            ligne
-            for values, _ in self._rows(name, "ligfiche", lignes_data)
-            if (ligne := self._ligne(name, values, co_teachers)) is not None
-        ]
-        pieces = _merge_time_ranges(_runs(lignes))
+        root = self._document(name, lignes_data)
+        lignes = []
+        for element in root.iter() if root is not None else ():
+            if isinstance(element.tag, str) and _local_name(element.tag) == "ligfiche":
+                ligne = self._cached_ligne(name, element, co_teachers)
+                if ligne is not None:
+                    lignes.append(ligne)
+        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes))
         self.pieces_by_digest[digest] = pieces
         return pieces
+
+    def _cached_ligne(
+        self, name: str, element: etree._Element, co_teachers: dict[str, set[str]]
+    ) -> _Ligne | None:
+        """Resolve a ligne once per distinct row: weekly files repeat most theoretical lignes."""
+        code = element.get("code")
+        if code is None or len(element):
+            return self._ligne(name, _row(element), co_teachers)
+        key = (tuple(element.attrib.items()), frozenset(co_teachers.get(code.strip(), ())))
+        if key not in self.lignes_by_row:
+            self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
+        return self.lignes_by_row[key]
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
@@ -778,10 +798,13 @@ class _Parser:
                 raw[code], lines[code] = values, line
         weeks = self._membership_weeks(set(raw))
         holidays = self._holiday_weeks()
+        school_weeks = frozenset(range(1, t.year.last_week + 1))
         for code, values in raw.items():
             enrolments = []
             for (kind, ident), member_weeks in sorted(weeks.get(code, {}).items()):
-                enrolments.extend(_enrolments(t.year, kind, ident, member_weeks, holidays))
+                enrolments.extend(
+                    _enrolments(t.year, kind, ident, member_weeks, holidays, school_weeks)
+                )
             t.students[code] = Student(
                 ident=code,
                 last_name=values.get("nom", ""),
@@ -870,25 +893,39 @@ class _Parser:
             )
 
 
-def _runs(lignes: list[_Ligne]) -> list[_Piece]:
-    """Join lignes of one key on consecutive half-sequences of a day into pieces."""
-    by_key: dict[tuple[str, ...], dict[_Cell, list[_Ligne]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+def _runs(lignes: list[_Ligne], cache: dict[tuple[int, ...], _CachedRuns]) -> list[_Piece]:
+    """Join lignes of one key on consecutive half-sequences of a day into pieces.
+
+    ``cache`` keeps the pieces of each key's lignes (by identity: resolved lignes are shared
+    between files), so the runs of a key that several weekly files repeat are built once.
+    """
+    by_key: dict[tuple[str, ...], list[_Ligne]] = defaultdict(list)
     for ligne in lignes:
-        by_key[ligne.key][ligne.cell].append(ligne)
+        by_key[ligne.key].append(ligne)
     pieces = []
-    for cells in by_key.values():
-        run: list[tuple[_Cell, list[_Ligne]]] = []
-        for cell, members in sorted(
-            cells.items(), key=lambda item: (item[0].day, item[0].start, item[0].end)
-        ):
-            if run and not _follows(run[-1], (cell, members)):
-                pieces.append(_piece(run))
-                run = []
-            run.append((cell, members))
-        if run:
+    for members in by_key.values():
+        identity = tuple(id(ligne) for ligne in members)
+        cached = cache.get(identity)
+        if cached is None:
+            # The lignes are kept with their pieces so that their ids stay unique.
+            cached = cache[identity] = (tuple(members), _key_runs(members))
+        pieces.extend(cached[1])
+    return pieces
+
+
+def _key_runs(lignes: list[_Ligne]) -> list[_Piece]:
+    cells: dict[_Cell, list[_Ligne]] = defaultdict(list)
+    for ligne in lignes:
+        cells[ligne.cell].append(ligne)
+    pieces = []
+    run: list[tuple[_Cell, list[_Ligne]]] = []
+    for cell, members in sorted(cells.items(), key=lambda item: (item[0].day, item[0].start)):
+        if run and not _follows(run[-1], (cell, members)):
             pieces.append(_piece(run))
+            run = []
+        run.append((cell, members))
+    if run:
+        pieces.append(_piece(run))
     return pieces
 
 
@@ -921,19 +958,34 @@ def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
 
 
 def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
-    """Join pieces of one time range, subject and teachers into one course for all audiences."""
-    merged: dict[tuple, _Piece] = {}
-    for piece in sorted(pieces, key=lambda p: p.ref):
-        key = (piece.day, piece.start, piece.end, piece.subject, piece.teachers)
-        if key not in merged:
-            merged[key] = piece
+    """Join pieces of one time range, subject and teachers into one course for all audiences.
+
+    The pieces are not changed (they may be shared with other files): joined ones are new.
+    """
+    same_range: dict[tuple, list[_Piece]] = defaultdict(list)
+    for piece in pieces:
+        same_range[(piece.day, piece.start, piece.end, piece.subject, piece.teachers)].append(piece)
+    merged = []
+    for group in same_range.values():
+        if len(group) == 1:
+            merged.append(group[0])
             continue
-        target = merged[key]
-        target.classes |= piece.classes
-        target.groups |= piece.groups
-        target.rooms |= piece.rooms
+        first = min(group, key=lambda p: p.ref)
+        merged.append(
+            _Piece(
+                ref=first.ref,
+                day=first.day,
+                start=first.start,
+                end=first.end,
+                subject=first.subject,
+                teachers=first.teachers,
+                classes=set().union(*(p.classes for p in group)),
+                groups=set().union(*(p.groups for p in group)),
+                rooms=set().union(*(p.rooms for p in group)),
+            )
+        )
     return sorted(
-        merged.values(),
+        merged,
         key=lambda p: (
             p.day,
             p.start,
@@ -980,12 +1032,16 @@ def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
 
 
 def _enrolments(
-    year: SchoolYearSpan, kind: UnitKind, ident: str, weeks: set[int], holidays: set[int]
+    year: SchoolYearSpan,
+    kind: UnitKind,
+    ident: str,
+    weeks: set[int],
+    holidays: set[int],
+    school_weeks: frozenset[int],
 ) -> list[Enrolment]:
     """Turn a set of school weeks into enrolment periods, clamped to the student year."""
-    last_week = year.last_week
     runs: list[tuple[int, int]] = []
-    for week in sorted(week for week in weeks if 1 <= week <= last_week):
+    for week in sorted(weeks & school_weeks):
         if runs and (
             week == runs[-1][1] + 1 or all(gap in holidays for gap in range(runs[-1][1] + 1, week))
         ):

@@ -70,6 +70,7 @@ WEEKLY_LIGNES = re.compile(r"^udcal_12_(\d{1,2})\.xml$", re.IGNORECASE)
 WEEKLY_CO_TEACHING = re.compile(r"^udcal_23_(\d{1,2})\.xml$", re.IGNORECASE)
 DEPOSIT_NAME = re.compile(r"^(\d{7}[A-Z])_(\d{14})_UDT\.zip$", re.IGNORECASE)
 
+_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:hH]\s*(\d{2})(?:\s*:\s*(\d{2}))?\s*$")
 
 
@@ -88,7 +89,11 @@ def deposit_filename(uai: str, exported_at: dt.datetime) -> str:
 
 def parse_date(text: str) -> dt.date:
     """Parse a dd/MM/yyyy date (ValueError when it is not one)."""
-    return dt.datetime.strptime(text.strip(), DATE_FORMAT).date()  # noqa: DTZ007
+    match = _DATE.match(text)
+    if match is None:
+        raise ValueError(f"not a dd/MM/yyyy date: {text!r}")
+    day, month, year = (int(part) for part in match.groups())
+    return dt.date(year, month, day)
 
 
 def format_date(day: dt.date) -> str:

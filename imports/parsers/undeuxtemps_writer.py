@@ -20,7 +20,8 @@ How the normalised model is encoded (UDT has no per-resource week masks):
   groups or rooms has one ligne per class/group per half-sequence, rooms spread over them.
 - **Teachers.** ``prof`` is the first teacher; the others are ``coens`` of each ligne.
 - **Ligne codes** start with a 3-digit number, consecutive along one course and with a gap
-  between two courses of the same class/subject/teacher, so back-to-back lessons stay apart.
+  between two courses of the same class/subject/teacher, so back-to-back lessons stay apart;
+  then come the course's number (the same in every file) and the ligne's number in it.
 
 Weekly files use the theoretical files' root elements, so identical weeks (all weeks B, say)
 are byte-identical and compress alike; the zip members are sorted and stamped with
@@ -48,6 +49,7 @@ from imports.timetable import Course, Group, Timetable, UnitKind
 
 SITE = "1"
 MAX_PREFIX = 999
+MAX_ROWS_PER_UNIT = 999
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -116,6 +118,8 @@ class _Encoder:
         self.subject_codes = _subject_codes(timetable)
         self.gpe_ids = self._gpe_ids()
         self.half_sequences: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        self.unit_numbers: dict[_Unit, int] = {}
+        self.unit_width = 5
 
     # Weeks
 
@@ -209,6 +213,9 @@ class _Encoder:
     def members(self) -> dict[str, bytes]:
         theoretical, weekly = self._plan()
         self.half_sequences = self._half_sequences([theoretical, *weekly.values()])
+        units = sorted({unit for content in (theoretical, *weekly.values()) for unit in content})
+        self.unit_numbers = {unit: number for number, unit in enumerate(units, start=1)}
+        self.unit_width = max(5, len(str(len(units))))
         members = {
             fmt.CALENDAR: self._calendar(),
             fmt.PARAMETERS: self._parameters(),
@@ -428,6 +435,15 @@ class _Encoder:
             etree.SubElement(root, "fiche", attributes)
         return _xml(root)
 
+    def _ligne_code(self, prefix: int, unit: _Unit, row_number: int) -> str:
+        """Return a ligne code: the 3-digit run number, then the course's number (the same in
+        every file, so weekly files repeat the theoretical lignes word for word), then the
+        ligne's number within the course."""
+        if row_number > MAX_ROWS_PER_UNIT:
+            raise ValueError(f"more than {MAX_ROWS_PER_UNIT} lignes for one course")
+        number = self.unit_numbers[unit]
+        return f"{prefix:03d}{number:0{self.unit_width}d}{row_number:03d}"
+
     def _covered(self, unit: _Unit) -> list[int]:
         pieces = self.half_sequences[unit.day]
         return [n for n, (a, b) in enumerate(pieces, start=1) if unit.start <= a and b <= unit.end]
@@ -438,7 +454,6 @@ class _Encoder:
         lignes_root = _root(fmt.LIGNES)
         co_root = _root(fmt.CO_TEACHING)
         last_prefix: dict[tuple[str, ...], int] = {}
-        sequence = 0
         for unit in content:
             numbers = self._covered(unit)
             mat = self.subject_codes[unit.subject]
@@ -448,6 +463,7 @@ class _Encoder:
             rows += [(audiences[0], room) for room in unit.rooms[len(audiences) :]]
             rows += [(audience, "") for audience in audiences[len(unit.rooms) :]]
             first_prefix: dict[tuple[str, ...], int] = {}
+            row_number = 0
             for audience, room in rows:
                 key = (audience.div, mat, prof, audience.rgpmt, audience.gpe)
                 if key not in first_prefix:
@@ -456,8 +472,8 @@ class _Encoder:
                     if last_prefix[key] > MAX_PREFIX:
                         raise ValueError(f"too many lignes for {key} in {name}")
                 for offset, number in enumerate(numbers):
-                    sequence += 1
-                    code = f"{first_prefix[key] + offset:03d}{sequence:05d}"
+                    row_number += 1
+                    code = self._ligne_code(first_prefix[key] + offset, unit, row_number)
                     attributes = {
                         "code": code,
                         "fic": fiche_codes[(unit.day, number)],
