@@ -7,6 +7,7 @@ are checked one by one against the sample's own list of expected sessions.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,13 @@ def test_initialisation_then_edt_deposit_give_the_sample_sessions(
     differences = sessions_differences(sample, since=initial.effective_at)
     assert not differences, "\n".join(differences)
     assert closed_sessions(sample) == []
-    earliest = Session.objects.order_by("starts_at").values_list("starts_at", flat=True).first()
-    assert earliest >= initial.effective_at
-    assert earliest.astimezone(PARIS).utcoffset() is not None
+    starts = list(Session.objects.values_list("starts_at", flat=True))
+    assert min(starts) >= initial.effective_at
+    # Winter and summer time both present, each session at its local time (checked above).
+    assert {s.astimezone(PARIS).utcoffset() for s in starts} == {
+        dt.timedelta(hours=1),
+        dt.timedelta(hours=2),
+    }
     assert membership_differences(sample) == []
 
 
