@@ -199,6 +199,14 @@ class CeleryWorker:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def kill_pool_processes(self) -> list[int]:
+        """SIGKILL the pool's child processes only (as the OOM killer would); return their pids."""
+        assert self.process is not None
+        children = [pid for pid in self.pids() if pid != self.process.pid]
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        return children
+
     def stop(self, *, timeout: float = 15.0) -> None:
         """Ask for a warm shutdown; SIGKILL what is left after ``timeout``."""
         if self.process is None or self.process.poll() is not None:

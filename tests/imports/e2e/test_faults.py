@@ -35,6 +35,7 @@ from tests.imports.e2e.scenario import (
     initialise,
     reexport,
     school_group_load,
+    sessions_differences,
     timetable_state,
 )
 
@@ -150,6 +151,55 @@ def test_a_worker_killed_in_the_apply_step_leaves_nothing_and_the_sweep_resumes_
     assert final.attempts == 2
     assert "abandoned by its worker: requeued" in second_worker.log_text()
     assert timetable_state()["sessions"] == final.counters["sessions_created"] > 0
+    differences = sessions_differences(sample_files.sample, since=final.effective_at)
+    assert not differences, "\n".join(differences)
+
+
+def test_a_pool_process_killed_in_the_apply_step_is_replaced_and_the_import_resumes(
+    start_worker: WorkerStarter, sample_files: SampleOnDisk
+) -> None:
+    worker = start_worker(env={"IMPORT_STALE_AFTER_SECONDS": str(STALE_SECONDS)})
+    school_group = school_group_load(sample_files)
+    before = timetable_state()
+
+    with table_locked("ent_session"):
+        run = deposit(
+            school_group, sample_files.edt_xml, mode=ImportRun.Mode.MANUAL, apply_anyway=True
+        )
+        orphans = wait_until(
+            lambda: _parked_in_apply(run),
+            timeout=PARK_TIMEOUT,
+            what="the import to wait on the session table inside its apply transaction",
+            report=worker.log_report,
+        )
+        worker.kill_pool_processes()
+        # acks_late + reject_on_worker_lost: the message goes back to the queue, a new pool
+        # process takes it, finds the run RUNNING (compare-and-set) and leaves it alone.
+        wait_until(
+            lambda: " succeeded in " in worker.log_text(),
+            timeout=30,
+            what="the redelivered task to find the run already claimed",
+            report=worker.log_report,
+        )
+    wait_until(
+        lambda: not backends_alive(orphans),  # type: ignore[arg-type]
+        timeout=30,
+        what="the killed pool process's database backend to end",
+    )
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.RUNNING
+    assert timetable_state() == before
+
+    time.sleep(STALE_SECONDS + 0.5)
+    import_run_sweep_task.delay()
+    final = wait_for_final([run.pk], timeout=IMPORT_TIMEOUT, workers=[worker])[run.pk]
+
+    assert final.status == ImportRun.Status.INTEGRATED, run_report([run.pk])
+    assert final.attempts == 2
+    assert worker.alive
+    assert "WorkerLostError" in worker.log_text()
+    differences = sessions_differences(sample_files.sample, since=final.effective_at)
+    assert not differences, "\n".join(differences)
 
 
 def test_a_deposit_while_the_broker_is_down_is_kept_and_the_sweep_enqueues_it_later(
