@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import lxml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management.base import BaseCommand
 from lxml import etree
 
 from imports.parsers import ParseContext, parse_deposit
+from imports.pronote_keys import pronote_keys_create
 from imports.samples import PRESETS, generate_sample, write_sample
 
 PARTNER = "ENT-BENCH"
@@ -180,16 +179,10 @@ def _parse(path: Path, context: ParseContext) -> object:
 
 
 def _key_pair(folder: Path) -> tuple[Path, bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    """Make a key pair for the run, as ``manage.py pronote_keys`` does."""
     path = folder / "private.pem"
-    path.write_bytes(private_pem)
-    return path, public_pem, private_pem
+    public_pem = pronote_keys_create(private_key_path=path)
+    return path, public_pem, path.read_bytes()
 
 
 def _machine() -> str:

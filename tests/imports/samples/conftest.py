@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from imports.parsers import ParseContext
+from imports.pronote_keys import pronote_keys_create
 from imports.samples import Sample, SampleFiles, generate_sample, write_sample
 
 PARTNER = "ENT-ECHANTILLON"
@@ -24,18 +23,11 @@ class KeyPair:
 
 
 @pytest.fixture(scope="session")
-def keys() -> KeyPair:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return KeyPair(
-        private_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        public_pem=key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ),
-    )
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
+    """The ENT's key pair, made as ``manage.py pronote_keys`` makes it."""
+    path = tmp_path_factory.mktemp("keys") / "pronote_private.pem"
+    public_pem = pronote_keys_create(private_key_path=path)
+    return KeyPair(private_pem=path.read_bytes(), public_pem=public_pem)
 
 
 @pytest.fixture(scope="session")

@@ -12,39 +12,9 @@ from django.core.management import call_command
 from imports.parsers import ParseContext, parse_deposit
 from imports.samples import ExpectedSession, Sample, SampleFiles, generate_sample, write_sample
 from imports.sessions import timetable_occurrences
-from imports.timetable import SourceFormat, Timetable
-from tests.imports.parsers.comparison import entity_names
+from imports.timetable import SourceFormat
+from tests.imports.parsers.comparison import entity_names, occurrence_keys
 from tests.imports.samples.conftest import KeyPair
-
-OccurrenceKey = tuple[object, ...]
-
-
-def _resolved_occurrences(timetable: Timetable) -> Counter[OccurrenceKey]:
-    """Count dated occurrences by names; a class part counts under its name, else its ident.
-
-    Parts and groups are resolved separately: their idents may coincide.
-    """
-    t = timetable
-    keys: Counter[OccurrenceKey] = Counter()
-    for o in timetable_occurrences(t):
-        audience = [t.parts[i].name or i for i in o.parts] + [t.groups[i].name for i in o.groups]
-        keys[
-            (
-                o.date,
-                o.start,
-                o.end,
-                t.subjects[o.course.subject_ident].code,
-                tuple(
-                    sorted(
-                        f"{t.teachers[i].last_name} {t.teachers[i].first_name}" for i in o.teachers
-                    )
-                ),
-                tuple(sorted(t.classes[i].name for i in o.classes)),
-                tuple(sorted(audience)),
-                tuple(sorted(t.rooms[i].name for i in o.rooms)),
-            )
-        ] += 1
-    return keys
 
 
 def test_write_sample_writes_every_file_and_a_readme_with_counts(
@@ -91,9 +61,9 @@ def test_undeuxtemps_zip_parses_back_to_the_same_timetable(
     parsed = parse_deposit(path, filename=path.name, context=context)
 
     assert parsed.source_format is SourceFormat.UNDEUXTEMPS
-    assert _resolved_occurrences(parsed) == _resolved_occurrences(small.timetable)
+    assert occurrence_keys(parsed) == occurrence_keys(small.timetable)
     truth, names = entity_names(small.timetable), entity_names(parsed)
-    for kind in ("subjects", "classes", "rooms", "students"):
+    for kind in ("subjects", "classes", "groups", "rooms", "students"):
         assert names[kind] == truth[kind], kind
     assert {n for n, _b in names["teachers"]} == {n for n, _b in truth["teachers"]}
 
