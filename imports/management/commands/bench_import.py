@@ -85,12 +85,14 @@ class Command(BaseCommand):
                 "DATABASE_URL=postgres://… (la base SQLite du mode embarqué n'est pas mesurée)."
             )
         if options["inner"]:
+            _check_scratch_name(connection.settings_dict["NAME"])
             _Bench(self, options).run()
             return
         self._run_in_scratch_database(options)
 
     def _run_in_scratch_database(self, options: dict[str, Any]) -> None:
         name = options["database"]
+        _check_scratch_name(name)
         if name == connection.settings_dict["NAME"]:
             raise CommandError(
                 f"La base de mesure « {name} » est la base configurée : choisissez-en une autre "
@@ -117,6 +119,15 @@ class Command(BaseCommand):
             if not options["keep_database"]:
                 _admin_execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
                 self.stdout.write(f"Base de mesure « {name} » supprimée.")
+
+
+def _check_scratch_name(name: str) -> None:
+    """Refuse to drop or fill a database whose name does not say it is a benchmark's."""
+    if "bench" not in name:
+        raise CommandError(
+            f"« {name} » ne ressemble pas à une base de mesure : son nom doit contenir « bench » "
+            "(elle est vidée, remplie puis supprimée)."
+        )
 
 
 def _admin_execute(statement: str, database: str) -> None:
