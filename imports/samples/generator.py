@@ -14,6 +14,7 @@ except a chosen share left out and another share spelt differently.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import random
@@ -595,8 +596,9 @@ class _Builder:
         for info in self.classes.values():
             for _ in range(self.plans[info.establishment].class_size):
                 info.students.append(self._student(info))
-        for ident in sorted(self.students, key=int):
-            self._enrol(ident, middle)
+        for info in list(self.classes.values()):
+            for ident in info.students[: self.plans[info.establishment].class_size]:
+                self._enrol(info, ident, middle)
         self._group_memberships()
 
     def _student(self, info: _ClassInfo) -> str:
@@ -624,9 +626,8 @@ class _Builder:
         )
         return ident
 
-    def _enrol(self, ident: str, middle: list[dt.date]) -> None:
+    def _enrol(self, info: _ClassInfo, ident: str, middle: list[dt.date]) -> None:
         """Give the student dated enrolments: most the whole year, some arrive, leave or move."""
-        info = next(c for c in self.classes.values() if ident in c.students)
         year = self.calendar.year
         draw = self.rng.random()
         spans: list[tuple[_ClassInfo, dt.date | None, dt.date | None]]
@@ -654,16 +655,8 @@ class _Builder:
             if klass.parts:
                 half = self._half_of(klass, ident)
                 enrolments.append(Enrolment(UnitKind.PART, klass.parts[half], start, end))
-        student = self.students[ident]
-        self.students[ident] = Student(
-            ident=student.ident,
-            last_name=student.last_name,
-            first_name=student.first_name,
-            birth_date=student.birth_date,
-            sex=student.sex,
-            ine=student.ine,
-            siecle_id=student.siecle_id,
-            enrolments=tuple(enrolments),
+        self.students[ident] = dataclasses.replace(
+            self.students[ident], enrolments=tuple(enrolments)
         )
 
     def _half_of(self, klass: _ClassInfo, ident: str) -> int:
