@@ -135,7 +135,7 @@ class _AafBuilder:
                     last_name=last,
                     first_name=first,
                     birth_date=teacher.birth_date,
-                    title="M." if first in MALE_FIRST_NAMES else "Mme",
+                    title="M." if teacher.first_name in MALE_FIRST_NAMES else "Mme",
                     email=_email(teacher.first_name, teacher.last_name),
                     structures=tuple(structures),
                     is_teacher=True,
@@ -157,11 +157,13 @@ class _AafBuilder:
         people = []
         rng = random.Random(f"{self.sample.seed}:administration")  # noqa: S311 - synthetic data
         functions = ("DIR$DIRECTION$D0010$PERSONNEL DE DIRECTION", "EDU$EDUCATION$E0030$CPE")
+        t = self.sample.timetable
+        # A homonym of a timetable teacher would make name-only matching ambiguous.
+        taken = {(p.last_name, p.first_name) for p in (*t.teachers.values(), *t.students.values())}
         for establishment in self.sample.establishments:
             for rank, function in enumerate(functions):
                 female = rng.random() < 0.5
-                last = rng.choice(LAST_NAMES)
-                first = rng.choice(FEMALE_FIRST_NAMES if female else MALE_FIRST_NAMES)
+                last, first = _fresh_name(rng, female, taken)
                 people.append(
                     AafPerson(
                         category=AafCategory.STAFF,
@@ -179,6 +181,18 @@ class _AafBuilder:
                     )
                 )
         return people
+
+
+def _fresh_name(rng: random.Random, female: bool, taken: set[tuple[str, str]]) -> tuple[str, str]:
+    """Draw a (last, first) name nobody in ``taken`` has, and take it."""
+    while True:
+        name = (
+            rng.choice(LAST_NAMES),
+            rng.choice(FEMALE_FIRST_NAMES if female else MALE_FIRST_NAMES),
+        )
+        if name not in taken:
+            taken.add(name)
+            return name
 
 
 def _email(first: str, last: str) -> str:
