@@ -95,7 +95,7 @@ def _write_zip(path: Path, members: dict[str, bytes], exported_at: dt.datetime) 
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o100644 << 16
-            archive.writestr(info, members[name], compresslevel=9)
+            archive.writestr(info, members[name], compresslevel=6)
 
 
 def _xml(root: etree._Element) -> bytes:
@@ -120,6 +120,7 @@ class _Encoder:
         self.half_sequences: dict[int, list[tuple[dt.time, dt.time]]] = {}
         self.unit_numbers: dict[_Unit, int] = {}
         self.unit_width = 5
+        self.fiche_codes: dict[tuple[int, int], str] = {}
 
     # Weeks
 
@@ -216,6 +217,7 @@ class _Encoder:
         units = sorted({unit for content in (theoretical, *weekly.values()) for unit in content})
         self.unit_numbers = {unit: number for number, unit in enumerate(units, start=1)}
         self.unit_width = max(5, len(str(len(units))))
+        self.fiche_codes = self._fiche_codes()
         members = {
             fmt.CALENDAR: self._calendar(),
             fmt.PARAMETERS: self._parameters(),
@@ -430,26 +432,25 @@ class _Encoder:
 
     def _fiches(self) -> bytes:
         root = _root(fmt.FICHES)
-        for (day, number), code in self._fiche_codes().items():
+        for (day, number), code in self.fiche_codes.items():
             attributes = {"code": code, "jour": str(day), "demi_seq": f"{number:02d}", "site": SITE}
             etree.SubElement(root, "fiche", attributes)
         return _xml(root)
 
-    def _ligne_code(self, prefix: int, unit: _Unit, row_number: int) -> str:
+    def _ligne_code(self, prefix: int, unit_number: int, row_number: int) -> str:
         """Return a ligne code: the 3-digit run number, then the course's number (the same in
         every file, so weekly files repeat the theoretical lignes word for word), then the
         ligne's number within the course."""
         if row_number > MAX_ROWS_PER_UNIT:
             raise ValueError(f"more than {MAX_ROWS_PER_UNIT} lignes for one course")
-        number = self.unit_numbers[unit]
-        return f"{prefix:03d}{number:0{self.unit_width}d}{row_number:03d}"
+        return f"{prefix:03d}{unit_number:0{self.unit_width}d}{row_number:03d}"
 
     def _covered(self, unit: _Unit) -> list[int]:
         pieces = self.half_sequences[unit.day]
         return [n for n, (a, b) in enumerate(pieces, start=1) if unit.start <= a and b <= unit.end]
 
     def _lignes(self, content: Content, name: str) -> tuple[bytes, bytes]:
-        fiche_codes = self._fiche_codes()
+        fiche_codes = self.fiche_codes
         # Weekly files share the theoretical root names: identical weeks give identical bytes.
         lignes_root = _root(fmt.LIGNES)
         co_root = _root(fmt.CO_TEACHING)
@@ -463,6 +464,7 @@ class _Encoder:
             rows += [(audiences[0], room) for room in unit.rooms[len(audiences) :]]
             rows += [(audience, "") for audience in audiences[len(unit.rooms) :]]
             first_prefix: dict[tuple[str, ...], int] = {}
+            unit_number = self.unit_numbers[unit]
             row_number = 0
             for audience, room in rows:
                 key = (audience.div, mat, prof, audience.rgpmt, audience.gpe)
@@ -473,7 +475,7 @@ class _Encoder:
                         raise ValueError(f"too many lignes for {key} in {name}")
                 for offset, number in enumerate(numbers):
                     row_number += 1
-                    code = self._ligne_code(first_prefix[key] + offset, unit, row_number)
+                    code = self._ligne_code(first_prefix[key] + offset, unit_number, row_number)
                     attributes = {
                         "code": code,
                         "fic": fiche_codes[(unit.day, number)],
