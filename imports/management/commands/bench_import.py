@@ -271,6 +271,10 @@ class _Bench:
         changed.write_bytes(
             write_index_education_xml(_change_courses(sample, self.seed), uai=sample.uai)
         )
+        self.out.write(
+            f"Export EDT {first.name} : {first.stat().st_size / 1e6:.1f} Mo ; "
+            f"{sample.counts()['sessions']} séances dans l'année."
+        )
         return {"first": first, "unchanged": unchanged, "change": changed}
 
     # Act -------------------------------------------------------------------------------
