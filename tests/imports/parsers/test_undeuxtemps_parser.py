@@ -512,3 +512,47 @@ def test_values_given_as_child_elements_and_namespaced_roots_are_read(tmp_path: 
 
     assert timetable.rooms["R1"].name == "Salle 101"
     assert [r.ident for r in timetable.courses[0].rooms] == ["R1"]
+
+
+def test_a_fiche_on_an_unknown_half_sequence_is_a_warning_and_its_lignes_are_dropped(
+    tmp_path: Path,
+) -> None:
+    files = minimal(
+        UDCal_11_xml=body(
+            "UDCal_11",
+            '<fiche code="1" jour="1" demi_seq="01" site="1"/>',
+            '<fiche code="2" jour="1" demi_seq="02" site="1"/>',
+            '<fiche code="3" jour="2" demi_seq="09" site="1"/>',
+        ),
+        UDCal_12_xml=_lignes(
+            '<ligfiche code="00101" fic="1" div="6A" mat="MATHS" prof="T1"/>',
+            '<ligfiche code="00202" fic="2" div="6A" mat="MATHS" prof="T1"/>',
+            '<ligfiche code="00503" fic="3" div="6B" mat="MATHS" prof="T2"/>',
+        ),
+    )
+
+    timetable = _parse(tmp_path, files)
+
+    assert [(w.code, w.ref, w.severity) for w in timetable.warnings] == [
+        ("udt_unknown_slot", "UDCal_11.xml fiche code=3", Severity.WARNING)
+    ]
+    assert [(c.day, c.start, c.end) for c in timetable.courses] == [(1, dt.time(8), dt.time(9))]
+
+
+def test_a_weekly_file_without_its_own_co_teaching_uses_the_theoretical_one(
+    tmp_path: Path,
+) -> None:
+    files = minimal(
+        semaines_xml=body("semaines", '<semaine num="36"/>', '<semaine num="38"/>'),
+        UDCal_23_xml=body("UDCal_23", '<coens lignefic="00101" prof="T2"/>'),
+    )
+    files["UDCal_12_38.xml"] = _lignes(
+        '<ligfiche code="00101" fic="1" div="6A" mat="MATHS" prof="T1" salle="R1"/>',
+    )
+
+    timetable = _parse(tmp_path, files)
+
+    weekly = [c for c in timetable.courses if (c.start, c.end) == (dt.time(8), dt.time(8, 30))]
+    assert [{r.ident: r.weeks for r in c.teachers} for c in weekly] == [
+        {"T1": frozenset({3}), "T2": frozenset({3})}
+    ]

@@ -16,7 +16,7 @@ from imports.parsers import ParseContext
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
 from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
 from imports.sessions import timetable_occurrences
-from imports.timetable import Course, Resource, SourceFormat, Timetable
+from imports.timetable import Course, Enrolment, Resource, SourceFormat, Timetable, UnitKind
 from tests.imports.parsers.comparison import closing_spans, entity_names, occurrence_keys
 from tests.imports.parsers.udt_fixtures import ALL, HOLIDAY_WEEKS, feature_timetable
 
@@ -196,3 +196,22 @@ def test_any_timetable_of_distinct_subject_days_survives_the_round_trip(
     parsed = _round_trip(timetable, tmp_path)
 
     assert occurrence_keys(parsed) == occurrence_keys(timetable)
+
+
+def test_enrolments_come_back_with_the_regroupements_of_their_class(tmp_path: Path) -> None:
+    parsed = _round_trip(feature_timetable(), tmp_path)
+
+    whole_year = (dt.date(2024, 9, 2), dt.date(2025, 7, 5))
+    assert parsed.students["E1"].enrolments == (
+        Enrolment(UnitKind.CLASS, "C1", *whole_year),
+        Enrolment(UnitKind.GROUP, "G2", *whole_year),
+        Enrolment(UnitKind.GROUP, "H1", dt.date(2024, 9, 2), dt.date(2025, 2, 3)),
+    )
+    assert parsed.students["E2"].enrolments == (
+        Enrolment(UnitKind.CLASS, "C2", *whole_year),
+        Enrolment(UnitKind.GROUP, "G1", *whole_year),
+        Enrolment(UnitKind.GROUP, "G2", *whole_year),
+    )
+    assert parsed.students["E3"].enrolments == ()
+    assert parsed.groups["H1"].name == "6A groupe 1"
+    assert parsed.groups["H2"].name == "H2"  # a class part without a name keeps its ident

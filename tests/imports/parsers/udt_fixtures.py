@@ -3,9 +3,9 @@
 :func:`feature_timetable` exercises everything the writer must encode: A/B weeks, a
 replacement teacher, a room used some weeks only, co-teaching, class parts, a one-class group
 and a cross-class group, a course for two classes in two rooms, back-to-back lessons, a
-half-hour lesson, a teacherless lesson, Saturday lessons, cancelled weeks, closings and
-student enrolments, and a group sharing its ident with a class part. The school year runs from Monday 2 September 2024 (ISO week 36, school
-week 1) to Friday 4 July 2025 (school week 44).
+half-hour lesson, a teacherless lesson, Saturday lessons, cancelled weeks, closings, student
+enrolments and a group sharing its ident with a class part. The school year runs from Monday
+2 September 2024 (ISO week 36, school week 1) to Friday 4 July 2025 (school week 44).
 
 :data:`MINIMAL` is a tiny publication written by hand in the documented subset; tests change
 it (drop a file, add a ligne) and zip it with :func:`write_zip`.
