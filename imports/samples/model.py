@@ -77,9 +77,9 @@ class Sample:
 
     preset: str
     seed: int
-    timetable: Timetable
+    timetable: Timetable = field(repr=False)
     establishments: tuple[SampleEstablishment, ...]
-    aaf_records: list[AafRecord]
+    aaf_records: list[AafRecord] = field(repr=False)
     directory_date: dt.date  # the date of the AAF snapshot
     exported_at: dt.datetime  # when the timetable program "exported" the file (local time)
     absent: frozenset[tuple[str, str]]  # ("teacher" | "student", ident) left out of the AAF

@@ -118,3 +118,14 @@ def test_writer_refuses_a_course_off_the_time_grid(small: Sample) -> None:
 
     with pytest.raises(ValueError, match="does not fit the time grid"):
         write_index_education_xml(timetable, uai=small.uai)
+
+
+def test_writer_refuses_a_student_without_the_birth_date_the_schema_requires(
+    small: Sample,
+) -> None:
+    ident, student = next(iter(small.timetable.students.items()))
+    students = {ident: dataclasses.replace(student, birth_date=None)}
+    timetable = dataclasses.replace(small.timetable, students=students)
+
+    with pytest.raises(ValueError, match=f"Student {ident} needs a birth date"):
+        write_index_education_xml(timetable, uai=small.uai)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from imports.parsers import ParseContext, parse_deposit
 from imports.samples import ExpectedSession, Sample, SampleFiles, generate_sample, write_sample
@@ -135,3 +136,14 @@ def test_make_sample_timetable_command_writes_the_files(
     )
     assert isinstance(sample.expected_sessions()[0], ExpectedSession)
     assert sample.expected_sessions()[0].date == dt.date(2026, 9, 1)
+
+
+def test_make_sample_timetable_command_refuses_an_unreadable_key(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="Clé publique illisible"):
+        call_command(
+            "make_sample_timetable",
+            f"--out={tmp_path / 'echantillon'}",
+            f"--encrypt-for={tmp_path / 'absente.pem'}",
+        )
+
+    assert not (tmp_path / "echantillon").exists()
