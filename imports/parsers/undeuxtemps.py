@@ -193,6 +193,22 @@ def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2].lower()
 
 
+def _recode_undeclared_windows_text(data: bytes) -> bytes | None:
+    """Return ``data`` as UTF-8 if it is Windows-1252 text without an encoding declaration.
+
+    A Windows program may write accented names in its own code page without saying so; lxml
+    would then read them as broken UTF-8. Declared encodings are trusted as they are.
+    """
+    declaration = data[:200].split(b"?>", 1)[0] if data.lstrip().startswith(b"<?xml") else b""
+    if b"encoding" in declaration:
+        return None
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace").encode("utf-8")
+
+
 def _normalise_code(code: str) -> str:
     return str(int(code)) if code.isdigit() else code
 
@@ -236,7 +252,13 @@ class _Parser:
             return None
         try:
             check_prolog(data[:65536])
-            return etree.fromstring(data, parser=safe_parser())
+            try:
+                return etree.fromstring(data, parser=safe_parser())
+            except etree.XMLSyntaxError:
+                recoded = _recode_undeclared_windows_text(data)
+                if recoded is None:
+                    raise
+                return etree.fromstring(recoded, parser=safe_parser())
         except UnsafeXmlError as error:
             raise TimetableInvalid.one("unsafe_xml", str(error), _REEXPORT, ref=name) from None
         except etree.XMLSyntaxError as error:

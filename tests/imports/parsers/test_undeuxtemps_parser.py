@@ -556,3 +556,31 @@ def test_a_weekly_file_without_its_own_co_teaching_uses_the_theoretical_one(
     assert [{r.ident: r.weeks for r in c.teachers} for c in weekly] == [
         {"T1": frozenset({3}), "T2": frozenset({3})}
     ]
+
+
+def test_windows_text_without_an_encoding_declaration_is_read_as_windows_1252(
+    tmp_path: Path,
+) -> None:
+    files: dict[str, str | bytes] = dict(MINIMAL)
+    files["UDCal_04.xml"] = (
+        '<UDCal_04><prof code="T1" nom="Lefèvre" prenom="Zoë" epj="1001"/></UDCal_04>'
+    ).encode("cp1252")
+
+    path = write_zip(tmp_path / "udt.zip", files)
+    timetable = parse_undeuxtemps_zip(path, context=ParseContext())
+
+    teacher = timetable.teachers["T1"]
+    assert (teacher.last_name, teacher.first_name) == ("Lefèvre", "Zoë")
+
+
+def test_a_declared_encoding_is_trusted(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = dict(MINIMAL)
+    files["UDCal_04.xml"] = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        '<UDCal_04><prof code="T1" nom="Lefèvre" prenom="Zoë" epj="1001"/></UDCal_04>'
+    ).encode("latin-1")
+
+    path = write_zip(tmp_path / "udt.zip", files)
+    timetable = parse_undeuxtemps_zip(path, context=ParseContext())
+
+    assert timetable.teachers["T1"].last_name == "Lefèvre"
