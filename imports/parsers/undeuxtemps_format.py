@@ -6,7 +6,8 @@ both agree on one documented subset of the format. No public sample exists: the 
 the one described in ``spec/undeuxtemps.md``. Every element is found by its local name
 anywhere in its file (the root element's name is not checked) and every value is read from
 an attribute, falling back to a child element's text, so a real export with other roots,
-extra elements or extra attributes still parses.
+extra elements or extra attributes still parses. Files may use any declared encoding; text
+that declares none and is not UTF-8 is read as Windows-1252. The writer writes UTF-8.
 
 Files (``UDCal_NN.xml`` at the zip root or in exactly one sub-folder; names compared
 case-insensitively):
