@@ -10,6 +10,7 @@ the demo logins. It is idempotent.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +65,20 @@ def _partner_public_key() -> bytes | None:
     return pronote_keys_create(private_key_path=path)
 
 
+def _remove_previous_files() -> None:
+    """Remove the files of an earlier demo (another school year has other names and UAIs)."""
+    folder = demo_folder()
+    shutil.rmtree(folder / "aaf", ignore_errors=True)
+    for path in [*demo_export_files(), folder / "README.txt"]:
+        path.unlink(missing_ok=True)
+
+
 def demo_write_files(*, start_year: int) -> tuple[Path, list[Path]]:
     """Generate the demo cité scolaire and write its files; return the AAF folder and files."""
     from imports.samples import generate_sample, write_sample
 
     sample = generate_sample(DEMO_PRESET, seed=DEMO_SEED, start_year=start_year, patron=DEMO_PATRON)
+    _remove_previous_files()
     files = write_sample(
         sample,
         demo_folder(),

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Role
+from ent.aaf.records import AafStructure
+from ent.aaf.writer import write_aaf_folder
 from ent.demo import (
     DEMO_GROUP_NAME,
     current_school_year_bounds,
@@ -13,8 +15,8 @@ from ent.demo import (
     demo_export_files,
     demo_seed,
 )
-from ent.identifiers import is_valid_uai
-from ent.models import Person, SchoolGroup
+from ent.identifiers import is_valid_uai, make_uai
+from ent.models import Establishment, Person, SchoolGroup
 from imports.parsers import ParseContext, parse_deposit
 from imports.sessions import timetable_occurrences
 
@@ -67,13 +69,22 @@ def _assert_export_files_to_deposit(tmp_path: Path, uais: set[str]) -> None:
     assert all(any(str(p) in line for line in lines) for p in exports)
 
 
-def test_seeding_twice_changes_nothing() -> None:
+def test_seeding_twice_changes_nothing_and_last_years_files_are_not_loaded(
+    tmp_path: Path,
+) -> None:
+    # Files an earlier demo left for another school year: other names, another UAI.
+    stale = AafStructure(jointure="11111", uai=make_uai("0759999"), name="COLLEGE ANCIEN")
+    write_aaf_folder(tmp_path / "demo" / "aaf", [stale], export_date=dt.date(2025, 9, 15))
+    (tmp_path / "demo" / f"edt_{stale.uai}.xml").write_bytes(b"<ancien/>")
     demo_seed(today=dt.date(2026, 11, 22))
 
     summary = demo_seed(today=dt.date(2026, 11, 22))
 
     assert not summary.created
     assert SchoolGroup.objects.count() == 1
+    assert Establishment.objects.count() == 2
+    assert not Establishment.objects.filter(uai=stale.uai).exists()
+    assert not any(stale.uai in p.name for p in demo_export_files())
 
 
 @pytest.mark.parametrize(
