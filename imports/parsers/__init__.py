@@ -62,7 +62,7 @@ def parse_deposit(path: Path, *, filename: str, context: ParseContext) -> Timeta
     with path.open("rb") as stream:
         head = stream.read(SNIFF_BYTES)
     if head.startswith(ZIP_MAGIC):
-        return undeuxtemps.parse_undeuxtemps_zip(path, context=context)
+        return undeuxtemps.parse_undeuxtemps_zip(path, context=context, filename=filename)
     if index_education.looks_like_index_education(head):
         return index_education.parse_index_education(path, context=context)
     raise TimetableInvalid.one(
