@@ -334,7 +334,8 @@ class _PlanBuilder:
                 establishment_id=establishment,
                 subject_code=code,
                 subject_label=(subject.label or code)[:NAME_MAX] if subject else code,
-                audience_key=audience_key(code, audience),
+                # Class codes are unique per establishment only: the identity names it.
+                audience_key=audience_key(code, [f"e:{establishment}", *audience]),
                 teacher_ids=frozenset(teacher_ids),
                 class_ids=frozenset(u.class_id for u in units if u.class_id is not None),
                 group_keys=frozenset(
