@@ -25,6 +25,7 @@ from imports.sessions import Occurrence, closed_days, timetable_occurrences
 from imports.timetable import ClosingPeriod, Timetable, UnitKind
 
 ROOM_MAX = 100
+AUDIENCE_KEY_MAX = 1024
 CODE_MAX = 64
 NAME_MAX = 200
 ROLE_STUDENT = "STUDENT"
@@ -48,7 +49,11 @@ def service_key(
 
 def audience_key(subject_code: str, audience: list[str]) -> str:
     """Return a service's identity without its teachers (to tell "modified" from "created")."""
-    return "\x1f".join([subject_code, "|".join(sorted(audience))])
+    raw = "\x1f".join([subject_code, "|".join(sorted(audience))])
+    if len(raw) <= AUDIENCE_KEY_MAX:
+        return raw
+    # A very large audience: keep the column's size, stay unique.
+    return f"{raw[: AUDIENCE_KEY_MAX - 41]}#{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
 @dataclass(frozen=True, slots=True)

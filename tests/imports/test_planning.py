@@ -6,7 +6,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from imports.matching import DirectoryUnit
-from imports.planning import PlannedClosing, PlannedGroup, TimetableMatches, plan_build
+from imports.planning import (
+    AUDIENCE_KEY_MAX,
+    PlannedClosing,
+    PlannedGroup,
+    TimetableMatches,
+    audience_key,
+    plan_build,
+)
 from tests.imports.timetables import ALL_WEEKS, NOEL, TOUSSAINT, course, timetable, weeks
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -247,3 +254,14 @@ def test_building_twice_gives_the_same_keys() -> None:
 
     assert first.services.keys() == second.services.keys()
     assert first.sessions == second.sessions
+
+
+def test_a_very_large_audience_keeps_a_unique_identity_within_the_column_size() -> None:
+    many = [f"g:GROUPE-{n:04d}" for n in range(200)]
+
+    first = audience_key("MATHS", many)
+    second = audience_key("MATHS", [*many[:-1], "g:AUTRE"])
+
+    assert len(first) == len(second) == AUDIENCE_KEY_MAX
+    assert first != second
+    assert audience_key("MATHS", ["c:3A"]) == "MATHS\x1fc:3A"
