@@ -327,6 +327,14 @@ def backends_waiting_on(table: str) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
+def backends_terminate(pids: Iterable[int]) -> None:
+    """Terminate database backends, as a database restart or a failover would."""
+    with _psycopg_connect(autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (list(pids),)
+        )
+
+
 def backends_alive(pids: Iterable[int]) -> list[int]:
     """Return which of ``pids`` are still backends of the test database."""
     with _psycopg_connect(autocommit=True) as conn:
