@@ -15,14 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ent.text import name_key
 from imports.matching import DirectoryUnit, person_source_key
-from imports.sessions import Occurrence, closed_days, timetable_occurrences
-from imports.timetable import ClosingPeriod, Timetable, UnitKind
+from imports.sessions import Occurrence, closed_days, course_occurrences
+from imports.timetable import ClosingPeriod, Course, Timetable, UnitKind
 
 ROOM_MAX = 100
 AUDIENCE_KEY_MAX = 1024
@@ -81,8 +82,9 @@ class PlannedService:
     incomplete: bool  # a teacher, a class/group or the subject could not be matched
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedSession:
+class PlannedSession(NamedTuple):
+    """One session to hold (a tuple: tens of thousands are built per import)."""
+
     service_key: str
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -283,18 +285,21 @@ class _PlanBuilder:
         sessions: dict[tuple[str, dt.datetime], PlannedSession] = {}
         # Most weeks of a course have the same resources: resolve each combination once.
         drafts: dict[tuple[object, ...], _ServiceDraft] = {}
-        for occurrence in timetable_occurrences(self.timetable):
-            combination = (
-                id(occurrence.course),
-                occurrence.teachers,
-                occurrence.classes,
-                occurrence.parts,
-                occurrence.groups,
-            )
-            draft = drafts.get(combination)
-            if draft is None:
-                draft = drafts[combination] = self._service(occurrence, services)
-            self._session(plan, occurrence, draft, sessions)
+        closed = closed_days(self.timetable.closings)
+        for course in self.timetable.courses:
+            for occurrence, days in self._expand(course, closed):
+                combination = (
+                    id(course),
+                    occurrence.teachers,
+                    occurrence.classes,
+                    occurrence.parts,
+                    occurrence.groups,
+                )
+                draft = drafts.get(combination)
+                if draft is None:
+                    draft = drafts[combination] = self._service(occurrence, services)
+                for day in days:
+                    self._session(plan, occurrence, day, draft, sessions)
         for draft in services.values():
             if draft.in_window:
                 self._teacher_memberships(plan, draft)
@@ -307,6 +312,38 @@ class _PlanBuilder:
         plan.groups = dict(self.new_groups)
         self._closings(plan)
         self._student_memberships(plan)
+
+    def _expand(
+        self, course: Course, closed: frozenset[dt.date]
+    ) -> Iterator[tuple[Occurrence, list[dt.date]]]:
+        """Yield the course's occurrences grouped by active resources, with their dates.
+
+        Same result as :func:`imports.sessions.course_occurrences`, faster for the usual
+        course whose resources all share the same weeks (one group, no per-week work).
+        """
+        if len({r.weeks for r in course.resources}) > 1:
+            for occurrence in course_occurrences(self.timetable, course, closed=closed):
+                yield occurrence, [occurrence.date]
+            return
+        year = self.timetable.year
+        days = [year.day(week, course.day) for week in sorted(course.weeks())]
+        days = [day for day in days if year.contains(day) and day not in closed]
+        if not days:
+            return
+        yield (
+            Occurrence(
+                course=course,
+                date=days[0],
+                start=course.start,
+                end=course.end,
+                teachers=tuple(sorted(r.ident for r in course.teachers)),
+                classes=tuple(sorted(r.ident for r in course.classes)),
+                parts=tuple(sorted(r.ident for r in course.parts)),
+                groups=tuple(sorted(r.ident for r in course.groups)),
+                rooms=tuple(sorted(r.ident for r in course.rooms)),
+            ),
+            days,
+        )
 
     def _service(self, occurrence: Occurrence, services: dict[str, _ServiceDraft]) -> _ServiceDraft:
         units = [self.units[("class", i)] for i in occurrence.classes if ("class", i) in self.units]
@@ -365,11 +402,12 @@ class _PlanBuilder:
         self,
         plan: Plan,
         occurrence: Occurrence,
+        day: dt.date,
         draft: _ServiceDraft,
         sessions: dict[tuple[str, dt.datetime], PlannedSession],
     ) -> None:
-        starts_at = dt.datetime.combine(occurrence.date, occurrence.start, tzinfo=self.tz)
-        ends_at = dt.datetime.combine(occurrence.date, occurrence.end, tzinfo=self.tz)
+        starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
+        ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
         if starts_at < plan.effective_at:
             plan.sessions_before_effective += 1
             return
@@ -377,13 +415,13 @@ class _PlanBuilder:
             return
         if starts_at >= plan.window_end:
             plan.coherence_violations.append(
-                f"Séance de {_label(draft, occurrence)} après la fin de l'année scolaire de "
+                f"Séance de {_label(draft, day, occurrence)} après la fin de l'année scolaire de "
                 "l'ENT : non créée."
             )
             return
-        if occurrence.date in self.closed[draft.establishment_id]:
+        if day in self.closed[draft.establishment_id]:
             plan.coherence_violations.append(
-                f"Séance de {_label(draft, occurrence)} pendant une période de fermeture de "
+                f"Séance de {_label(draft, day, occurrence)} pendant une période de fermeture de "
                 "l'ENT : non créée."
             )
             return
@@ -441,8 +479,8 @@ class _PlanBuilder:
                 plan.group_memberships.add((person, unit.establishment_id, unit.code, ROLE_STUDENT))
 
 
-def _label(draft: _ServiceDraft, occurrence: Occurrence) -> str:
-    return f"{draft.subject_label} le {occurrence.date:%d/%m/%Y} à {occurrence.start:%H:%M}"
+def _label(draft: _ServiceDraft, day: dt.date, occurrence: Occurrence) -> str:
+    return f"{draft.subject_label} le {day:%d/%m/%Y} à {occurrence.start:%H:%M}"
 
 
 @dataclass

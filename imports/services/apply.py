@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Model
 
 from ent.models import (
     ClosingPeriod,
@@ -324,17 +325,28 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
 
 
 def _copy_sessions(rows: list[tuple[int, dt.datetime, dt.datetime, str]]) -> None:
-    """Insert sessions with PostgreSQL's COPY: tens of thousands in a fraction of a second."""
+    source = Session.Source.TIMETABLE.value
+    _copy_rows(
+        Session,
+        ("teaching_service_id", "starts_at", "ends_at", "room", "source"),
+        [(*row, source) for row in rows],
+    )
+
+
+def _copy_rows(
+    model: type[Model], columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    """Insert ``rows`` with PostgreSQL's COPY: tens of thousands in a fraction of a second."""
     if not rows:
         return
-    table = connection.ops.quote_name(Session._meta.db_table)
-    columns = "teaching_service_id, starts_at, ends_at, room, source"
-    source = Session.Source.TIMETABLE.value
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for service, starts, ends, room in rows:
-                copy.write_row((service, starts, ends, room, source))
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _apply_closings(diff: Diff) -> None:
@@ -371,13 +383,15 @@ def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tup
     }
     stale = [pk for key, pk in existing.items() if key not in wanted]
     GroupMembership.objects.filter(pk__in=stale).delete()
-    new = [key for key in wanted if key not in existing]
-    GroupMembership.objects.bulk_create(
-        [
-            GroupMembership(
-                person_id=person, group_id=group, role=role, source=GroupMembership.Source.TIMETABLE
-            )
-            for person, group, role in new
-        ]
-    )
+    source = GroupMembership.Source.TIMETABLE.value
+    new = [(person, group, role, source) for person, group, role in wanted - existing.keys()]
+    if connection.vendor == "postgresql":
+        _copy_rows(GroupMembership, ("person_id", "group_id", "role", "source"), new)
+    else:
+        GroupMembership.objects.bulk_create(
+            [
+                GroupMembership(person_id=person, group_id=group, role=role, source=source)
+                for person, group, role, source in new
+            ]
+        )
     return len(new), len(stale)

@@ -14,6 +14,8 @@ from imports.planning import (
     audience_key,
     plan_build,
 )
+from imports.samples import generate_sample
+from imports.sessions import timetable_occurrences
 from tests.imports.timetables import ALL_WEEKS, NOEL, TOUSSAINT, course, timetable, weeks
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -265,3 +267,28 @@ def test_a_very_large_audience_keeps_a_unique_identity_within_the_column_size() 
     assert len(first) == len(second) == AUDIENCE_KEY_MAX
     assert first != second
     assert audience_key("MATHS", ["c:3A"]) == "MATHS\x1fc:3A"
+
+
+def test_the_plan_has_one_session_per_occurrence_of_a_generated_timetable() -> None:
+    sample = generate_sample("small", seed=5, start_year=2026)
+    tt = sample.timetable
+    match = TimetableMatches(
+        teachers={ident: n for n, ident in enumerate(tt.teachers, start=1)},
+        classes={
+            ident: DirectoryUnit(n, c.name, c.name, 1)
+            for n, (ident, c) in enumerate(tt.classes.items(), start=1)
+        },
+    )
+
+    plan = build(tt, match, establishments=[(1, tt.uai)])
+
+    occurrences = sorted(
+        (
+            dt.datetime.combine(o.date, o.start, tzinfo=PARIS),
+            dt.datetime.combine(o.date, o.end, tzinfo=PARIS),
+            ", ".join(sorted(tt.rooms[r].name for r in o.rooms)),
+        )
+        for o in timetable_occurrences(tt)
+    )
+    assert any(len({r.weeks for r in c.resources}) > 1 for c in tt.courses)  # both paths run
+    assert sorted((s.starts_at, s.ends_at, s.room) for s in plan.sessions) == occurrences
