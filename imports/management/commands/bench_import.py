@@ -77,6 +77,7 @@ class Command(BaseCommand):
             "--timeout", type=float, default=900.0, help="Attente maximale par import (s)."
         )
         parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -102,17 +103,24 @@ class Command(BaseCommand):
         _admin_execute("CREATE DATABASE {}", name)
         self.stdout.write(f"Base de mesure « {name} » créée.")
         try:
-            env = {**os.environ, "DATABASE_URL": _database_url(name)}
-            argv = [
-                sys.executable,
-                str(Path(settings.BASE_DIR) / "manage.py"),
-                "bench_import",
-                "--inner",
-                f"--preset={options['preset']}",
-                f"--seed={options['seed']}",
-                f"--timeout={options['timeout']}",
-            ]
-            done = subprocess.run(argv, env=env, check=False)  # noqa: S603 (our own manage.py)
+            with tempfile.TemporaryDirectory(prefix="ent-bench-") as tmp:
+                # The child and its worker share the scratch database and the deposits folder.
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": _database_url(name),
+                    "DJANGO_MEDIA_ROOT": str(Path(tmp) / "media"),
+                }
+                argv = [
+                    sys.executable,
+                    str(Path(settings.BASE_DIR) / "manage.py"),
+                    "bench_import",
+                    "--inner",
+                    f"--workdir={tmp}",
+                    f"--preset={options['preset']}",
+                    f"--seed={options['seed']}",
+                    f"--timeout={options['timeout']}",
+                ]
+                done = subprocess.run(argv, env=env, check=False)  # noqa: S603 (our manage.py)
             if done.returncode != 0:
                 raise CommandError(f"La mesure a échoué (code {done.returncode}).")
         finally:
@@ -226,22 +234,20 @@ class _Bench:
         self.preset = options["preset"]
         self.seed = options["seed"]
         self.timeout = options["timeout"]
+        if options["workdir"] is None:
+            raise CommandError("--inner s'utilise avec --workdir (lancé par bench_import).")
+        self.folder: Path = options["workdir"]
 
     def run(self) -> None:
         call_command("migrate", verbosity=0)
-        with tempfile.TemporaryDirectory(prefix="ent-bench-") as tmp:
-            folder = Path(tmp)
-            settings.MEDIA_ROOT = folder / "media"
-            os.environ["DJANGO_MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
-            files = self._prepare(folder)
-            worker = _Worker(folder)
-            try:
-                self.out.write(f"Worker prêt : {worker.memory_mb('VmRSS'):.0f} Mo résidents.")
-                measures = self._measure(files, worker)
-            finally:
-                worker.stop()
-            floor = self._floor(files["first"])
-        self._report(measures, floor)
+        files = self._prepare(self.folder)
+        worker = _Worker(self.folder)
+        try:
+            self.out.write(f"Worker prêt : {worker.memory_mb('VmRSS'):.0f} Mo résidents.")
+            measures = self._measure(files, worker)
+        finally:
+            worker.stop()
+        self._report(measures, self._floor(files["first"]))
 
     # Arrange ---------------------------------------------------------------------------
 
