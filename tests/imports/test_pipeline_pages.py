@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import DepositorAccount, Message
 from ent.models import Person
 from imports.models import ImportRun
-from tests.factories import RoleFactory
+from tests.factories import RoleFactory, UserFactory
 from tests.imports.pipeline_support import (
+    NOW,
     OTHER_UAI,
     School,
+    default_courses,
+    deposit,
     edt_file,
     initialise,
+    process,
     run_import,
     school,
 )
@@ -71,3 +80,54 @@ def test_the_bilan_text_lists_thresholds_counters_unmatched_and_problems(school:
     assert "Enseignants non rapprochés (1) :\n  - DUPONT Claire" in text
     assert "Problèmes relevés dans le fichier (1) :" in rejected.bilan["text"]
     assert "Erreur [UAI]" in rejected.bilan["text"]
+
+
+def _depositor(school: School, username: str, slot: int, *, notify: bool) -> DepositorAccount:
+    return DepositorAccount.objects.create(
+        school_group=school.group,
+        user=UserFactory(username=username),
+        slot=slot,
+        login=f"emp.{username}",
+        password="!",
+        notify=notify,
+        created_at=NOW,
+        password_changed_at=NOW,
+    )
+
+
+def test_a_blocked_run_notifies_every_depositor_who_asked_for_it(
+    school: School, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    initialise(school)
+    asked = _depositor(school, "louise", 1, notify=True)
+    _depositor(school, "marc", 2, notify=False)
+    only_6a = [c for c in default_courses() if c.school_class in (0, None)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_import(school, edt_file(only_6a), now=NOW + dt.timedelta(hours=10))
+
+    assert run.status == ImportRun.Status.BLOCKED
+    (message,) = Message.objects.all()
+    assert message.recipient == asked.user
+    assert message.subject.startswith("Problème d'import de l'emploi du temps : Bloqué")
+    assert "% de services d'enseignement supprimés" in message.body
+    assert message.link == f"/cites/{school.group.pk}/imports/{run.pk}/"
+
+
+def test_an_integrated_run_notifies_only_its_depositor(
+    school: School, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    initialise(school)
+    louise = _depositor(school, "louise", 1, notify=True)
+    _depositor(school, "marc", 2, notify=True)
+    run = deposit(school, edt_file(comment="dépôt de Louise"), now=NOW + dt.timedelta(hours=10))
+    ImportRun.objects.filter(pk=run.pk).update(deposited_by=louise.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        process(school, now=NOW + dt.timedelta(hours=10))
+
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert list(Message.objects.values_list("recipient__username", "subject")) == [
+        ("louise", "Emploi du temps intégré — Collège Jean Moulin")
+    ]
