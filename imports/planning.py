@@ -450,14 +450,15 @@ class _PlanBuilder:
                 plan.group_memberships.add((teacher, establishment, code, ROLE_TEACHER))
 
     def _closings(self, plan: Plan) -> None:
-        by_hand = {(e, start, end) for e, start, end in self.ent_closings}
+        # One period per establishment and dates (the database's key), the first label wins.
+        taken = {(e, start, end) for e, start, end in self.ent_closings}
         for pk, _uai in self.establishments:
             for closing in self.timetable.closings:
-                if (pk, closing.start, closing.end) in by_hand or closing.end <= closing.start:
+                period = (pk, closing.start, closing.end)
+                if period in taken or closing.end <= closing.start:
                     continue
-                plan.closings.add(
-                    PlannedClosing(pk, closing.start, closing.end, closing.label[:NAME_MAX])
-                )
+                taken.add(period)
+                plan.closings.add(PlannedClosing(*period, closing.label[:NAME_MAX]))
 
     def _student_memberships(self, plan: Plan) -> None:
         since = plan.effective_at.astimezone(self.tz).date()

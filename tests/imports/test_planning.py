@@ -16,6 +16,7 @@ from imports.planning import (
 )
 from imports.samples import generate_sample
 from imports.sessions import timetable_occurrences
+from imports.timetable import ClosingPeriod
 from tests.imports.timetables import ALL_WEEKS, NOEL, TOUSSAINT, course, timetable, weeks
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -292,3 +293,15 @@ def test_the_plan_has_one_session_per_occurrence_of_a_generated_timetable() -> N
     )
     assert any(len({r.weeks for r in c.resources}) > 1 for c in tt.courses)  # both paths run
     assert sorted((s.starts_at, s.ends_at, s.room) for s in plan.sessions) == occurrences
+
+
+def test_two_closings_of_the_file_on_the_same_dates_are_planned_once() -> None:
+    tt = timetable(course("C1"))
+    tt.closings.append(ClosingPeriod(TOUSSAINT.start, TOUSSAINT.end, "Toussaint (bis)"))
+
+    plan = build(tt)
+
+    assert sorted((c.start_date, c.label) for c in plan.closings) == [
+        (TOUSSAINT.start, TOUSSAINT.label),
+        (NOEL.start, NOEL.label),
+    ]
