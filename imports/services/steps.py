@@ -314,18 +314,27 @@ def _record_match(run: ImportRun, recorder: _Recorder, result: MatchResult) -> N
         recorder.record(
             "rapprochement",
             WARNING,
-            f"{summary}. {missing} élément(s) non rapproché(s) : les groupes du fichier absents "
-            "de l'annuaire sont créés, les autres séances restent sans eux.",
+            f"{summary}. {missing} élément(s) non rapproché(s) : les groupes absents de "
+            "l'annuaire sont créés ; les séances des enseignants et classes non rapprochés sont "
+            "créées sans eux, et les élèves non rapprochés ne sont inscrits dans aucun groupe.",
             action="Vérifiez l'annuaire de l'ENT (import AAF) ou rapprochez ces éléments à la "
             "main lors du prochain import manuel ; les rapprochements manuels sont conservés.",
             details=[
-                f"{label} non rapproché(e) : {item}"
+                f"{UNMATCHED_ITEM[label]} : {item}"
                 for label, kind in _labelled(result)
                 for item in kind.unmatched
             ][:DETAILS_MAX],
         )
     else:
         recorder.record("rapprochement", OK, f"{summary}.")
+
+
+UNMATCHED_ITEM = {
+    "enseignants": "Enseignant non rapproché",
+    "élèves": "Élève non rapproché",
+    "classes": "Classe non rapprochée",
+    "groupes": "Groupe non rapproché (créé par l'import)",
+}
 
 
 def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:
