@@ -75,6 +75,8 @@ class _Target:
 
 def run_steps(*, run: ImportRun, recorder: _Recorder) -> str:
     """Run every step of ``run``; return its final status. Raises ``StepStop`` to end early."""
+    # A retried run (requeued after a dead worker) reports afresh.
+    run.bilan, run.counters = {}, {}
     target = _target(run)
     timetable = _step_validate(run, recorder, target)
     _step_duplicate(run, recorder)
