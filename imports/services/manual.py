@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import transaction
-
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
 from imports.services.deposits import deposit_receive
@@ -56,7 +54,7 @@ def import_file_submit(
     holds the queue, it is returned still waiting. Raises
     :class:`~imports.services.deposits.DepositRefused` for a wrong type or size.
     """
-    with transaction.atomic(), path.open("rb") as stream:
+    with path.open("rb") as stream:
         run = deposit_receive(
             school_group=school_group,
             establishment=establishment,
@@ -64,11 +62,9 @@ def import_file_submit(
             stream=stream,
             deposited_by_id=deposited_by_id,
             mode=mode,
+            apply_anyway=apply_anyway,
             now=clock(),
         )
-        if apply_anyway:
-            run.apply_anyway = True
-            run.save(update_fields=["apply_anyway"])
     import_queue_process(school_group_id=school_group.pk, clock=clock)
     run.refresh_from_db()
     return run

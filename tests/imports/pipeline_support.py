@@ -226,11 +226,9 @@ def deposit(
         stream=io.BytesIO(content),
         deposited_by_id=None,
         mode=mode,
+        apply_anyway=apply_anyway,
         now=now,
     )
-    if apply_anyway:
-        run.apply_anyway = True
-        run.save(update_fields=["apply_anyway"])
     return run
 
 
