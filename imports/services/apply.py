@@ -342,7 +342,9 @@ def _copy_rows(
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
+    # The raw psycopg cursor bypasses Django's error translation: wrap it, so a lost
+    # connection surfaces as django.db's OperationalError and the run goes back to the queue.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:

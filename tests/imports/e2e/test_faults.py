@@ -273,17 +273,7 @@ def test_a_task_delivered_several_times_imports_once(
     "table",
     [
         pytest.param("ent_teachingservice", id="orm-write"),
-        pytest.param(
-            "ent_session",
-            id="copy-write",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="imports.services.apply._copy_rows COPYs through the raw psycopg cursor, "
-                "outside Django's error wrapper: a lost connection raises psycopg's "
-                "OperationalError, which the pipeline's TRANSIENT_ERRORS (django.db) miss, so "
-                "the run ends FAILED instead of going back to the queue",
-            ),
-        ),
+        pytest.param("ent_session", id="copy-write"),
     ],
 )
 def test_a_database_connection_lost_in_the_apply_step_rolls_back_and_the_import_resumes(
