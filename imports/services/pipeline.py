@@ -120,6 +120,28 @@ def import_run_execute(*, run: ImportRun, clock: Clock) -> bool:
     return True
 
 
+def import_run_abandon(*, run: ImportRun, clock: Clock) -> None:
+    """End a run whose worker died on each of its attempts: FAILED, explained, notified.
+
+    Called by the sweep; whatever the dead workers wrote was rolled back with them.
+    """
+    ImportStep.objects.create(
+        run=run,
+        position=run.steps.count() + 1,
+        name=run.current_step or "traitement",
+        outcome=ImportStep.Outcome.INTERRUPTED,
+        message=(
+            f"Le traitement a été interrompu {run.attempts} fois (arrêt du serveur de "
+            "traitement pendant l'import) : l'emploi du temps précédent est conservé tel quel "
+            "et le fichier déposé est gardé."
+        ),
+        action="Relancez l'import plus tard (import manuel ou nouveau dépôt) ; si le problème "
+        f"persiste, contactez l'assistance de l'ENT en indiquant l'import n° {run.pk}.",
+    )
+    run.status = ImportRun.Status.FAILED
+    _finish(run, clock)
+
+
 def _record_failure(recorder: _Recorder) -> None:
     recorder.record(
         recorder.run.current_step or "traitement",
@@ -248,6 +270,7 @@ __all__ = [
     "StepStop",
     "counters_store",
     "import_queue_process",
+    "import_run_abandon",
     "import_run_execute",
     "plan_apply",
     "plan_diff",

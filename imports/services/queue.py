@@ -104,10 +104,10 @@ def import_queue_sweep(*, now: dt.datetime) -> list[int]:
         )
         for run in dead:
             if run.attempts >= MAX_ATTEMPTS:
-                run.status = ImportRun.Status.FAILED
-                run.finished_at = now
-                run.save(update_fields=["status", "finished_at"])
+                from imports.services.pipeline import import_run_abandon
+
                 logger.error("Import run %s failed after %s attempts", run.pk, run.attempts)
+                import_run_abandon(run=run, clock=lambda: now)
                 continue
             run.status = ImportRun.Status.RECEIVED
             run.current_step = ""
