@@ -141,21 +141,6 @@ class _Unit:
         return f"{self.kind}:{self.code}" if self.code else f"{self.kind}?:{self.label}"
 
 
-def part_name(timetable: Timetable, ident: str) -> str:
-    """Return the name of a class part; EDT gives none, so it is derived from its class."""
-    part = timetable.parts[ident]
-    if part.name:
-        return part.name
-    school_class = timetable.classes.get(part.class_ident)
-    if school_class is None:
-        return f"Partie {ident}"
-    position = (
-        school_class.part_idents.index(ident) + 1 if ident in school_class.part_idents else ident
-    )
-    # The usual STS-Web / AAF spelling of half-classes ("6A GR1"); names compare loosely.
-    return f"{school_class.name} GR{position}"
-
-
 def plan_build(
     timetable: Timetable,
     match: TimetableMatches,
@@ -238,7 +223,7 @@ class _PlanBuilder:
         for ident in sorted(used_parts & timetable.parts.keys()):
             part = timetable.parts[ident]
             self.units[("part", ident)] = self._group_unit(
-                match.parts.get(ident), part_name(timetable, ident), [part.class_ident]
+                match.parts.get(ident), timetable.part_name(ident), [part.class_ident]
             )
 
     def _group_unit(self, found: DirectoryUnit | None, name: str, class_idents: list[str]) -> _Unit:

@@ -245,3 +245,19 @@ class Timetable:
     closings: list[ClosingPeriod] = field(default_factory=list)
     # Warnings found while parsing; errors raise TimetableInvalid instead.
     warnings: list[Problem] = field(default_factory=list)
+
+    def part_name(self, ident: str) -> str:
+        """Return a class part's name; EDT gives none, so it is derived from its class.
+
+        The derived spelling is the usual STS-Web / AAF one for half-classes ("6A GR1"),
+        so parts match the directory's groups and keep their name across formats.
+        """
+        part = self.parts[ident]
+        if part.name:
+            return part.name
+        school_class = self.classes.get(part.class_ident)
+        if school_class is None:
+            return f"Partie {ident}"
+        if ident in school_class.part_idents:
+            return f"{school_class.name} GR{school_class.part_idents.index(ident) + 1}"
+        return f"{school_class.name} GR{ident}"

@@ -323,7 +323,7 @@ class _Encoder:
         for (kind, ident), gpe_id in self.gpe_ids.items():
             if kind is UnitKind.PART:
                 part = self.t.parts[ident]
-                rows.append((gpe_id, part.class_ident, part.name or ident))
+                rows.append((gpe_id, part.class_ident, self.t.part_name(ident)))
             else:
                 group = self.t.groups[ident]
                 rows.append((gpe_id, group.class_idents[0], group.name))

@@ -29,7 +29,7 @@ from imports.matching import (
 from imports.models import ImportRun, ImportStep
 from imports.parsers import parse_deposit
 from imports.parsers.context import parse_context_from_settings
-from imports.planning import Plan, TimetableMatches, part_name, plan_build
+from imports.planning import Plan, TimetableMatches, plan_build
 from imports.selectors import (
     establishments_initialised,
     import_run_last_integrated,
@@ -280,7 +280,7 @@ def _step_match(
     )
     # Class parts are found among the directory's groups by name; the others become groups.
     parts = match_units(
-        [(p, part_name(timetable, p)) for p in timetable.parts],
+        [(p, timetable.part_name(p)) for p in timetable.parts],
         directory.groups,
         directory.manual.get("GROUP", {}),
     )

@@ -99,6 +99,9 @@ def test_the_generated_undeuxtemps_export_yields_exactly_the_expected_sessions(
     assert run.status == ImportRun.Status.INTEGRATED, [s.message for s in run.steps.all()]
     assert run.source_format == ImportRun.SourceFormat.UNDEUXTEMPS
     assert _stored() == _expected(SAMPLE, NOW)
+    # Half-classes come back under their directory names ("6A GR1"): matched, not created.
+    assert run.counters["groups_created"] == 0
+    assert run.bilan["unmatched"]["groups"] == []
 
 
 def test_reimporting_the_generated_export_changes_nothing(

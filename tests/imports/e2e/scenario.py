@@ -30,7 +30,6 @@ from ent.models import (
 )
 from ent.services.directory import aaf_import
 from imports.models import ImportRun
-from imports.planning import part_name
 from imports.samples import ExpectedSession, Sample, generate_sample, write_sample
 from imports.services.deposits import deposit_receive
 from tests.imports.celery_harness import CeleryWorker, wait_for_final
@@ -254,7 +253,7 @@ def _part_codes(sample: Sample, part: str) -> set[str]:
     writer names a nameless part by its ident.
     """
     timetable = sample.timetable
-    codes = {part_name(timetable, part), timetable.parts[part].name or part}
+    codes = {timetable.part_name(part), timetable.parts[part].name or part}
     codes |= {g.name for g in timetable.groups.values() if g.part_idents == (part,)}
     return codes
 

@@ -33,7 +33,7 @@ def teacher_name(teacher: Teacher) -> str:
 def part_names(timetable: Timetable) -> dict[str, str]:
     """Map class-part idents to the name they are compared on (parts and groups may share
     idents, so they are kept apart)."""
-    return {ident: part.name or ident for ident, part in timetable.parts.items()}
+    return {ident: timetable.part_name(ident) for ident in timetable.parts}
 
 
 def group_names(timetable: Timetable) -> dict[str, str]:

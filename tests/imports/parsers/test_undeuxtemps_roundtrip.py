@@ -214,4 +214,5 @@ def test_enrolments_come_back_with_the_regroupements_of_their_class(tmp_path: Pa
     )
     assert parsed.students["E3"].enrolments == ()
     assert parsed.groups["H1"].name == "6A groupe 1"
-    assert parsed.groups["H2"].name == "H2"  # a class part without a name keeps its ident
+    # A class part without a name is published under its derived half-class name.
+    assert parsed.groups["H2"].name == "6A GR2"
