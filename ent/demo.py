@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role, User
 from ent.models import SchoolGroup, SchoolYear
@@ -32,11 +34,17 @@ DEMO_LOGINS = (
 )
 
 
+DEMO_DEPOSITOR = "gestionnaire"
+# The ready-to-paste deposit URL of the demo depositor (embedded mode only; file mode 0600).
+DEMO_DEPOSIT_URL_FILE = "depot-webdav.txt"
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     created: bool
     directory: AafImportSummary | None
     files: list[Path] | None = None
+    initialisation_status: str = ""
 
 
 def demo_folder() -> Path:
@@ -69,7 +77,7 @@ def _remove_previous_files() -> None:
     """Remove the files of an earlier demo (another school year has other names and UAIs)."""
     folder = demo_folder()
     shutil.rmtree(folder / "aaf", ignore_errors=True)
-    for path in [*demo_export_files(), folder / "README.txt"]:
+    for path in [*demo_export_files(), folder / "README.txt", folder / DEMO_DEPOSIT_URL_FILE]:
         path.unlink(missing_ok=True)
 
 
@@ -94,10 +102,16 @@ def current_school_year_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(start_year, 9, 1), dt.date(start_year + 1, 9, 1)
 
 
-def demo_seed(*, today: dt.date) -> DemoSummary:
-    """Create the demo cité scolaire and logins once; a second call changes nothing."""
+def demo_seed(*, clock: Callable[[], dt.datetime]) -> DemoSummary:
+    """Create the demo cité scolaire once; a second call changes nothing.
+
+    Beyond the directory and the logins, the year is initialised the way a school does it:
+    the generated EDT export goes through the real pipeline as the manual import of the year,
+    then the manager gets a depositor account whose ready-to-paste URL ``make run`` prints.
+    """
     if SchoolGroup.objects.filter(name=DEMO_GROUP_NAME).exists():
         return DemoSummary(created=False, directory=None)
+    today = timezone.localdate(clock())
     start, end = current_school_year_bounds(today)
     folder, files = demo_write_files(start_year=start.year)
     with transaction.atomic():
@@ -111,7 +125,41 @@ def demo_seed(*, today: dt.date) -> DemoSummary:
             Role.objects.create(user=user, school_group=group, name=role)
         if not User.objects.filter(is_superuser=True).exists():
             User.objects.create_superuser("admin", password=DEMO_PASSWORD)
-    return DemoSummary(created=True, directory=summary, files=files)
+    status = _demo_initialise(group, clock=clock)
+    return DemoSummary(created=True, directory=summary, files=files, initialisation_status=status)
+
+
+def _demo_initialise(group: SchoolGroup, *, clock: Callable[[], dt.datetime]) -> str:
+    """Import the clear EDT export as the year's manual import, then open a depositor account.
+
+    Returns the import's status; the depositor account exists only once it is INTEGRATED.
+    """
+    from accounts.services import credential_reveal_consume, depositor_account_create
+    from imports.models import ImportRun
+    from imports.services.manual import import_file_submit
+
+    export = next(p for p in demo_export_files() if p.suffix == ".xml" and "chiffre" not in p.name)
+    manager = User.objects.get(username=DEMO_DEPOSITOR)
+    run = import_file_submit(
+        path=export,
+        school_group=group,
+        establishment=None,
+        mode=ImportRun.Mode.MANUAL,
+        apply_anyway=True,  # the first import of the year creates everything
+        deposited_by_id=manager.pk,
+        clock=clock,
+    )
+    if run.status != ImportRun.Status.INTEGRATED:
+        return run.status
+    account = depositor_account_create(
+        school_group=group, user=manager, notify=True, created_by=None, now=clock()
+    )
+    token = account.user.messages.latest("pk").link.rstrip("/").rsplit("/", 1)[-1]
+    revealed = credential_reveal_consume(token=token, user=manager, now=clock())
+    url_file = demo_folder() / DEMO_DEPOSIT_URL_FILE
+    url_file.write_text(revealed.urls[0].url + "\n")
+    url_file.chmod(0o600)
+    return run.status
 
 
 def demo_announcement(*, base_url: str) -> list[str]:
@@ -123,4 +171,11 @@ def demo_announcement(*, base_url: str) -> list[str]:
     if exports:
         lines.append("Exports d'emploi du temps de démonstration, prêts à déposer :")
         lines += [f"  - {path}" for path in exports]
+    url_file = demo_folder() / DEMO_DEPOSIT_URL_FILE
+    if url_file.is_file():
+        url = url_file.read_text().strip()
+        lines.append(f"URL de dépôt WebDAV de « {DEMO_DEPOSITOR} » (tous les établissements) :")
+        lines.append(f"  {url}")
+        if exports:
+            lines.append(f"  exemple : curl -T {exports[-1]} {url}")
     return lines

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounts.models import Role
+from accounts.models import DepositorAccount, Role
+from accounts.services import depositor_authenticate
 from ent.aaf.records import AafStructure
 from ent.aaf.writer import write_aaf_folder
 from ent.demo import (
@@ -16,11 +19,17 @@ from ent.demo import (
     demo_seed,
 )
 from ent.identifiers import is_valid_uai, make_uai
-from ent.models import Establishment, Person, SchoolGroup
+from ent.models import Establishment, Person, SchoolGroup, Session
+from imports.models import ImportRun
 from imports.parsers import ParseContext, parse_deposit
 from imports.sessions import timetable_occurrences
 
 pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _clock() -> dt.datetime:
+    return dt.datetime(2026, 11, 22, 10, 30, tzinfo=PARIS)
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +40,7 @@ def _demo_files_in_tmp(settings: object, tmp_path: Path) -> None:
 
 
 def test_seeds_a_cite_scolaire_with_logins_and_export_files_to_deposit(tmp_path: Path) -> None:
-    summary = demo_seed(today=dt.date(2026, 11, 22))
+    summary = demo_seed(clock=_clock)
 
     group = SchoolGroup.objects.get(name=DEMO_GROUP_NAME)
     assert summary.created
@@ -44,6 +53,26 @@ def test_seeds_a_cite_scolaire_with_logins_and_export_files_to_deposit(tmp_path:
     _assert_export_files_to_deposit(
         tmp_path, set(group.establishments.values_list("uai", flat=True))
     )
+
+
+def test_the_year_is_initialised_and_a_ready_webdav_url_is_announced(tmp_path: Path) -> None:
+    summary = demo_seed(clock=_clock)
+
+    group = SchoolGroup.objects.get(name=DEMO_GROUP_NAME)
+    initialisation = ImportRun.objects.get(school_group=group)
+    assert summary.initialisation_status == ImportRun.Status.INTEGRATED
+    assert (initialisation.mode, initialisation.status) == ("MANUAL", "INTEGRATED")
+    assert Session.objects.filter(starts_at__gte=_clock()).count() > 5_000
+    assert not Session.objects.filter(starts_at__lt=_clock()).exists()
+    account = DepositorAccount.objects.get(school_group=group)
+    assert account.user.username == "gestionnaire"
+    announced = [line.strip() for line in demo_announcement(base_url="http://127.0.0.1:8000")]
+    url = next(line for line in announced if line.startswith("http"))
+    parts = urlsplit(url)
+    assert parts.path == f"/webdav/{group.pk}/"
+    assert parts.username == account.login
+    assert depositor_authenticate(login=parts.username, password=parts.password, address="::1")
+    assert (tmp_path / "demo" / "depot-webdav.txt").stat().st_mode & 0o777 == 0o600
 
 
 def _assert_export_files_to_deposit(tmp_path: Path, uais: set[str]) -> None:
@@ -76,9 +105,9 @@ def test_seeding_twice_changes_nothing_and_last_years_files_are_not_loaded(
     stale = AafStructure(jointure="11111", uai=make_uai("0759999"), name="COLLEGE ANCIEN")
     write_aaf_folder(tmp_path / "demo" / "aaf", [stale], export_date=dt.date(2025, 9, 15))
     (tmp_path / "demo" / f"edt_{stale.uai}.xml").write_bytes(b"<ancien/>")
-    demo_seed(today=dt.date(2026, 11, 22))
+    demo_seed(clock=_clock)
 
-    summary = demo_seed(today=dt.date(2026, 11, 22))
+    summary = demo_seed(clock=_clock)
 
     assert not summary.created
     assert SchoolGroup.objects.count() == 1

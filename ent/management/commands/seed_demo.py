@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Crée une fois la cité scolaire de démonstration et ses comptes (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        summary = demo_seed(today=timezone.localdate())
+        summary = demo_seed(clock=timezone.now)
         if not summary.created:
             self.stdout.write("Données de démonstration déjà présentes.")
             return
@@ -25,4 +25,16 @@ class Command(BaseCommand):
             )
             for path in summary.files:
                 self.stdout.write(f"  {path}")
+        if summary.initialisation_status == "INTEGRATED":
+            self.stdout.write(
+                "Import manuel de rentrée intégré ; compte d'accès WebDAV créé pour "
+                "« gestionnaire »."
+            )
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    "L'import manuel de rentrée n'a pas été intégré (statut : "
+                    f"{summary.initialisation_status}) : voyez l'historique des imports."
+                )
+            )
         self.stdout.write(self.style.SUCCESS("Cité scolaire de démonstration créée."))
