@@ -7,16 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from imports.models import ImportRun
 
+# Plain text symbols (present in ordinary fonts), not emoji: they render everywhere.
 STATUS_ICONS = {
-    ImportRun.Status.RECEIVED: ("⏳", "warning"),
-    ImportRun.Status.RUNNING: ("⚙️", "warning"),
-    ImportRun.Status.INTEGRATED: ("✅", "ok"),
-    ImportRun.Status.BLOCKED: ("⛔", "error"),
-    ImportRun.Status.REJECTED: ("❌", "error"),
-    ImportRun.Status.WAITING_INITIALISATION: ("⏸️", "warning"),
-    ImportRun.Status.SUPERSEDED: ("↪️", "muted"),
-    ImportRun.Status.DUPLICATE: ("♻️", "muted"),
-    ImportRun.Status.FAILED: ("⚠️", "error"),
+    ImportRun.Status.RECEIVED: ("◷", "warning"),
+    ImportRun.Status.RUNNING: ("↻", "warning"),
+    ImportRun.Status.INTEGRATED: ("✔", "ok"),
+    ImportRun.Status.BLOCKED: ("✖", "error"),
+    ImportRun.Status.REJECTED: ("✖", "error"),
+    ImportRun.Status.WAITING_INITIALISATION: ("◷", "warning"),
+    ImportRun.Status.SUPERSEDED: ("↪", "muted"),
+    ImportRun.Status.DUPLICATE: ("♻", "muted"),
+    ImportRun.Status.FAILED: ("⚠", "error"),
 }
 
 

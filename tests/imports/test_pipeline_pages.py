@@ -48,7 +48,7 @@ def test_the_detail_of_an_integrated_run_shows_steps_thresholds_counters_and_lis
     assert "Intégré" in page
     for step in ("validation", "rapprochement", "seuils", "groupes", "séances"):
         assert f"<strong>{step}</strong>" in page
-    assert "✅" in page and "⚠️" in page
+    assert "✔" in page and "⚠" in page
     assert "% d&#x27;enseignants non rapprochés" in page
     assert "Cohérence avec les périodes de fermeture" in page
     assert f"<td>Séances créées</td><td>{run.counters['sessions_created']}</td>" in page
@@ -62,7 +62,7 @@ def test_the_detail_of_a_rejected_run_shows_the_problems_and_the_action(school: 
     page = _page(school, run)
 
     assert "Rejeté" in page
-    assert "⛔" in page
+    assert "✖" in page
     assert 'data-bilan="problems"' in page
     assert OTHER_UAI in page
     assert "Action à mener" in page
