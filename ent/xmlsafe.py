@@ -7,6 +7,7 @@ declare entities are refused outright (a legitimate export never needs one), so 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import IO
 
 from lxml import etree
@@ -19,15 +20,33 @@ class UnsafeXmlError(ValueError):
     """The document declares entities or is otherwise refused before parsing."""
 
 
+_DECLARATIONS_REFUSED = (
+    "Le fichier contient des déclarations DTD (<!ENTITY …>) interdites pour des raisons de "
+    "sécurité. Déposez le fichier tel que produit par le logiciel, sans modification."
+)
+
+
 def check_prolog(head: bytes) -> None:
-    """Refuse a document whose prolog declares entities (DTD internal subset)."""
+    """Refuse a document whose prolog declares entities (DTD internal subset).
+
+    This only sees ``head``; :func:`check_tree` catches a DOCTYPE pushed further down (by a
+    long comment, say) once the parser has reached the root element.
+    """
     lowered = head.lower()
     if b"<!entity" in lowered or b"<!element" in lowered or b"<!attlist" in lowered:
-        raise UnsafeXmlError(
-            "Le fichier contient des déclarations DTD (<!ENTITY …>) interdites pour des "
-            "raisons de sécurité. Déposez le fichier tel que produit par le logiciel, sans "
-            "modification."
-        )
+        raise UnsafeXmlError(_DECLARATIONS_REFUSED)
+
+
+def check_tree(node: etree._Element | etree._ElementTree) -> None:
+    """Refuse a parsed document whose internal DTD declares entities, wherever it stood.
+
+    Nothing was expanded (the parsers resolve no entity); this refuses the file outright, as a
+    legitimate export never declares one.
+    """
+    tree = node if isinstance(node, etree._ElementTree) else node.getroottree()
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise UnsafeXmlError(_DECLARATIONS_REFUSED)
 
 
 def check_stream_prolog(stream: IO[bytes]) -> None:
@@ -50,10 +69,15 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
-def safe_iterparse(stream: IO[bytes], tag: str | tuple[str, ...]) -> etree.iterparse:
-    """Return an ``iterparse`` over ``stream`` yielding ``end`` events for ``tag``."""
+def safe_iterparse(
+    stream: IO[bytes], tag: str | tuple[str, ...]
+) -> Iterator[tuple[str, etree._Element]]:
+    """Yield ``end`` events for ``tag`` from ``stream``, checked as :func:`check_tree` says.
+
+    The document is refused before its first element is handed out.
+    """
     check_stream_prolog(stream)
-    return etree.iterparse(
+    events = etree.iterparse(
         stream,
         events=("end",),
         tag=tag,
@@ -64,3 +88,9 @@ def safe_iterparse(stream: IO[bytes], tag: str | tuple[str, ...]) -> etree.iterp
         remove_comments=True,
         remove_pis=True,
     )
+    checked = False
+    for event, element in events:
+        if not checked:
+            check_tree(element)
+            checked = True
+        yield event, element

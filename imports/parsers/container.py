@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 
-from ent.xmlsafe import UnsafeXmlError, check_stream_prolog
+from ent.xmlsafe import UnsafeXmlError, check_stream_prolog, check_tree
 from imports.timetable import TimetableInvalid
 
 NAMESPACE = "http://www.index-education.com/conteneurexportchiffre"
@@ -133,15 +133,10 @@ def _read_container(data: bytes) -> etree._Element:
             f"Le fichier chiffré est incomplet ou n'est pas un XML valide ({exc.msg}).",
             "Le dépôt a sans doute été interrompu. " + _REEXPORT,
         ) from None
-    dtd = tree.docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
-        # A DOCTYPE pushed past the scanned head by a long comment.
-        raise TimetableInvalid.one(
-            "unsafe_xml",
-            "Le fichier déclare des entités XML (<!ENTITY …>), interdites pour des raisons de "
-            "sécurité.",
-            _REEXPORT,
-        )
+    try:
+        check_tree(tree)
+    except UnsafeXmlError as exc:
+        raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
     root = tree.getroot()
     if _local(root) != ROOT:
         raise TimetableInvalid.one(

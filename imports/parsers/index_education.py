@@ -250,16 +250,6 @@ class _PayloadReader:
 
     def _check_root(self, root: etree._Element) -> None:
         self.root_checked = True
-        dtd = root.getroottree().docinfo.internalDTD
-        if dtd is not None and any(True for _ in dtd.iterentities()):
-            # check_prolog only scans the head; a DOCTYPE pushed further down by a long
-            # comment is caught here, before any item is read.
-            raise TimetableInvalid.one(
-                "unsafe_xml",
-                "Le fichier déclare des entités XML (<!ENTITY …>), interdites pour des raisons "
-                "de sécurité.",
-                _REEXPORT,
-            )
         if _local(root) != PAYLOAD_ROOT:
             raise TimetableInvalid.one(
                 "unknown_root",

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ent.xmlsafe import UnsafeXmlError, check_prolog, safe_parser
+from ent.xmlsafe import UnsafeXmlError, check_prolog, check_tree, safe_parser
 from imports.parsers import ParseContext
 from imports.parsers import undeuxtemps_format as fmt
 from imports.parsers.safezip import SafeZip
@@ -253,12 +253,14 @@ class _Parser:
         try:
             check_prolog(data[:65536])
             try:
-                return etree.fromstring(data, parser=safe_parser())
+                root = etree.fromstring(data, parser=safe_parser())
             except etree.XMLSyntaxError:
                 recoded = _recode_undeclared_windows_text(data)
                 if recoded is None:
                     raise
-                return etree.fromstring(recoded, parser=safe_parser())
+                root = etree.fromstring(recoded, parser=safe_parser())
+            check_tree(root)
+            return root
         except UnsafeXmlError as error:
             raise TimetableInvalid.one("unsafe_xml", str(error), _REEXPORT, ref=name) from None
         except etree.XMLSyntaxError as error:

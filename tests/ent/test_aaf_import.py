@@ -190,6 +190,19 @@ def test_a_file_declaring_entities_is_refused(tmp_path: Path) -> None:
         aaf_import(folder=tmp_path)
 
 
+def test_entities_declared_after_a_long_comment_are_refused_too(tmp_path: Path) -> None:
+    # The prolog scan reads only the head of a file; the parsed tree is checked as well.
+    padding = "<!--" + "x" * 70_000 + "-->\n"
+    (tmp_path / "ENT_Complet_20260914_EtabEducNat_0000.xml").write_text(
+        f'<?xml version="1.0"?>\n{padding}<!DOCTYPE ficAlimMENESR [<!ENTITY a "aaaa">]>\n'
+        "<ficAlimMENESR><addRequest><identifier><id>&a;</id></identifier></addRequest>"
+        "</ficAlimMENESR>"
+    )
+
+    with pytest.raises(AafFormatError, match="ENTITY"):
+        aaf_import(folder=tmp_path)
+
+
 def test_an_external_entity_is_never_fetched(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")

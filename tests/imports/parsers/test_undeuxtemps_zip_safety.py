@@ -187,6 +187,17 @@ def test_an_xml_member_declaring_entities_is_refused(tmp_path: Path) -> None:
     assert _code(path) == "unsafe_xml"
 
 
+def test_entities_declared_after_a_long_comment_are_refused_in_a_member(tmp_path: Path) -> None:
+    padding = "<!--" + "x" * 70_000 + "-->"
+    hidden = (
+        f'<?xml version="1.0"?>{padding}<!DOCTYPE r [<!ENTITY a "aaaa">]>'
+        "<UDCal_05><mat code='&a;'/></UDCal_05>"
+    )
+    path = write_zip(tmp_path / "udt.zip", minimal(UDCal_05_xml=hidden))
+
+    assert _code(path) == "unsafe_xml"
+
+
 def test_an_unreadable_xml_member_is_refused_with_its_name(tmp_path: Path) -> None:
     path = write_zip(tmp_path / "udt.zip", minimal(UDCal_04_xml="<UDCal_04><prof code='T1'"))
 
