@@ -136,59 +136,62 @@ def _decide(result: KindResult, ident: str, label: str, candidates: Iterable[lis
     result.unmatched.append(label)
 
 
+def _match_people(
+    people: Iterable[SourcePerson],
+    candidates: Iterable[DirectoryPerson],
+    manual: Mapping[str, int],
+    ids: Mapping[str, tuple[str, str]],
+    *,
+    id_attrs: tuple[str, str],
+    name_alone: bool,
+) -> KindResult:
+    """Match people on: manual match, the two ids of ``id_attrs``, name + birth date, then,
+    when ``name_alone``, a name that exactly one directory person has."""
+    index = _PersonIndex(candidates)
+    result = KindResult()
+    for person in people:
+        result.total += 1
+        first_id, second_id = ids.get(person.ident, ("", ""))
+        key = name_key(person.last_name, person.first_name)
+        source_key = person_source_key(person, first_id, second_id)
+        evidence = [
+            [manual[source_key]] if source_key in manual else [],
+            index.by(id_attrs[0], first_id),
+            index.by(id_attrs[1], second_id),
+            index.by_name_birth.get((key, person.birth_date), []) if person.birth_date else [],
+        ]
+        if name_alone:
+            evidence.append(index.by_name.get(key, []))
+        _decide(result, person.ident, person_label(person), evidence)
+    return result
+
+
 def match_teachers(
     teachers: Iterable[SourcePerson], directory: Directory, ids: Mapping[str, tuple[str, str]]
 ) -> KindResult:
     """Match teachers; ``ids`` maps a source ident to its (PRONOTE IDPN, STS id)."""
-    index = _PersonIndex(directory.teachers)
-    manual = directory.manual.get("TEACHER", {})
-    result = KindResult()
-    for teacher in teachers:
-        result.total += 1
-        idpn, sts = ids.get(teacher.ident, ("", ""))
-        key = name_key(teacher.last_name, teacher.first_name)
-        _decide(
-            result,
-            teacher.ident,
-            person_label(teacher),
-            [
-                [manual[k]] if (k := person_source_key(teacher, idpn, sts)) in manual else [],
-                index.by("pronote_idpn", idpn),
-                index.by("sts_id", sts),
-                index.by_name_birth.get((key, teacher.birth_date), [])
-                if teacher.birth_date
-                else [],
-                index.by_name.get(key, []),
-            ],
-        )
-    return result
+    return _match_people(
+        teachers,
+        directory.teachers,
+        directory.manual.get("TEACHER", {}),
+        ids,
+        id_attrs=("pronote_idpn", "sts_id"),
+        name_alone=True,
+    )
 
 
 def match_students(
     students: Iterable[SourcePerson], directory: Directory, ids: Mapping[str, tuple[str, str]]
 ) -> KindResult:
     """Match students; ``ids`` maps a source ident to its (INE, SIECLE id)."""
-    index = _PersonIndex(directory.students)
-    manual = directory.manual.get("STUDENT", {})
-    result = KindResult()
-    for student in students:
-        result.total += 1
-        ine, siecle = ids.get(student.ident, ("", ""))
-        key = name_key(student.last_name, student.first_name)
-        _decide(
-            result,
-            student.ident,
-            person_label(student),
-            [
-                [manual[k]] if (k := person_source_key(student, ine, siecle)) in manual else [],
-                index.by("ine", ine),
-                index.by("siecle_id", siecle),
-                index.by_name_birth.get((key, student.birth_date), [])
-                if student.birth_date
-                else [],
-            ],
-        )
-    return result
+    return _match_people(
+        students,
+        directory.students,
+        directory.manual.get("STUDENT", {}),
+        ids,
+        id_attrs=("ine", "siecle_id"),
+        name_alone=False,
+    )
 
 
 def match_units(
