@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from imports.models import ImportRun
@@ -74,6 +76,9 @@ def bilan_render_text(run: ImportRun) -> str:
             flags = ("bloquant" if t["blocking"] else "non bloquant") + (
                 ", DÉPASSÉ" if t["exceeded"] else ""
             )
+            if t.get("relaxed_until"):
+                until = timezone.localtime(dt.datetime.fromisoformat(t["relaxed_until"]))
+                flags += f", assoupli jusqu'au {until:%d/%m/%Y à %H:%M}"
             lines.append(f"  {t['label']} : {value} ({setting}, {flags})")
     problems = run.bilan.get("problems", [])
     if problems:

@@ -208,3 +208,40 @@ class ManualMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.source_key}"
+
+
+class ThresholdRelaxation(models.Model):
+    """A threshold relaxed for a while (a school trip, work placements), then back by itself.
+
+    Over ``[starts_at, ends_at)`` the control uses ``percent`` and ``blocking`` instead of the
+    school group's setting; afterwards nothing needs undoing. Ended early by moving
+    ``ends_at`` to the moment it was stopped, so the history of what applied stays true.
+    """
+
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.CASCADE, related_name="threshold_relaxations"
+    )
+    control = models.CharField(_("contrôle"), max_length=32)
+    percent = models.PositiveSmallIntegerField(_("seuil (%)"))
+    blocking = models.BooleanField(_("bloquant"))
+    starts_at = models.DateTimeField(_("à partir du"))
+    ends_at = models.DateTimeField(_("jusqu'au (exclu)"))
+    reason = models.CharField(_("motif"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assouplissement temporaire de seuil")
+        verbose_name_plural = _("assouplissements temporaires de seuils")
+        indexes = [models.Index(fields=["school_group", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="relaxation_not_empty"
+            ),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="relaxation_percent_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_group_id}:{self.control} [{self.starts_at}, {self.ends_at})"

@@ -23,6 +23,7 @@ A zero denominator gives 0 % when the numerator is zero too, 100 % otherwise.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -85,6 +86,8 @@ SPECS: Mapping[Control, ControlSpec] = {spec.control: spec for spec in CONTROLS}
 class Setting:
     percent: int | None
     blocking: bool
+    # Set when a time-boxed relaxation replaces the school group's setting until then.
+    relaxed_until: dt.datetime | None = None
 
 
 DEFAULT_SETTINGS: Mapping[Control, Setting] = {
@@ -111,9 +114,11 @@ class Evaluation:
     setting: int | None
     blocking: bool
     exceeded: bool
+    relaxed_until: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "relaxed_until": self.relaxed_until.isoformat() if self.relaxed_until else None,
             "control": self.control.value,
             "label": self.label,
             "numerator": self.numerator,
@@ -159,6 +164,7 @@ def evaluate(
                 setting=setting.percent,
                 blocking=setting.blocking,
                 exceeded=exceeded,
+                relaxed_until=setting.relaxed_until,
             )
         )
     return evaluations

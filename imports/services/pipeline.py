@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
 
 from imports.bilan import bilan_render_text, bilan_subject
 from imports.matching import MatchResult
@@ -231,6 +232,12 @@ def thresholds_check(*, run: ImportRun, recorder: _Recorder, evaluations: list[E
         f"(seuil {e.setting if e.setting is not None else '—'}"
         f"{', bloquant' if e.blocking else ''})"
         for e in exceeded
+    ] + [
+        f"{e.label} : seuil assoupli ({e.setting} %"
+        f"{', bloquant' if e.blocking else ', non bloquant'}) jusqu'au "
+        f"{timezone.localtime(e.relaxed_until):%d/%m/%Y à %H:%M}"
+        for e in evaluations
+        if e.relaxed_until is not None
     ]
     if blocking and not run.apply_anyway:
         raise StepStop(
@@ -252,14 +259,15 @@ def thresholds_check(*, run: ImportRun, recorder: _Recorder, evaluations: list[E
             details=details,
         )
     else:
-        recorder.record("seuils", ImportStep.Outcome.OK, "Aucun seuil dépassé.")
+        recorder.record("seuils", ImportStep.Outcome.OK, "Aucun seuil dépassé.", details=details)
 
 
 def thresholds_evaluate(*, run: ImportRun, measures: list[Measure]) -> list[Evaluation]:
     """Evaluate ``measures`` with the school group's settings."""
     from imports.services.settings import threshold_settings_for
 
-    return evaluate(measures, threshold_settings_for(school_group_id=run.school_group_id))
+    at = run.effective_at or run.started_at
+    return evaluate(measures, threshold_settings_for(school_group_id=run.school_group_id, at=at))
 
 
 def counters_store(run: ImportRun, counters: dict[str, int]) -> None:
