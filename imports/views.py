@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,8 +12,8 @@ from django_tables2 import RequestConfig
 from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
-from imports.forms import ManualImportForm, ThresholdSettingsForm
-from imports.models import ImportRun
+from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
+from imports.models import ImportRun, ThresholdRelaxation
 from imports.selectors import (
     establishments_initialised,
     import_run_list,
@@ -20,9 +22,20 @@ from imports.selectors import (
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
 from imports.services.queue import import_queue_position
-from imports.services.settings import threshold_settings_for, threshold_settings_save
+from imports.services.settings import (
+    RelaxationRefused,
+    threshold_relaxation_create,
+    threshold_relaxation_end,
+    threshold_relaxations_pending,
+    threshold_settings_for,
+    threshold_settings_save,
+)
 from imports.tables import ImportRunTable, status_badge
-from imports.thresholds import DEFAULT_SETTINGS
+from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control
+
+
+def _parse_instant(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -65,7 +78,10 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "run": run,
             "status_badge": status_badge(run),
             "steps": list(run.steps.all()),
-            "thresholds": run.bilan.get("thresholds", []),
+            "thresholds": [
+                {**t, "relaxed_until": _parse_instant(t.get("relaxed_until"))}
+                for t in run.bilan.get("thresholds", [])
+            ],
             "counters": [
                 (label, run.counters[key])
                 for key, label in COUNTER_LABELS.items()
@@ -79,6 +95,7 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "queue_position": (
                 import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
             ),
+            "has_unmatched_entries": bool(run.bilan.get("unmatched_entries")),
         },
     )
 
@@ -121,11 +138,89 @@ def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpR
         )
     else:
         form = ThresholdSettingsForm(current=current)
+    return _threshold_page(request, school_group, form=form, running=running)
+
+
+def _threshold_page(
+    request: HttpRequest,
+    school_group: SchoolGroup,
+    *,
+    form: ThresholdSettingsForm,
+    running: ImportRun | None,
+    relaxation_form: ThresholdRelaxationForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
     return render(
         request,
         "imports/threshold_settings.html",
-        {"school_group": school_group, "form": form, "running": running},
+        {
+            "school_group": school_group,
+            "form": form,
+            "running": running,
+            "relaxation_form": relaxation_form or ThresholdRelaxationForm(),
+            "relaxations": [
+                (relaxation, SPECS[Control(relaxation.control)].label, relaxation.starts_at <= now)
+                for relaxation in threshold_relaxations_pending(
+                    school_group_id=school_group.pk, now=now
+                )
+            ],
+        },
     )
+
+
+@require_POST
+@school_group_required()
+def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
+    """Relax one threshold for a while; it reverts by itself at the end."""
+    running = import_run_running(school_group)
+    form = ThresholdRelaxationForm(request.POST)
+    if running is None and form.is_valid():
+        now = timezone.now()
+        starts_at, ends_at = form.window(now=now)
+        try:
+            relaxation = threshold_relaxation_create(
+                school_group_id=school_group.pk,
+                control=Control(form.cleaned_data["control"]),
+                percent=form.cleaned_data["percent"],
+                blocking=form.cleaned_data["blocking"],
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=form.cleaned_data["reason"],
+                created_by_id=request.user.pk,
+                now=now,
+            )
+        except RelaxationRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Seuil assoupli jusqu'au {timezone.localtime(relaxation.ends_at):%d/%m/%Y à %H:%M}"
+                " ; il reviendra de lui-même à son réglage habituel.",
+            )
+            return redirect("imports:threshold_settings", school_group.pk)
+    if running is not None:
+        messages.error(request, "Un import est en cours : réessayez une fois qu'il est terminé.")
+        return redirect("imports:threshold_settings", school_group.pk)
+    current = threshold_settings_for(school_group_id=school_group.pk)
+    return _threshold_page(
+        request,
+        school_group,
+        form=ThresholdSettingsForm(current=current),
+        running=None,
+        relaxation_form=form,
+    )
+
+
+@require_POST
+@school_group_required()
+def threshold_relaxation_stop(
+    request: HttpRequest, school_group: SchoolGroup, relaxation_id: int
+) -> HttpResponse:
+    """End a relaxation now (or drop one that has not started)."""
+    relaxation = get_object_or_404(ThresholdRelaxation, pk=relaxation_id, school_group=school_group)
+    threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    messages.success(request, "L'assouplissement est terminé : le seuil habituel s'applique.")
+    return redirect("imports:threshold_settings", school_group.pk)
 
 
 @school_group_required()
