@@ -1,0 +1,115 @@
+"""What an import changes, per class or group and per teacher (the preview of design §9).
+
+Computed from a plan and its diff before anything is written, and stored in the run's bilan,
+so a BLOCKED run shows what "Appliquer quand même" would do, and an integrated one what it
+did. Sessions added come from the plan; sessions removed or changed are existing rows, read
+back in batches with their services' audiences and teachers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ent.models import Person, SchoolClass, Session, TeachingService
+from imports.planning import Plan
+from imports.services.apply import Diff
+
+CHANGES_ROWS_MAX = 200
+_BATCH = 5000
+_KINDS = ("added", "removed", "changed")
+
+
+def change_summary(plan: Plan, diff: Diff) -> dict[str, object]:
+    """Return sessions added, removed and changed per audience and per teacher, busiest first."""
+    by_service: dict[str, Counter[int | str]] = {kind: Counter() for kind in _KINDS}
+    by_service["added"].update(session.service_key for session in diff.sessions_new)
+    by_service["removed"].update(_service_ids(diff.sessions_deleted))
+    by_service["changed"].update(_service_ids(pk for pk, _end, _room in diff.sessions_changed))
+
+    existing = {pk for kind in ("removed", "changed") for pk in by_service[kind]}
+    audiences, teachers = _existing_services(existing)
+    class_codes = dict(
+        SchoolClass.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
+            "pk", "code"
+        )
+    )
+    for key in by_service["added"]:
+        service = plan.services[key]
+        audiences[key] = [class_codes[pk] for pk in service.class_ids if pk in class_codes]
+        audiences[key] += [code for _establishment, code in service.group_keys]
+        teachers[key] = sorted(service.teacher_ids)
+
+    per_audience: dict[str, Counter[str]] = {kind: Counter() for kind in _KINDS}
+    per_teacher: dict[str, Counter[int]] = {kind: Counter() for kind in _KINDS}
+    for kind in _KINDS:
+        for service, count in by_service[kind].items():
+            for label in audiences.get(service, []):
+                per_audience[kind][label] += count
+            for teacher in teachers.get(service, []):
+                per_teacher[kind][teacher] += count
+    names = _teacher_names({t for kind in _KINDS for t in per_teacher[kind]})
+    return {
+        "by_audience": _rows(per_audience, lambda label: label),
+        "by_teacher": _rows(per_teacher, lambda pk: names.get(pk, f"#{pk}")),
+    }
+
+
+def _rows(
+    counters: Mapping[str, Counter[Any]], label_of: Callable[[Any], str]
+) -> list[dict[str, Any]]:
+    keys = set().union(*(counters[kind] for kind in _KINDS))
+    rows = [
+        {"label": label_of(key), **{kind: counters[kind][key] for kind in _KINDS}} for key in keys
+    ]
+    rows.sort(key=lambda row: (-(row["added"] + row["removed"] + row["changed"]), row["label"]))
+    return rows[:CHANGES_ROWS_MAX]
+
+
+def _service_ids(session_ids: Iterable[int]) -> list[int]:
+    ids = list(session_ids)
+    found: list[int] = []
+    for start in range(0, len(ids), _BATCH):
+        found += Session.objects.filter(pk__in=ids[start : start + _BATCH]).values_list(
+            "teaching_service_id", flat=True
+        )
+    return found
+
+
+def _existing_services(
+    service_ids: set[int | str],
+) -> tuple[dict[int | str, list[str]], dict[int | str, list[int]]]:
+    """Return the audience codes and teacher ids of existing services."""
+    audiences: dict[int | str, list[str]] = {pk: [] for pk in service_ids}
+    teachers: dict[int | str, list[int]] = {pk: [] for pk in service_ids}
+    if not service_ids:
+        return audiences, teachers
+    through = TeachingService.classes.through
+    for service, code in through.objects.filter(teachingservice_id__in=service_ids).values_list(
+        "teachingservice_id", "schoolclass__code"
+    ):
+        audiences[service].append(code)
+    through = TeachingService.groups.through
+    for service, code in through.objects.filter(teachingservice_id__in=service_ids).values_list(
+        "teachingservice_id", "teachinggroup__code"
+    ):
+        audiences[service].append(code)
+    through = TeachingService.teachers.through
+    for service, person in through.objects.filter(teachingservice_id__in=service_ids).values_list(
+        "teachingservice_id", "person_id"
+    ):
+        teachers[service].append(person)
+    return audiences, teachers
+
+
+def _teacher_names(person_ids: set[int]) -> dict[int, str]:
+    return {
+        pk: f"{last.upper()} {first}"
+        for pk, last, first in Person.objects.filter(pk__in=person_ids).values_list(
+            "pk", "last_name", "first_name"
+        )
+    }
+
+
+__all__ = ["CHANGES_ROWS_MAX", "change_summary"]
