@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ent.text import name_key
@@ -67,11 +67,26 @@ class Directory:
     manual: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class UnmatchedEntry:
+    """An entity of the file that no directory entry, or several, fit.
+
+    ``source_key`` is the key a :class:`ManualMatch` must carry to match it next time;
+    ``candidates`` holds the directory ids that fit equally (empty when none fits).
+    """
+
+    source_key: str
+    label: str
+    birth_date: dt.date | None = None
+    candidates: tuple[int, ...] = ()
+
+
 @dataclass
 class KindResult:
     matched: dict[str, int] = field(default_factory=dict)  # source ident → directory id
     unmatched: list[str] = field(default_factory=list)  # labels for the bilan
     ambiguous: list[str] = field(default_factory=list)
+    entries: list[UnmatchedEntry] = field(default_factory=list)  # unmatched and ambiguous
     total: int = 0
 
     @property
@@ -122,7 +137,12 @@ class _PersonIndex:
         return self.by_attr[attr].get(value.upper(), []) if value else []
 
 
-def _decide(result: KindResult, ident: str, label: str, candidates: Iterable[list[int]]) -> None:
+def _decide(
+    result: KindResult,
+    ident: str,
+    entry: UnmatchedEntry,
+    candidates: Iterable[list[int]],
+) -> None:
     """Take the first piece of evidence that names anyone: one id matches, several are ambiguous."""
     for ids in candidates:
         unique = sorted(set(ids))
@@ -130,10 +150,12 @@ def _decide(result: KindResult, ident: str, label: str, candidates: Iterable[lis
             result.matched[ident] = unique[0]
             return
         if len(unique) > 1:
-            result.ambiguous.append(f"{label} : {len(unique)} personnes possibles")
-            result.unmatched.append(label)
+            result.ambiguous.append(f"{entry.label} : {len(unique)} personnes possibles")
+            result.unmatched.append(entry.label)
+            result.entries.append(replace(entry, candidates=tuple(unique)))
             return
-    result.unmatched.append(label)
+    result.unmatched.append(entry.label)
+    result.entries.append(entry)
 
 
 def _match_people(
@@ -162,7 +184,8 @@ def _match_people(
         ]
         if name_alone:
             evidence.append(index.by_name.get(key, []))
-        _decide(result, person.ident, person_label(person), evidence)
+        entry = UnmatchedEntry(source_key, person_label(person), person.birth_date)
+        _decide(result, person.ident, entry, evidence)
     return result
 
 
@@ -212,7 +235,7 @@ def match_units(
         _decide(
             result,
             ident,
-            code,
+            UnmatchedEntry(source_key, code),
             [
                 [manual[source_key]] if source_key in manual else [],
                 by_code.get(code, []),

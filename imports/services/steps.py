@@ -55,6 +55,7 @@ OK = ImportStep.Outcome.OK
 WARNING = ImportStep.Outcome.WARNING
 DETAILS_MAX = 200
 PROBLEMS_MAX = 500
+UNMATCHED_ENTRIES_MAX = 2000
 ACTION_INITIALISE = (
     "Faites l'import manuel d'initialisation de l'année scolaire (assistant d'initialisation "
     "des données de vie scolaire) ; les dépôts automatiques seront ensuite intégrés."
@@ -295,7 +296,37 @@ def _step_match(
         parts={i: group_units[pk] for i, pk in parts.matched.items()},
     )
     _record_match(run, recorder, result)
+    _record_unmatched_entries(run, result, parts)
     return result, matches
+
+
+def _record_unmatched_entries(run: ImportRun, result: MatchResult, parts: KindResult) -> None:
+    """Store what the manual matching page needs: each entry's kind, key, label and candidates.
+
+    Class parts are matched among the directory's groups, so they are GROUP entries. The list
+    is capped at UNMATCHED_ENTRIES_MAX so that a file matching nothing keeps a small bilan.
+    """
+    entries: dict[tuple[str, str], dict[str, object]] = {}
+    for kind, kind_result in (
+        ("TEACHER", result.teachers),
+        ("STUDENT", result.students),
+        ("CLASS", result.classes),
+        ("GROUP", result.groups),
+        ("GROUP", parts),
+    ):
+        for entry in kind_result.entries:
+            entries.setdefault(
+                (kind, entry.source_key),
+                {
+                    "kind": kind,
+                    "source_key": entry.source_key,
+                    "label": entry.label,
+                    "birth_date": entry.birth_date.isoformat() if entry.birth_date else None,
+                    "candidates": list(entry.candidates),
+                },
+            )
+    run.bilan["unmatched_entries"] = list(entries.values())[:UNMATCHED_ENTRIES_MAX]
+    run.bilan["unmatched_entries_total"] = len(entries)
 
 
 def _record_match(run: ImportRun, recorder: _Recorder, result: MatchResult) -> None:
