@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ent.models import Establishment
+from imports.selectors import MatchEntry
 from imports.thresholds import CONTROLS, Control, ControlSpec, Setting
 
 
@@ -97,3 +98,48 @@ class ManualImportForm(forms.Form):
     def establishment(self) -> Establishment | None:
         """Return the chosen establishment, or None for the whole school group."""
         return self._establishments.get(self.cleaned_data.get("target") or "")
+
+
+class ManualMatchForm(forms.Form):
+    """Tie one unmatched entity of a run (by its place in the bilan) to a directory entry."""
+
+    entry = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    target = forms.IntegerField(
+        label=_("Entrée de l'annuaire"),
+        error_messages={
+            "required": _("Choisissez une entrée de l'annuaire."),
+            "invalid": _("Choisissez une entrée de l'annuaire dans la liste proposée."),
+        },
+    )
+
+    def __init__(self, *args: object, entries: list[MatchEntry], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._entries = entries
+
+    def clean_entry(self) -> MatchEntry:
+        index = self.cleaned_data["entry"]
+        if index >= len(self._entries):
+            raise forms.ValidationError(
+                _("Cet élément ne figure pas dans le bilan de l'import : rechargez la page.")
+            )
+        return self._entries[index]
+
+
+class MatchSearchForm(forms.Form):
+    """Search the directory by name for one unmatched person of a run (GET)."""
+
+    entree = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    q = forms.CharField(label=_("Nom ou prénom"), max_length=100)
+
+    def __init__(self, *args: object, entries: list[MatchEntry], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._entries = entries
+
+    def entry(self) -> MatchEntry | None:
+        """Return the person the search is for, when the search is valid."""
+        if not self.is_valid():
+            return None
+        index = self.cleaned_data["entree"]
+        if index >= len(self._entries) or not self._entries[index].is_person:
+            return None
+        return self._entries[index]

@@ -351,7 +351,8 @@ def _record_match(run: ImportRun, recorder: _Recorder, result: MatchResult) -> N
             "l'annuaire sont créés ; les séances des enseignants et classes non rapprochés sont "
             "créées sans eux, et les élèves non rapprochés ne sont inscrits dans aucun groupe.",
             action="Vérifiez l'annuaire de l'ENT (import AAF) ou rapprochez ces éléments à la "
-            "main lors du prochain import manuel ; les rapprochements manuels sont conservés.",
+            "main (bouton « Rapprocher à la main » de la page de l'import) ; les rapprochements "
+            "manuels sont conservés et servent dès le prochain import.",
             details=[
                 f"{UNMATCHED_ITEM[label]} : {item}"
                 for label, kind in _labelled(result)
