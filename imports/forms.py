@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ent.models import Establishment
@@ -98,6 +100,44 @@ class ManualImportForm(forms.Form):
     def establishment(self) -> Establishment | None:
         """Return the chosen establishment, or None for the whole school group."""
         return self._establishments.get(self.cleaned_data.get("target") or "")
+
+
+class ThresholdRelaxationForm(forms.Form):
+    """Relax one control for a while: from a day (or now) to a day included."""
+
+    control = forms.ChoiceField(
+        label=_("Contrôle"),
+        choices=[(s.control.value, s.label) for s in CONTROLS if s.default_percent is not None],
+    )
+    percent = forms.IntegerField(
+        label=_("Seuil pendant l'assouplissement (%)"),
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"class": "percent", "step": 1}),
+    )
+    blocking = forms.BooleanField(label=_("Bloquant pendant l'assouplissement"), required=False)
+    starts_on = forms.DateField(
+        label=_("À partir du"),
+        required=False,
+        help_text=_("Laissez vide pour commencer tout de suite."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=_("Jusqu'au (inclus)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=200,
+        help_text=_("Par exemple : voyage scolaire des 4e, stages des 3e."),
+    )
+
+    def window(self, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """Return ``[starts_at, ends_at)`` in local time: whole days, the last one included."""
+        tz = timezone.get_current_timezone()
+        starts_on = self.cleaned_data.get("starts_on")
+        starts_at = dt.datetime.combine(starts_on, dt.time.min, tzinfo=tz) if starts_on else now
+        until = self.cleaned_data["until"] + dt.timedelta(days=1)
+        return starts_at, dt.datetime.combine(until, dt.time.min, tzinfo=tz)
 
 
 class ManualMatchForm(forms.Form):

@@ -7,6 +7,16 @@ app_name = "imports"
 urlpatterns = [
     path("", views.run_list, name="run_list"),
     path("seuils/", views.threshold_settings, name="threshold_settings"),
+    path(
+        "seuils/assouplissements/",
+        views.threshold_relaxation_add,
+        name="threshold_relaxation_add",
+    ),
+    path(
+        "seuils/assouplissements/<int:relaxation_id>/fin/",
+        views.threshold_relaxation_stop,
+        name="threshold_relaxation_stop",
+    ),
     path("manuel/", views.manual_import, name="manual_import"),
     path("rapprochements/", views_matches.manual_matches, name="manual_matches"),
     path(

@@ -92,6 +92,10 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 for key, label in UNMATCHED_LABELS.items()
                 if unmatched.get(key)
             ],
+            "changes_tables": [
+                ("Par classe ou groupe", run.bilan.get("changes", {}).get("by_audience", [])),
+                ("Par enseignant", run.bilan.get("changes", {}).get("by_teacher", [])),
+            ],
             "queue_position": (
                 import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
             ),

@@ -45,6 +45,7 @@ from imports.services.pipeline import (
     thresholds_check,
     thresholds_evaluate,
 )
+from imports.services.preview import change_summary
 from imports.timetable import Problem, Severity, Timetable, TimetableInvalid
 from imports.validation import timetable_validate
 
@@ -86,6 +87,7 @@ def run_steps(*, run: ImportRun, recorder: _Recorder) -> str:
     plan = _step_plan(run, recorder, target, timetable, matches)
     recorder.beat("seuils")
     diff = plan_diff(plan)
+    run.bilan["changes"] = change_summary(plan, diff)  # the preview, even if blocked below
     measures = threshold_measures(matches[0], diff, len(plan.coherence_violations))
     evaluations = thresholds_evaluate(run=run, measures=measures)
     thresholds_check(run=run, recorder=recorder, evaluations=evaluations)
