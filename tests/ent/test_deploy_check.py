@@ -12,8 +12,9 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def test_production_settings_pass_check_deploy_without_a_single_warning(tmp_path: Path) -> None:
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SECURE": "1",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
