@@ -81,6 +81,15 @@ class ManualImportForm(forms.Form):
         error_messages={"required": _("Choisissez le fichier exporté par votre logiciel.")},
     )
     target = forms.ChoiceField(label=_("Établissement concerné"), required=False)
+    preview_only = forms.BooleanField(
+        label=_("Voir d'abord un aperçu : rien n'est appliqué avant votre confirmation"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "L'aperçu montre les seuils, les changements par classe et par enseignant et les "
+            "éléments non rapprochés ; vous confirmez ensuite d'un clic."
+        ),
+    )
     apply_anyway = forms.BooleanField(
         label=_("Confirmer l'import même si des seuils bloquants sont dépassés"),
         required=False,

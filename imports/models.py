@@ -19,6 +19,7 @@ class ImportRun(models.Model):
         SUPERSEDED = "SUPERSEDED", _("Remplacé")
         DUPLICATE = "DUPLICATE", _("Doublon")
         FAILED = "FAILED", _("Échec")
+        PREVIEWED = "PREVIEWED", _("Aperçu (non appliqué)")
 
     class Mode(models.TextChoices):
         AUTOMATIC = "AUTOMATIC", _("Automatique")
@@ -39,6 +40,7 @@ class ImportRun(models.Model):
         Status.SUPERSEDED,
         Status.DUPLICATE,
         Status.FAILED,
+        Status.PREVIEWED,
     )
 
     school_group = models.ForeignKey(
@@ -73,6 +75,8 @@ class ImportRun(models.Model):
     current_step = models.CharField(_("étape en cours"), max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     apply_anyway = models.BooleanField(_("appliquer malgré les seuils"), default=False)
+    # A manual import run to see what it would do: it stops before writing (PREVIEWED).
+    preview_only = models.BooleanField(_("aperçu seulement"), default=False)
     received_at = models.DateTimeField(_("reçu le"), db_index=True)
     started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -18,6 +18,7 @@ STATUS_ICONS = {
     ImportRun.Status.SUPERSEDED: ("↪", "muted"),
     ImportRun.Status.DUPLICATE: ("♻", "muted"),
     ImportRun.Status.FAILED: ("⚠", "error"),
+    ImportRun.Status.PREVIEWED: ("◎", "muted"),
 }
 
 

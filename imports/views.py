@@ -245,6 +245,7 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
                 deposited_by_id=request.user.pk,
                 mode=ImportRun.Mode.MANUAL,
                 apply_anyway=form.cleaned_data["apply_anyway"],
+                preview_only=form.cleaned_data["preview_only"],
                 now=timezone.now(),
             )
         except DepositRefused as refused:

@@ -55,6 +55,7 @@ def deposit_receive(
     deposited_by_id: int | None,
     mode: str = ImportRun.Mode.AUTOMATIC,
     apply_anyway: bool = False,
+    preview_only: bool = False,
     now: dt.datetime,
 ) -> ImportRun:
     """Store ``stream`` and create its import run (RECEIVED), enqueued once committed.
@@ -75,6 +76,7 @@ def deposit_receive(
             size=size,
             deposited_by_id=deposited_by_id,
             apply_anyway=apply_anyway,
+            preview_only=preview_only,
             received_at=now,
         )
         run.file.save(f"{now:%Y%m%d-%H%M%S}-{filename}", File(stream), save=False)
@@ -84,15 +86,16 @@ def deposit_receive(
 
 
 def deposit_resubmit_anyway(*, run: ImportRun, user_id: int | None, now: dt.datetime) -> ImportRun:
-    """Submit the exact bytes of a BLOCKED run again, confirmed despite the thresholds.
+    """Submit the exact bytes of a BLOCKED or PREVIEWED run again, to be applied.
 
-    A new run is created (the blocked one stays in the history as it was), in the same mode
-    and for the same target; it queues like any other.
+    A new run is created (the first one stays in the history as it was), in the same mode
+    and for the same target, confirmed despite the thresholds: the user has seen them. It
+    queues like any other and recomputes everything against the ENT as it is then.
     """
-    if run.status != ImportRun.Status.BLOCKED:
+    if run.status not in (ImportRun.Status.BLOCKED, ImportRun.Status.PREVIEWED):
         raise DepositRefused(
-            f"L'import n° {run.pk} n'est pas bloqué par un seuil : il ne peut pas être appliqué "
-            "malgré les seuils.",
+            f"L'import n° {run.pk} n'est ni bloqué par un seuil ni un aperçu : il ne peut pas "
+            "être appliqué de nouveau.",
             code="not_blocked",
         )
     with run.file.open("rb") as stream:

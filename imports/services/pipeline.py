@@ -177,6 +177,8 @@ def _notify(run: ImportRun, clock: Clock) -> None:
     from accounts.models import DepositorAccount
     from accounts.services import message_send
 
+    if run.status == ImportRun.Status.PREVIEWED:
+        return  # a preview is read on its page by whoever asked for it; nothing happened
     accounts = DepositorAccount.objects.filter(school_group_id=run.school_group_id, notify=True)
     if run.status == ImportRun.Status.INTEGRATED:
         # A success concerns the one who deposited; a problem, every declared depositor.

@@ -36,7 +36,7 @@ from imports.selectors import (
     import_run_targets,
     school_year_current,
 )
-from imports.services.apply import plan_apply, plan_diff
+from imports.services.apply import Diff, plan_apply, plan_diff
 from imports.services.directory import directory_snapshot
 from imports.services.pipeline import (
     StepStop,
@@ -46,6 +46,7 @@ from imports.services.pipeline import (
     thresholds_evaluate,
 )
 from imports.services.preview import change_summary
+from imports.thresholds import Evaluation, blocking_exceeded
 from imports.timetable import Problem, Severity, Timetable, TimetableInvalid
 from imports.validation import timetable_validate
 
@@ -90,6 +91,8 @@ def run_steps(*, run: ImportRun, recorder: _Recorder) -> str:
     run.bilan["changes"] = change_summary(plan, diff)  # the preview, even if blocked below
     measures = threshold_measures(matches[0], diff, len(plan.coherence_violations))
     evaluations = thresholds_evaluate(run=run, measures=measures)
+    if run.preview_only:
+        return _step_preview(run, recorder, diff, evaluations, target)
     thresholds_check(run=run, recorder=recorder, evaluations=evaluations)
     recorder.beat("application")
     counters = plan_apply(plan, diff)
@@ -411,6 +414,32 @@ def _step_plan(
     run.bilan["coherence"] = plan.coherence_violations[:DETAILS_MAX]
     run.bilan["coherence_total"] = len(plan.coherence_violations)
     return plan
+
+
+def _step_preview(
+    run: ImportRun,
+    recorder: _Recorder,
+    diff: Diff,
+    evaluations: list[Evaluation],
+    target: _Target,
+) -> str:
+    """Stop a preview-only run before anything is written, saying what applying would do."""
+    run.bilan["thresholds"] = [e.as_dict() for e in evaluations]
+    blocking = blocking_exceeded(evaluations)
+    since = target.effective_at.astimezone(target.tz)
+    recorder.record(
+        "aperçu",
+        WARNING if blocking else OK,
+        "Aperçu : rien n'a été appliqué. Appliqué maintenant, cet import créerait "
+        f"{len(diff.sessions_new)} séance(s), en modifierait {len(diff.sessions_changed)} et en "
+        f"supprimerait {len(diff.sessions_deleted)} à partir du {since:%d/%m/%Y à %H:%M} ; "
+        f"services d'enseignement : {diff.services_created} créé(s), "
+        f"{diff.services_modified} modifié(s), {diff.services_deleted} supprimé(s)."
+        + (f" {len(blocking)} seuil(s) bloquant(s) dépassé(s)." if blocking else ""),
+        action="Vérifiez les seuils, les changements et les éléments non rapprochés "
+        "(rapprochez-les à la main si besoin), puis cliquez sur « Confirmer et appliquer ».",
+    )
+    return ImportRun.Status.PREVIEWED
 
 
 def _record_applied(recorder: _Recorder, counters: dict[str, int], target: _Target) -> None:

@@ -214,6 +214,7 @@ def deposit(
     *,
     mode: str = ImportRun.Mode.AUTOMATIC,
     apply_anyway: bool = False,
+    preview_only: bool = False,
     now: dt.datetime = NOW,
     filename: str = "EDT_export.xml",
     whole_group: bool = False,
@@ -227,6 +228,7 @@ def deposit(
         deposited_by_id=None,
         mode=mode,
         apply_anyway=apply_anyway,
+        preview_only=preview_only,
         now=now,
     )
     return run

@@ -124,7 +124,7 @@ def test_only_a_blocked_run_can_be_applied_anyway(personas: Personas) -> None:
     response = client.post(f"/cites/{personas.group_a.pk}/imports/{run.pk}/appliquer/", follow=True)
 
     assert ImportRun.objects.count() == 1
-    assert "pas bloqué par un seuil" in response.content.decode()
+    assert "ne peut pas être appliqué de nouveau" in response.content.decode()
     assert (
         client.get(f"/cites/{personas.group_a.pk}/imports/{run.pk}/appliquer/").status_code == 405
     )
