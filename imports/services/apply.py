@@ -10,7 +10,7 @@ by hand never are.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -46,6 +46,9 @@ class Diff:
     sessions_new: list[PlannedSession] = field(default_factory=list)
     sessions_deleted: list[int] = field(default_factory=list)
     sessions_changed: list[tuple[int, dt.datetime, str]] = field(default_factory=list)
+    # Existing sessions removed or changed, counted per teaching service (pk): the preview.
+    sessions_deleted_per_service: Counter[int] = field(default_factory=Counter)
+    sessions_changed_per_service: Counter[int] = field(default_factory=Counter)
     sessions_unchanged: int = 0
     sessions_new_incomplete: int = 0
     closings_existing: int = 0
@@ -133,9 +136,11 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
             diff.sessions_unchanged += 1
         else:
             diff.sessions_changed.append((pk, session.ends_at, session.room))
-    diff.sessions_deleted = [
-        pk for natural, (pk, _e, _r) in existing.items() if natural not in kept
-    ]
+            diff.sessions_changed_per_service[services[session.service_key][0]] += 1
+    for natural, (pk, _e, _r) in existing.items():
+        if natural not in kept:
+            diff.sessions_deleted.append(pk)
+            diff.sessions_deleted_per_service[services[natural[0]][0]] += 1
 
 
 def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, int, int, int, str]]:

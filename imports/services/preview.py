@@ -2,22 +2,21 @@
 
 Computed from a plan and its diff before anything is written, and stored in the run's bilan,
 so a BLOCKED run shows what "Appliquer quand même" would do, and an integrated one what it
-did. Sessions added come from the plan; sessions removed or changed are existing rows, read
-back in batches with their services' audiences and teachers.
+did. Sessions added come from the plan's services; sessions removed or changed are counted per
+existing service by the diff, whose audiences and teachers are read once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ent.models import Person, SchoolClass, Session, TeachingService
+from ent.models import Person, SchoolClass, TeachingService
 from imports.planning import Plan
 from imports.services.apply import Diff
 
 CHANGES_ROWS_MAX = 200
-_BATCH = 5000
 _KINDS = ("added", "removed", "changed")
 
 
@@ -25,8 +24,8 @@ def change_summary(plan: Plan, diff: Diff) -> dict[str, object]:
     """Return sessions added, removed and changed per audience and per teacher, busiest first."""
     by_service: dict[str, Counter[int | str]] = {kind: Counter() for kind in _KINDS}
     by_service["added"].update(session.service_key for session in diff.sessions_new)
-    by_service["removed"].update(_service_ids(diff.sessions_deleted))
-    by_service["changed"].update(_service_ids(pk for pk, _end, _room in diff.sessions_changed))
+    by_service["removed"].update(diff.sessions_deleted_per_service)
+    by_service["changed"].update(diff.sessions_changed_per_service)
 
     existing = {pk for kind in ("removed", "changed") for pk in by_service[kind]}
     audiences, teachers = _existing_services(existing)
@@ -65,16 +64,6 @@ def _rows(
     ]
     rows.sort(key=lambda row: (-(row["added"] + row["removed"] + row["changed"]), row["label"]))
     return rows[:CHANGES_ROWS_MAX]
-
-
-def _service_ids(session_ids: Iterable[int]) -> list[int]:
-    ids = list(session_ids)
-    found: list[int] = []
-    for start in range(0, len(ids), _BATCH):
-        found += Session.objects.filter(pk__in=ids[start : start + _BATCH]).values_list(
-            "teaching_service_id", flat=True
-        )
-    return found
 
 
 def _existing_services(
