@@ -47,7 +47,7 @@ _WHITESPACE = re.compile(rb"\s+")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
-_REEXPORT = "Relancez l'export vers l'ENT depuis EDT ou PRONOTE et déposez le fichier tel quel."
+REEXPORT = "Relancez l'export vers l'ENT depuis EDT ou PRONOTE et déposez le fichier tel quel."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,8 @@ class DecryptedExport:
     metadata: ContainerMetadata
 
 
-def _local(element: etree._Element) -> str:
+def local_name(element: etree._Element) -> str:
+    """Return an element's name without its namespace (never match on prefixes)."""
     return etree.QName(element).localname
 
 
@@ -86,7 +87,7 @@ def _b64decode(text: str, *, what: str) -> bytes:
         raise TimetableInvalid.one(
             "corrupt_base64",
             f"Le fichier chiffré est abîmé : {what} n'est pas un texte base64 valide.",
-            _REEXPORT,
+            REEXPORT,
             ref=what,
         ) from None
 
@@ -124,26 +125,26 @@ def _read_container(data: bytes) -> etree._Element:
     try:
         check_stream_prolog(stream)
     except UnsafeXmlError as exc:
-        raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
+        raise TimetableInvalid.one("unsafe_xml", str(exc), REEXPORT) from None
     try:
         tree = etree.parse(stream, _container_parser())
     except etree.XMLSyntaxError as exc:
         raise TimetableInvalid.one(
             "truncated",
             f"Le fichier chiffré est incomplet ou n'est pas un XML valide ({exc.msg}).",
-            "Le dépôt a sans doute été interrompu. " + _REEXPORT,
+            "Le dépôt a sans doute été interrompu. " + REEXPORT,
         ) from None
     try:
         check_tree(tree)
     except UnsafeXmlError as exc:
-        raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
+        raise TimetableInvalid.one("unsafe_xml", str(exc), REEXPORT) from None
     root = tree.getroot()
-    if _local(root) != ROOT:
+    if local_name(root) != ROOT:
         raise TimetableInvalid.one(
             "unknown_root",
-            f"L'élément racine « {_local(root)} » n'est pas celui d'un export chiffré "
+            f"L'élément racine « {local_name(root)} » n'est pas celui d'un export chiffré "
             f"d'Index Education ({ROOT}).",
-            _REEXPORT,
+            REEXPORT,
         )
     return root
 
@@ -152,7 +153,7 @@ def _children(root: etree._Element) -> dict[str, etree._Element]:
     found: dict[str, etree._Element] = {}
     for child in root:
         if isinstance(child.tag, str):
-            found.setdefault(_local(child), child)
+            found.setdefault(local_name(child), child)
     return found
 
 
@@ -187,7 +188,7 @@ def _partner_block(
     blocks = [
         (el.get("NOM", "").strip(), _text(el))
         for el in (keys if keys is not None else [])
-        if isinstance(el.tag, str) and _local(el) == "PARTENAIRE"
+        if isinstance(el.tag, str) and local_name(el) == "PARTENAIRE"
     ]
     names = tuple(name for name, _ in blocks)
     for name, block in blocks:
@@ -257,7 +258,7 @@ def _corrupt_content(detail: str) -> TimetableInvalid:
     return TimetableInvalid.one(
         "corrupt_content",
         f"Le contenu chiffré du fichier est abîmé ({detail}).",
-        _REEXPORT,
+        REEXPORT,
         ref="CONTENU",
     )
 
@@ -283,7 +284,7 @@ def _is_compressed(contenu: etree._Element) -> bool:
     raise TimetableInvalid.one(
         "corrupt_content",
         f"L'attribut CompresseAvantChiffrement vaut « {value} » (true ou false attendu).",
-        _REEXPORT,
+        REEXPORT,
         ref="CONTENU",
     )
 
@@ -329,7 +330,7 @@ def container_decrypt(
             raise TimetableInvalid.one(
                 "truncated",
                 f"Le fichier chiffré n'a pas d'élément {required}.",
-                _REEXPORT,
+                REEXPORT,
                 ref=required,
             )
     block_b64, names = _partner_block(children, partner_name)
@@ -352,7 +353,7 @@ def container_decrypt(
             "checksum_mismatch",
             "La somme de contrôle SHA-256 (VERIFICATION) ne correspond pas au contenu : le "
             "fichier a été modifié ou abîmé pendant le transfert.",
-            _REEXPORT,
+            REEXPORT,
             ref="VERIFICATION",
         )
     payload = inflate_bounded(plaintext, max_bytes=max_decrypted_bytes) if compressed else plaintext

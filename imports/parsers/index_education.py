@@ -45,6 +45,7 @@ from lxml import etree
 from ent.xmlsafe import UnsafeXmlError, safe_iterparse
 from imports.parsers import ParseContext
 from imports.parsers import container as container_module
+from imports.parsers.container import REEXPORT, local_name
 from imports.timetable import (
     ClassPart,
     ClosingPeriod,
@@ -76,7 +77,6 @@ SUPPORTED_MAJOR_VERSION = "1"
 SNIFF_BYTES = 4096
 CLOSING_LABEL = "Semaine(s) sans cours"
 
-_REEXPORT = "Relancez l'export vers l'ENT depuis EDT ou PRONOTE et déposez le fichier tel quel."
 _ITEM_SECTIONS = {
     "Matieres": "Matiere",
     "Professeurs": "Professeur",
@@ -92,10 +92,6 @@ _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _FIRST_TAG = re.compile(rb"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
 def root_local_name(head: bytes) -> str:
     """Return the local name of the document element found in ``head`` ("" if none)."""
     parser = etree.XMLPullParser(
@@ -105,7 +101,7 @@ def root_local_name(head: bytes) -> str:
     with contextlib.suppress(etree.XMLSyntaxError):
         parser.feed(head)
     for _event, element in parser.read_events():
-        return _local(element)
+        return local_name(element)
     # The head may end inside the root's start tag (long attributes): read its name alone.
     match = _FIRST_TAG.search(_COMMENT.sub(b"", head))
     return match.group(1).decode("ascii", "replace") if match else ""
@@ -159,19 +155,19 @@ def parse_payload(stream: IO[bytes], *, source_format: SourceFormat) -> Timetabl
         for _event, element in safe_iterparse(stream, "*"):
             reader.element_ended(element)
     except UnsafeXmlError as exc:
-        raise TimetableInvalid.one("unsafe_xml", str(exc), _REEXPORT) from None
+        raise TimetableInvalid.one("unsafe_xml", str(exc), REEXPORT) from None
     except etree.XMLSyntaxError as exc:
         if "amplification" in exc.msg or "external entity" in exc.msg:
             raise TimetableInvalid.one(
                 "unsafe_xml",
                 f"Le fichier utilise des entités XML interdites pour des raisons de sécurité "
                 f"({exc.msg}).",
-                _REEXPORT,
+                REEXPORT,
             ) from None
         raise TimetableInvalid.one(
             "truncated",
             f"Le fichier XML est incomplet ou mal formé ({exc.msg}).",
-            "Le dépôt a sans doute été interrompu. " + _REEXPORT,
+            "Le dépôt a sans doute été interrompu. " + REEXPORT,
         ) from None
     return reader.timetable(source_format)
 
@@ -242,20 +238,22 @@ class _PayloadReader:
         if grand is None:
             self._section_ended(element)
             element.clear()
-        elif grand.getparent() is None and _ITEM_SECTIONS.get(_local(parent)) == _local(element):
-            self.handlers[_local(element)](element)
+        elif grand.getparent() is None and _ITEM_SECTIONS.get(local_name(parent)) == local_name(
+            element
+        ):
+            self.handlers[local_name(element)](element)
             element.clear()
             while element.getprevious() is not None:
                 del parent[0]
 
     def _check_root(self, root: etree._Element) -> None:
         self.root_checked = True
-        if _local(root) != PAYLOAD_ROOT:
+        if local_name(root) != PAYLOAD_ROOT:
             raise TimetableInvalid.one(
                 "unknown_root",
-                f"L'élément racine « {_local(root)} » n'est pas celui d'un export d'emploi du "
+                f"L'élément racine « {local_name(root)} » n'est pas celui d'un export d'emploi du "
                 f"temps d'Index Education ({PAYLOAD_ROOT}).",
-                _REEXPORT,
+                REEXPORT,
             )
         self.version = _attr(root, "Version")
         if self.version and self.version.split(".")[0] != SUPPORTED_MAJOR_VERSION:
@@ -269,7 +267,7 @@ class _PayloadReader:
         self.uai = _attr(root, "UAI").upper()
 
     def _section_ended(self, element: etree._Element) -> None:
-        name = _local(element)
+        name = local_name(element)
         if name == "AnneeScolaire":
             self._school_year(element)
         elif name == "GrilleHoraire":
@@ -277,7 +275,7 @@ class _PayloadReader:
 
     # --- structure -------------------------------------------------------------------------
 
-    def _error(self, code: str, message: str, ref: str = "", action: str = _REEXPORT) -> None:
+    def _error(self, code: str, message: str, ref: str = "", action: str = REEXPORT) -> None:
         self.errors.append(Problem(code=code, message=message, action=action, ref=ref))
 
     def _date(self, element: etree._Element, name: str, ref: str) -> dt.date | None:
@@ -334,7 +332,7 @@ class _PayloadReader:
         for child in element.iter():
             if not isinstance(child.tag, str):
                 continue
-            name = _local(child)
+            name = local_name(child)
             if name == "Jour" and (child.text or "").strip().isdigit():
                 days.append(int((child.text or "").strip()))
             elif name == "Place":
@@ -435,7 +433,7 @@ class _PayloadReader:
             )
 
     def _children(self, element: etree._Element, name: str) -> Iterable[etree._Element]:
-        return (c for c in element if isinstance(c.tag, str) and _local(c) == name)
+        return (c for c in element if isinstance(c.tag, str) and local_name(c) == name)
 
     def _class(self, element: etree._Element) -> None:
         ident = self._ident(element, "Classe")
@@ -509,7 +507,7 @@ class _PayloadReader:
                     _problem(
                         "bad_weeks",
                         f"{ref} : {exc} Cette donnée est ignorée.",
-                        _REEXPORT,
+                        REEXPORT,
                         ref=ref,
                     )
                 )
@@ -528,7 +526,7 @@ class _PayloadReader:
         for child in element:
             if not isinstance(child.tag, str):
                 continue
-            kind, ident = _local(child), _attr(child, "Ident")
+            kind, ident = local_name(child), _attr(child, "Ident")
             if kind == "Matiere":
                 raw.subject = raw.subject or ident
             elif kind in ("Professeur", "Classe", "PartieDeClasse", "Groupe", "Salle"):
@@ -539,7 +537,7 @@ class _PayloadReader:
                             "missing_weeks",
                             f"{item_ref} : aucune semaine (attribut Semaines) n'est indiquée ; "
                             "cette ressource est ignorée pour ce cours.",
-                            _REEXPORT,
+                            REEXPORT,
                             ref=item_ref,
                         )
                     )
