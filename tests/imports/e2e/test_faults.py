@@ -45,12 +45,27 @@ PARK_TIMEOUT = 60.0
 STALE_SECONDS = 1
 
 
-def _parked_in_apply(run: ImportRun, table: str = "ent_session") -> list[int]:
+def _parked_in_apply(run: ImportRun, table: str) -> list[int]:
     """Return the worker backends blocked writing ``table`` while ``run`` is in its apply step."""
     run.refresh_from_db()
     if run.status != ImportRun.Status.RUNNING or run.current_step != "application":
         return []
     return backends_waiting_on(table)
+
+
+def _initialise_parked_in_apply(
+    worker: CeleryWorker, school_group: object, sample_files: SampleOnDisk, table: str
+) -> tuple[ImportRun, list[int]]:
+    """Deposit the initialisation and wait until it waits on ``table`` (locked by the caller)
+    inside its apply transaction; return the run and the worker's blocked backends."""
+    run = deposit(school_group, sample_files.edt_xml, mode=ImportRun.Mode.MANUAL, apply_anyway=True)
+    parked = wait_until(
+        lambda: _parked_in_apply(run, table),
+        timeout=PARK_TIMEOUT,
+        what=f"the import to wait on {table} inside its apply transaction",
+        report=worker.log_report,
+    )
+    return run, parked  # type: ignore[return-value]
 
 
 def test_racing_deposits_run_once_and_the_older_waiting_one_is_superseded(
@@ -84,14 +99,8 @@ def test_a_deposit_arriving_during_an_import_waits_then_runs_after_it(
     school_group = school_group_load(sample_files)
 
     with table_locked("ent_session"):
-        running = deposit(
-            school_group, sample_files.edt_xml, mode=ImportRun.Mode.MANUAL, apply_anyway=True
-        )
-        wait_until(
-            lambda: _parked_in_apply(running),
-            timeout=PARK_TIMEOUT,
-            what="the initialisation import to wait on the session table",
-            report=worker.log_report,
+        running, _parked = _initialise_parked_in_apply(
+            worker, school_group, sample_files, "ent_session"
         )
         waiting = deposit(school_group, reexport(sample_files.edt_xml, e2e_env, "meanwhile"))
         # The second pool process takes the new task, finds the group busy, and leaves.
@@ -122,14 +131,8 @@ def test_a_worker_killed_in_the_apply_step_leaves_nothing_and_the_sweep_resumes_
     before = timetable_state()
 
     with table_locked("ent_session"):
-        run = deposit(
-            school_group, sample_files.edt_xml, mode=ImportRun.Mode.MANUAL, apply_anyway=True
-        )
-        orphans = wait_until(
-            lambda: _parked_in_apply(run),
-            timeout=PARK_TIMEOUT,
-            what="the import to wait on the session table inside its apply transaction",
-            report=first_worker.log_report,
+        run, orphans = _initialise_parked_in_apply(
+            first_worker, school_group, sample_files, "ent_session"
         )
         first_worker.kill()
     # Released, the orphaned backend finds its client gone and rolls the transaction back.
@@ -164,14 +167,8 @@ def test_a_pool_process_killed_in_the_apply_step_is_replaced_and_the_import_resu
     before = timetable_state()
 
     with table_locked("ent_session"):
-        run = deposit(
-            school_group, sample_files.edt_xml, mode=ImportRun.Mode.MANUAL, apply_anyway=True
-        )
-        orphans = wait_until(
-            lambda: _parked_in_apply(run),
-            timeout=PARK_TIMEOUT,
-            what="the import to wait on the session table inside its apply transaction",
-            report=worker.log_report,
+        run, orphans = _initialise_parked_in_apply(
+            worker, school_group, sample_files, "ent_session"
         )
         worker.kill_pool_processes()
         # acks_late + reject_on_worker_lost: the message goes back to the queue, a new pool
@@ -284,15 +281,7 @@ def test_a_database_connection_lost_in_the_apply_step_rolls_back_and_the_import_
     before = timetable_state()
 
     with table_locked(table):
-        run = deposit(
-            school_group, sample_files.edt_xml, mode=ImportRun.Mode.MANUAL, apply_anyway=True
-        )
-        parked = wait_until(
-            lambda: _parked_in_apply(run, table),
-            timeout=PARK_TIMEOUT,
-            what=f"the import to wait on {table} inside its apply transaction",
-            report=worker.log_report,
-        )
+        run, parked = _initialise_parked_in_apply(worker, school_group, sample_files, table)
         backends_terminate(parked)  # type: ignore[arg-type]  # as a failover would
         wait_until(
             lambda: " succeeded in " in worker.log_text(),
