@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ent.xmlsafe import UnsafeXmlError, check_prolog, check_tree, safe_parser
+from ent.xmlsafe import PROLOG_SCAN_BYTES, UnsafeXmlError, check_prolog, check_tree, safe_parser
 from imports.parsers import ParseContext
 from imports.parsers import undeuxtemps_format as fmt
 from imports.parsers.safezip import SafeZip
@@ -251,7 +251,7 @@ class _Parser:
         if data is None:
             return None
         try:
-            check_prolog(data[:65536])
+            check_prolog(data[:PROLOG_SCAN_BYTES])
             try:
                 root = etree.fromstring(data, parser=safe_parser())
             except etree.XMLSyntaxError:
