@@ -8,7 +8,10 @@ MANAGE := $(PY) manage.py
 # filesystem broker.
 PG_UP := $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo 1)
 REDIS_UP := $(shell (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo 1)
-TEST_ENV := ENT_VAR_DIR=$(CURDIR)/var/test $(if $(PG_UP),DATABASE_URL=postgres://postgres@127.0.0.1:5432/ent_test) $(if $(REDIS_UP),REDIS_URL=redis://127.0.0.1:6379/15)
+# TEST_DB and TEST_REDIS_DB let several checkouts run their suites side by side.
+TEST_DB ?= ent_test
+TEST_REDIS_DB ?= 15
+TEST_ENV := ENT_VAR_DIR=$(CURDIR)/var/test $(if $(PG_UP),DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(TEST_DB)) $(if $(REDIS_UP),REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB))
 
 .PHONY: install run test lint format migrations-check
 
