@@ -458,7 +458,8 @@ class CalendarFeed(models.Model):
                 name="calendar_feed_has_target",
             ),
             models.CheckConstraint(
-                condition=Q(token__regex=r"^[A-Za-z0-9_-]{32,64}$"), name="calendar_feed_token"
+                condition=Q(token__regex=r"^[A-Za-z0-9_-]{32,64}$"),  # noqa: S106
+                name="calendar_feed_token",
             ),
         ]
 

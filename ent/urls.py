@@ -1,12 +1,32 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from ent import views
+from ent import views, views_timetable
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cites/<int:group_id>/", views.school_group_detail, name="school_group_detail"),
     path("cites/<int:group_id>/imports/", include("imports.urls")),
+    path(
+        "cites/<int:group_id>/emplois-du-temps/",
+        views_timetable.timetable_find,
+        name="timetable_search",
+    ),
+    path(
+        "cites/<int:group_id>/emplois-du-temps/<int:establishment_id>/",
+        views_timetable.timetable_index,
+        name="timetable_index",
+    ),
+    path(
+        "cites/<int:group_id>/emplois-du-temps/<int:establishment_id>/salle/",
+        views_timetable.timetable_room_view,
+        name="timetable_room",
+    ),
+    path(
+        "cites/<int:group_id>/emplois-du-temps/<int:establishment_id>/<str:kind>/<int:key>/",
+        views_timetable.timetable_week_view,
+        name="timetable_week",
+    ),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -30,6 +30,8 @@ COUNTER_LABELS = {
     "sessions_before_effective": "Séances antérieures à la prise en charge (jamais modifiées)",
     "closings_added": "Périodes de fermeture ajoutées",
     "closings_removed": "Périodes de fermeture supprimées",
+    "sessions_kept_for_content": "Séances avec contenu conservées hors emploi du temps",
+    "session_contents_moved": "Contenus de séances déplacés avec leur séance",
 }
 
 
@@ -98,6 +100,13 @@ def bilan_render_text(run: ImportRun) -> str:
             for key, label in COUNTER_LABELS.items()
             if key in counters
         ]
+    if run.bilan.get("content_kept"):
+        lines += [
+            "",
+            f"Séances avec contenu conservées hors emploi du temps "
+            f"({len(run.bilan['content_kept'])}) :",
+        ]
+        lines += [f"  - {item}" for item in run.bilan["content_kept"]]
     for key, label in UNMATCHED_LABELS.items():
         items = run.bilan.get("unmatched", {}).get(key, [])
         if items:

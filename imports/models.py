@@ -193,6 +193,14 @@ class SessionChange(models.Model):
     def __str__(self) -> str:
         return f"{self.run_id}:{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def teachers_list(self) -> list[str]:
+        return [name for name in self.teachers.split(", ") if name]
+
+    @property
+    def audience_list(self) -> list[str]:
+        return [code for code in self.audience.split(", ") if code]
+
 
 class ImportStep(models.Model):
     """One step of a run: its outcome, message and the action the user should take."""

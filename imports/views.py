@@ -20,7 +20,14 @@ from imports.selectors import (
     import_run_running,
     school_year_current,
 )
-from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
+from imports.services.confirmations import (
+    ConfirmationRefused,
+    OlderThanCurrent,
+    run_confirm,
+    run_produced,
+    run_rollback,
+)
+from imports.services.deposits import DepositRefused, deposit_receive
 from imports.services.queue import import_queue_position
 from imports.services.settings import (
     RelaxationRefused,
@@ -40,7 +47,9 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
     return get_object_or_404(
-        ImportRun.objects.select_related("establishment", "school_group"),
+        ImportRun.objects.select_related(
+            "establishment", "school_group", "deposited_by", "origin", "rollback_of"
+        ),
         pk=run_id,
         school_group=school_group,
     )
@@ -100,6 +109,8 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
             ),
             "has_unmatched_entries": bool(run.bilan.get("unmatched_entries")),
+            "produced": run_produced(run),
+            "can_roll_back": run.status == ImportRun.Status.INTEGRATED,
         },
     )
 
@@ -269,15 +280,47 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
 @require_POST
 @school_group_required()
 def run_apply_anyway(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
-    """Submit a blocked run's file again, confirmed despite its blocking thresholds."""
+    """Confirm a preview or apply a blocked run, once; a file older than the timetable in
+    place is applied only after a second, explicit confirmation."""
     run = _run(school_group, run_id)
     try:
-        retry = deposit_resubmit_anyway(run=run, user_id=request.user.pk, now=timezone.now())
-    except DepositRefused as refused:
+        retry = run_confirm(
+            run=run,
+            user_id=request.user.pk,
+            now=timezone.now(),
+            accept_older=request.POST.get("accept_older") == "1",
+        )
+    except ConfirmationRefused as refused:
         messages.error(request, str(refused))
         return redirect("imports:run_detail", school_group.pk, run.pk)
+    except OlderThanCurrent as older:
+        return render(
+            request,
+            "imports/run_confirm_older.html",
+            {"school_group": school_group, "run": run, "newer": older.newer},
+        )
     _announce_queued(request, retry)
     return redirect("imports:run_detail", school_group.pk, retry.pk)
+
+
+@require_POST
+@school_group_required()
+def run_rollback_start(
+    request: HttpRequest, school_group: SchoolGroup, run_id: int
+) -> HttpResponse:
+    """Go back to an earlier integrated run: its file is previewed again, then confirmed."""
+    run = _run(school_group, run_id)
+    try:
+        preview = run_rollback(run=run, user_id=request.user.pk, now=timezone.now())
+    except ConfirmationRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("imports:run_detail", school_group.pk, run.pk)
+    messages.success(
+        request,
+        f"Retour à l'emploi du temps de l'import n° {run.pk} : un aperçu est en cours "
+        f"(import n° {preview.pk}). Vérifiez-le, puis confirmez pour l'appliquer.",
+    )
+    return redirect("imports:run_detail", school_group.pk, preview.pk)
 
 
 def _announce_queued(request: HttpRequest, run: ImportRun) -> None:

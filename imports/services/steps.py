@@ -45,7 +45,7 @@ from imports.services.pipeline import (
     thresholds_check,
     thresholds_evaluate,
 )
-from imports.services.preview import change_summary
+from imports.services.preview import change_summary, run_changes_record
 from imports.thresholds import Evaluation, blocking_exceeded
 from imports.timetable import Problem, Severity, Timetable, TimetableInvalid
 from imports.validation import timetable_validate
@@ -89,6 +89,7 @@ def run_steps(*, run: ImportRun, recorder: _Recorder) -> str:
     recorder.beat("seuils")
     diff = plan_diff(plan)
     run.bilan["changes"] = change_summary(plan, diff)  # the preview, even if blocked below
+    run_changes_record(run, plan, diff)
     measures = threshold_measures(matches[0], diff, len(plan.coherence_violations))
     evaluations = thresholds_evaluate(run=run, measures=measures)
     if run.preview_only:

@@ -1,0 +1,170 @@
+"""Timetable pages: an establishment's classes, groups, teachers and rooms, and their weeks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.permissions import school_group_required
+from ent.models import Establishment, SchoolGroup
+from ent.services.timetable import (
+    KIND_LABELS,
+    TargetKind,
+    TargetUnknown,
+    Week,
+    WeekSession,
+    timetable_directory,
+    timetable_search,
+    timetable_target,
+    timetable_week,
+)
+
+
+def _establishment(school_group: SchoolGroup, establishment_id: int) -> Establishment:
+    return get_object_or_404(Establishment, pk=establishment_id, school_group=school_group)
+
+
+def week_url(school_group_id: int, establishment_id: int, kind: str, key: str) -> str:
+    if kind == TargetKind.ROOM:
+        base = reverse("timetable_room", args=[school_group_id, establishment_id])
+        return f"{base}?{_query(nom=key)}"
+    return reverse("timetable_week", args=[school_group_id, establishment_id, kind, key])
+
+
+def _query(**params: str) -> str:
+    return urlencode(params)
+
+
+@school_group_required()
+def timetable_index(
+    request: HttpRequest, school_group: SchoolGroup, establishment_id: int
+) -> HttpResponse:
+    establishment = _establishment(school_group, establishment_id)
+    directory = timetable_directory(establishment)
+    return render(
+        request,
+        "ent/timetable_index.html",
+        {
+            "school_group": school_group,
+            "establishment": establishment,
+            "sections": [
+                (
+                    KIND_LABELS[kind],
+                    [
+                        (label, week_url(school_group.pk, establishment.pk, kind, key))
+                        for key, label in entries
+                    ],
+                )
+                for kind, entries in directory.items()
+            ],
+        },
+    )
+
+
+@school_group_required()
+def timetable_find(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
+    """Search a class, group, teacher or room; a single match opens its week directly."""
+    query = request.GET.get("q", "").strip()[:100]
+    hits = timetable_search(school_group, query)
+    if len(hits) == 1 or (
+        hits
+        and hits[0].label.casefold() == query.casefold()
+        and not (len(hits) > 1 and hits[1].label.casefold() == query.casefold())
+    ):
+        hit = hits[0]
+        return redirect(week_url(school_group.pk, hit.establishment.pk, hit.kind, hit.key))
+    return render(
+        request,
+        "ent/timetable_search.html",
+        {
+            "school_group": school_group,
+            "query": query,
+            "hits": [
+                (hit, week_url(school_group.pk, hit.establishment.pk, hit.kind, hit.key))
+                for hit in hits
+            ],
+        },
+    )
+
+
+@school_group_required()
+def timetable_week_view(
+    request: HttpRequest, school_group: SchoolGroup, establishment_id: int, kind: str, key: str
+) -> HttpResponse:
+    return _week(request, school_group, establishment_id, kind, str(key))
+
+
+@school_group_required()
+def timetable_room_view(
+    request: HttpRequest, school_group: SchoolGroup, establishment_id: int
+) -> HttpResponse:
+    return _week(
+        request, school_group, establishment_id, TargetKind.ROOM, request.GET.get("nom", "")
+    )
+
+
+def _week(
+    request: HttpRequest, school_group: SchoolGroup, establishment_id: int, kind: str, key: str
+) -> HttpResponse:
+    establishment = _establishment(school_group, establishment_id)
+    try:
+        target = timetable_target(establishment=establishment, kind=TargetKind(kind), key=key)
+    except (ValueError, TargetUnknown):
+        raise Http404("Emploi du temps introuvable.") from None
+    try:
+        day = dt.date.fromisoformat(request.GET.get("semaine", ""))
+    except ValueError:
+        day = timezone.localdate()
+    week = timetable_week(target, day=day)
+    base = week_url(school_group.pk, establishment.pk, kind, key)
+    sep = "&" if "?" in base else "?"
+    span = week.last_minute - week.first_minute
+
+    def link(kind: str, key: str) -> str:
+        return week_url(school_group.pk, establishment.pk, kind, key) + (
+            ("&" if kind == TargetKind.ROOM else "?") + f"semaine={week.monday.isoformat()}"
+        )
+
+    return render(
+        request,
+        "ent/timetable_week.html",
+        {
+            "school_group": school_group,
+            "establishment": establishment,
+            "week": week,
+            "base_url": base,
+            "sep": sep,
+            "previous_url": f"{base}{sep}semaine={week.previous.isoformat()}",
+            "next_url": f"{base}{sep}semaine={week.next.isoformat()}",
+            "today_url": f"{base}{sep}semaine={timezone.localdate().isoformat()}",
+            "hours": [
+                (f"{minute // 60:02d}:00", (minute - week.first_minute) * 100 / span)
+                for minute in range(week.first_minute, week.last_minute, 60)
+            ],
+            "grid": [
+                (day, [_cell(s, week, span, link) for s in day.sessions]) for day in week.days
+            ],
+        },
+    )
+
+
+def _cell(session: WeekSession, week: Week, span: int, link: Callable[[str, str], str]) -> dict:
+    """Position (in % of the day and of the column) and links of one session of the grid."""
+    start = session.starts_at.hour * 60 + session.starts_at.minute - week.first_minute
+    return {
+        "session": session,
+        "top": start * 100 / span,
+        "height": (session.ends_at - session.starts_at).total_seconds() / 60 * 100 / span,
+        "left": session.lane * 100 / session.lanes,
+        "width": 100 / session.lanes,
+        "teachers": [(name, link(TargetKind.TEACHER, str(pk))) for pk, name in session.teachers],
+        "audience": [(code, link(TargetKind.CLASS, str(pk))) for pk, code in session.classes]
+        + [(code, link(TargetKind.GROUP, str(pk))) for pk, code in session.groups],
+        "room": link(TargetKind.ROOM, session.room) if session.room else "",
+    }
