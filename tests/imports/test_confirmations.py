@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -49,9 +50,9 @@ def test_a_second_click_on_confirm_creates_no_new_run(school: School) -> None:
 
     confirmed = ImportRun.objects.get(origin=preview)
     assert ImportRun.objects.count() == 2
-    page = second.content.decode()
+    page = html.unescape(second.content.decode())
     assert f"a déjà été confirmé : c'est l'import n° {confirmed.pk}" in page
-    assert "Confirmer et appliquer" not in page
+    assert "<button type=\"submit\" class=\"primary\">Confirmer et appliquer" not in page
 
 
 def test_the_database_refuses_a_second_run_from_the_same_preview(school: School) -> None:
@@ -127,7 +128,7 @@ def test_applying_an_older_file_asks_a_second_confirmation_naming_the_newer_run(
 
     with pytest.raises(OlderThanCurrent) as older:
         run_confirm(run=old_preview, user_id=None, now=LATER)
-    page = client.post(url).content.decode()
+    page = html.unescape(client.post(url).content.decode())
     runs_before = ImportRun.objects.count()
     confirmed = client.post(url, {"accept_older": "1"})
 
