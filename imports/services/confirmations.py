@@ -10,6 +10,7 @@ older than the timetable in place asks for a second, explicit confirmation.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -180,3 +181,26 @@ def _resubmit(
             now=now,
             links=links,
         )
+
+
+def run_rollback_now(
+    *, run_id: int, clock: Callable[[], dt.datetime], apply_anyway: bool = False
+) -> ImportRun:
+    """Go back to run ``run_id`` in this process (``timetable_rollback``); return the new run.
+
+    The new run waits behind any run of the school group already queued. Raises
+    :class:`ConfirmationRefused` for an unknown run or one that cannot be gone back to.
+    """
+    from imports.services.pipeline import import_queue_process
+
+    run = (
+        ImportRun.objects.select_related("school_group", "establishment").filter(pk=run_id).first()
+    )
+    if run is None:
+        raise ConfirmationRefused(f"Aucun import n'a le numéro {run_id}.")
+    rollback = run_rollback(
+        run=run, user_id=None, now=clock(), preview=False, apply_anyway=apply_anyway
+    )
+    import_queue_process(school_group_id=run.school_group_id, clock=clock)
+    rollback.refresh_from_db()
+    return rollback

@@ -52,7 +52,7 @@ def test_a_second_click_on_confirm_creates_no_new_run(school: School) -> None:
     assert ImportRun.objects.count() == 2
     page = html.unescape(second.content.decode())
     assert f"a déjà été confirmé : c'est l'import n° {confirmed.pk}" in page
-    assert "<button type=\"submit\" class=\"primary\">Confirmer et appliquer" not in page
+    assert '<button type="submit" class="primary">Confirmer et appliquer' not in page
 
 
 def test_the_database_refuses_a_second_run_from_the_same_preview(school: School) -> None:
