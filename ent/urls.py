@@ -23,6 +23,18 @@ urlpatterns = [
         name="timetable_room",
     ),
     path(
+        "cites/<int:group_id>/emplois-du-temps/<int:establishment_id>/abonnements/",
+        views_timetable.calendar_feed_add,
+        name="calendar_feed_add",
+    ),
+    path(
+        "cites/<int:group_id>/emplois-du-temps/<int:establishment_id>/abonnements/"
+        "<int:feed_id>/<str:action>/",
+        views_timetable.calendar_feed_change,
+        name="calendar_feed_change",
+    ),
+    path("agenda/<str:token>.ics", views_timetable.calendar_feed, name="calendar_feed"),
+    path(
         "cites/<int:group_id>/emplois-du-temps/<int:establishment_id>/<str:kind>/<int:key>/",
         views_timetable.timetable_week_view,
         name="timetable_week",

@@ -6,13 +6,25 @@ import datetime as dt
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import school_group_required
 from ent.models import Establishment, SchoolGroup
+from ent.services.calendar_feeds import (
+    calendar_feed_create,
+    calendar_feed_document,
+    calendar_feed_for,
+    calendar_feed_regenerate,
+    calendar_feed_revoke,
+    calendar_feed_target,
+    calendar_feeds_active,
+)
 from ent.services.timetable import (
     KIND_LABELS,
     TargetKind,
@@ -147,6 +159,7 @@ def _week(
                 (f"{minute // 60:02d}:00", (minute - week.first_minute) * 100 / span)
                 for minute in range(week.first_minute, week.last_minute, 60)
             ],
+            "feeds": [(feed, feed_url(feed.token)) for feed in calendar_feeds_active(target)],
             "grid": [
                 (day, [_cell(s, week, span, link) for s in day.sessions]) for day in week.days
             ],
@@ -168,3 +181,71 @@ def _cell(session: WeekSession, week: Week, span: int, link: Callable[[str, str]
         + [(code, link(TargetKind.GROUP, str(pk))) for pk, code in session.groups],
         "room": link(TargetKind.ROOM, session.room) if session.room else "",
     }
+
+
+# Calendar feeds -----------------------------------------------------------------------------
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The public iCalendar feed: the token is the only credential (calendar clients)."""
+    document = calendar_feed_document(token[:64], now=timezone.now())
+    if document is None:
+        raise Http404("Cet abonnement n'existe pas ou a été révoqué.")
+    response = HttpResponse(document, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="emploi-du-temps.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_POST
+@school_group_required()
+def calendar_feed_add(
+    request: HttpRequest, school_group: SchoolGroup, establishment_id: int
+) -> HttpResponse:
+    establishment = _establishment(school_group, establishment_id)
+    kind, key = request.POST.get("kind", ""), request.POST.get("key", "")
+    try:
+        target = timetable_target(establishment=establishment, kind=TargetKind(kind), key=key)
+    except (ValueError, TargetUnknown):
+        raise Http404("Emploi du temps introuvable.") from None
+    calendar_feed_create(target, now=timezone.now())
+    messages.success(
+        request,
+        "L'adresse d'abonnement est créée : copiez-la dans votre agenda (Thunderbird, Outlook, "
+        "téléphone). Ne la diffusez qu'aux personnes concernées ; vous pourrez la révoquer.",
+    )
+    return redirect(week_url(school_group.pk, establishment.pk, kind, key))
+
+
+@require_POST
+@school_group_required()
+def calendar_feed_change(
+    request: HttpRequest,
+    school_group: SchoolGroup,
+    establishment_id: int,
+    feed_id: int,
+    action: str,
+) -> HttpResponse:
+    establishment = _establishment(school_group, establishment_id)
+    feed = calendar_feed_for(establishment=establishment, feed_id=feed_id)
+    if feed is None or feed.revoked_at is not None or action not in ("revoquer", "renouveler"):
+        raise Http404("Abonnement introuvable.")
+    target = calendar_feed_target(feed)
+    if action == "revoquer":
+        calendar_feed_revoke(feed, now=timezone.now())
+        messages.success(
+            request, "L'adresse d'abonnement est révoquée : les agendas abonnés ne la liront plus."
+        )
+    else:
+        calendar_feed_regenerate(feed, now=timezone.now())
+        messages.success(
+            request,
+            "Une nouvelle adresse remplace l'ancienne, qui ne fonctionne plus : communiquez-la "
+            "aux personnes abonnées.",
+        )
+    return redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
+
+
+def feed_url(token: str) -> str:
+    return settings.ENT_PUBLIC_URL + reverse("calendar_feed", args=[token])

@@ -150,12 +150,11 @@ def timetable_target(*, establishment: Establishment, kind: TargetKind, key: str
     return Target(kind, establishment, key, label)
 
 
-def timetable_week(target: Target, *, day: dt.date) -> Week:
-    """Return the week containing ``day`` for ``target``, Monday to Saturday (Sunday if used)."""
+def timetable_sessions(
+    target: Target, *, starts: dt.datetime, ends: dt.datetime
+) -> list[WeekSession]:
+    """Return the sessions of ``target`` starting in ``[starts, ends)``, with their labels."""
     tz = ZoneInfo(settings.TIME_ZONE)
-    monday = week_monday(day)
-    starts = dt.datetime.combine(monday, dt.time(), tzinfo=tz)
-    ends = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=tz)
     sessions = Session.objects.filter(starts_at__gte=starts, starts_at__lt=ends)
     if target.kind == TargetKind.ROOM:
         sessions = sessions.filter(
@@ -169,21 +168,21 @@ def timetable_week(target: Target, *, day: dt.date) -> Week:
         ).order_by("starts_at", "pk")
     )
     labels = _service_labels({service for _pk, service, *_rest in rows})
-    contents = {
-        pk: (content, homework)
+    contents: dict[int, tuple[str, str]] = {}
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), 5000):
         for pk, content, homework in SessionContent.objects.filter(
-            session_id__in=[row[0] for row in rows]
-        ).values_list("session_id", "content", "homework")
-    }
-    days = [WeekDay(date=monday + dt.timedelta(days=n), name=DAY_NAMES[n]) for n in range(7)]
+            session_id__in=ids[start : start + 5000]
+        ).values_list("session_id", "content", "homework"):
+            contents[pk] = (content, homework)
+    found = []
     for pk, service, session_starts, session_ends, room, source in rows:
-        local_start = session_starts.astimezone(tz)
         subject, teachers, classes, groups = labels[service]
         content, homework = contents.get(pk, ("", ""))
-        days[local_start.weekday()].sessions.append(
+        found.append(
             WeekSession(
                 pk=pk,
-                starts_at=local_start,
+                starts_at=session_starts.astimezone(tz),
                 ends_at=session_ends.astimezone(tz),
                 subject=subject,
                 teachers=teachers,
@@ -195,6 +194,18 @@ def timetable_week(target: Target, *, day: dt.date) -> Week:
                 homework=homework,
             )
         )
+    return found
+
+
+def timetable_week(target: Target, *, day: dt.date) -> Week:
+    """Return the week containing ``day`` for ``target``, Monday to Saturday (Sunday if used)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    monday = week_monday(day)
+    starts = dt.datetime.combine(monday, dt.time(), tzinfo=tz)
+    ends = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=tz)
+    days = [WeekDay(date=monday + dt.timedelta(days=n), name=DAY_NAMES[n]) for n in range(7)]
+    for session in timetable_sessions(target, starts=starts, ends=ends):
+        days[session.starts_at.weekday()].sessions.append(session)
     _mark_closings(target, days)
     for weekday in days:
         weekday.sessions = _lanes(weekday.sessions)
@@ -403,3 +414,24 @@ def timetable_directory(establishment: Establishment) -> dict[TargetKind, list[t
         ],
         TargetKind.ROOM: [(room, room) for room in timetable_rooms(establishment)],
     }
+
+
+def timetable_target_named(*, establishment: Establishment, kind: TargetKind, name: str) -> Target:
+    """Return the class or group with code ``name``, the teacher "NOM Prénom" or the room.
+
+    Raises :class:`TargetUnknown` when none, or several teachers, match.
+    """
+    if kind == TargetKind.ROOM:
+        return timetable_target(establishment=establishment, kind=kind, key=name)
+    if kind == TargetKind.CLASS:
+        found = establishment.classes.filter(code__iexact=name).values_list("pk", flat=True)
+    elif kind == TargetKind.GROUP:
+        found = establishment.teaching_groups.filter(code__iexact=name).values_list("pk", flat=True)
+    else:
+        found = establishment.people.filter(
+            kind=Person.Kind.TEACHER, search_key=name_key(name)
+        ).values_list("pk", flat=True)
+    pks = list(found[:2])
+    if len(pks) != 1:
+        raise TargetUnknown(name)
+    return timetable_target(establishment=establishment, kind=kind, key=str(pks[0]))
