@@ -13,10 +13,10 @@ from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
+from imports.history import HistoryFilterForm, history_runs
 from imports.models import ImportRun, ThresholdRelaxation
 from imports.selectors import (
     establishments_initialised,
-    import_run_list,
     import_run_running,
     school_year_current,
 )
@@ -57,17 +57,19 @@ def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
 
 @school_group_required()
 def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
-    table = ImportRunTable(import_run_list(school_group))
+    establishments = list(school_group.establishments.order_by("name"))
+    filters = HistoryFilterForm(request.GET or None, establishments=establishments)
+    table = ImportRunTable(history_runs(school_group, filters))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     today = timezone.localdate()
     initialised = establishments_initialised(school_group, today=today)
-    establishments = list(school_group.establishments.order_by("name"))
     return render(
         request,
         "imports/run_list.html",
         {
             "school_group": school_group,
             "table": table,
+            "filters": filters,
             "school_year": school_year_current(school_group, today=today),
             "waiting_initialisation": [e for e in establishments if e.pk not in initialised],
             "running": import_run_running(school_group),
