@@ -161,7 +161,7 @@ def timetable_sessions(
             room=target.key, teaching_service__establishment__school_group_id=_group_id(target)
         )
     else:
-        sessions = sessions.filter(teaching_service_id__in=_service_ids(target))
+        sessions = sessions.filter(teaching_service_id__in=timetable_service_ids(target))
     rows = list(
         sessions.values_list(
             "pk", "teaching_service_id", "starts_at", "ends_at", "room", "source"
@@ -219,7 +219,7 @@ def _group_id(target: Target) -> int:
     return target.establishment.school_group_id
 
 
-def _service_ids(target: Target) -> list[int]:
+def timetable_service_ids(target: Target) -> list[int]:
     key = int(target.key)
     if target.kind == TargetKind.CLASS:
         group_ids = TeachingGroup.classes.through.objects.filter(schoolclass_id=key).values(
