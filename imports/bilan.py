@@ -59,6 +59,12 @@ def bilan_render_text(run: ImportRun) -> str:
         f"Mode : {run.get_mode_display()}",
         f"Statut : {run.get_status_display()}",
     ]
+    if run.origin_id:
+        user = run.deposited_by
+        who = (user.get_full_name() or user.get_username()) if user else "—"
+        lines.append(
+            f"Origine : {run.get_origin_kind_display()} (import n° {run.origin_id}), par {who}"
+        )
     if run.effective_at:
         lines.append(
             f"Date de prise en charge : {timezone.localtime(run.effective_at):%d/%m/%Y à %H:%M}"

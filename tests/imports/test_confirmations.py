@@ -96,6 +96,11 @@ def test_a_confirmed_run_is_manual_records_the_user_and_links_both_ways(school: 
     assert f'href="/cites/{school.group.pk}/imports/{preview.pk}/"' in confirmed_page
     assert "Claire Roux" in confirmed_page
     assert "confirmé par" in confirmed_page
+    bilan = client.get(f"/cites/{school.group.pk}/imports/{confirmed.pk}/bilan.txt")
+    assert (
+        f"Origine : Confirmation d'un aperçu (import n° {preview.pk}), par Claire Roux"
+        in bilan.content.decode()
+    )
 
 
 def test_a_blocked_run_is_applied_once(school: School) -> None:
