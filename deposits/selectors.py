@@ -1,20 +1,20 @@
-"""Reads of the accounts app: depositor accounts, candidates, internal messages."""
+"""Reads of the deposits app: depositor accounts, candidates, bilan recipients."""
 
 from __future__ import annotations
 
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
-from accounts.models import DepositorAccount, Message, User
+from accounts.models import User
+from deposits.models import DepositorAccount
 from ent.models import SchoolGroup
 from ent.text import name_key
+from imports.models import ImportRun
 
 CANDIDATE_LIMIT = 20
 
 
 def depositor_account_list(*, school_group: SchoolGroup) -> QuerySet[DepositorAccount]:
     """Return the school group's depositor accounts with the time of their last deposit."""
-    from imports.models import ImportRun
-
     last_deposit = (
         ImportRun.objects.filter(
             school_group=school_group,
@@ -65,16 +65,8 @@ def depositor_slots_left(*, school_group: SchoolGroup) -> int:
     return max(DepositorAccount.MAX_PER_SCHOOL_GROUP - used, 0)
 
 
-def message_list(*, user: User) -> QuerySet[Message]:
-    """Return the user's messages, newest first."""
-    return Message.objects.filter(recipient=user).order_by("-created_at", "-pk")
-
-
-def message_unread_count(*, user: User) -> int:
-    """Return how many of the user's messages are unread."""
-    return Message.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-def message_get(*, user: User, message_id: int) -> Message:
-    """Return one of the user's messages (``DoesNotExist`` otherwise)."""
-    return Message.objects.get(recipient=user, pk=message_id)
+def bilan_recipients(school_group_id: int) -> QuerySet[User]:
+    """Return the users of the school group's depositor accounts that ask for bilans."""
+    return User.objects.filter(
+        depositor_accounts__school_group_id=school_group_id, depositor_accounts__notify=True
+    )

@@ -1,4 +1,4 @@
-"""Writes of the accounts app: depositor accounts, their credentials, internal messaging."""
+"""Writes of the deposits app: depositor accounts, their credentials, the WebDAV login check."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 import shutil
@@ -18,16 +17,15 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
-from accounts.models import CredentialReveal, DepositorAccount, Message, User
+from accounts import notifications
+from accounts.models import User
+from accounts.notifications import LabelledUrl
 from accounts.throttle import LoginThrottle
+from deposits.models import CredentialReveal, DepositorAccount
 from ent.models import SchoolGroup
 from ent.text import ascii_fold
-
-logger = logging.getLogger(__name__)
 
 PASSWORD_LENGTH = 10
 # Letters and digits only: "@ : / % # ?" would break https://login:password@host/ URLs.
@@ -54,10 +52,8 @@ class CredentialRevealUnavailable(LookupError):
     """The one-time link is unknown, already used, or expired."""
 
 
-@dataclass(frozen=True)
-class DepositUrl:
-    label: str
-    url: str
+# A deposit URL and its label, as the credentials notice lists them.
+DepositUrl = LabelledUrl
 
 
 @dataclass(frozen=True)
@@ -77,25 +73,6 @@ class AuthenticatedDepositor:
     login: str
     school_group_id: int
     establishment_ids: frozenset[int]
-
-
-# --- Internal messaging ------------------------------------------------------------------
-
-
-def message_send(
-    *, recipient: User, subject: str, body: str, now: dt.datetime, link: str = ""
-) -> Message:
-    """Deliver an internal message to ``recipient``."""
-    return Message.objects.create(
-        recipient=recipient, subject=subject, body=body, link=link, created_at=now
-    )
-
-
-def message_mark_read(*, message: Message, now: dt.datetime) -> None:
-    """Mark ``message`` as read (once: the first reading time is kept)."""
-    if message.read_at is None:
-        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
-        message.read_at = now
 
 
 # --- Depositor accounts ------------------------------------------------------------------
@@ -373,56 +350,13 @@ def _deliver_credentials(
         created_at=now,
         expires_at=now + REVEAL_VALIDITY,
     )
-    reveal_url = settings.ENT_PUBLIC_URL + reverse("accounts:credential_reveal", args=[token])
-    subject, body = _credentials_message(account=account, reveal_url=reveal_url, is_new=is_new)
-    message_send(recipient=account.user, subject=subject, body=body, now=now, link=reveal_url)
-    email = account.user.email
-    if email:
-        # Mail goes out only once the account is committed; a mail failure loses nothing,
-        # the internal message holds the same content.
-        transaction.on_commit(lambda: _send_mail_quietly(email, subject, body))
-
-
-def _send_mail_quietly(email: str, subject: str, body: str) -> None:
-    try:
-        send_mail(subject, body, None, [email])
-    except OSError:
-        logger.exception("Could not e-mail depositor credentials")
-
-
-def _credentials_message(
-    *, account: DepositorAccount, reveal_url: str, is_new: bool
-) -> tuple[str, str]:
-    validity_days = REVEAL_VALIDITY.days
-    urls = "\n".join(
-        f"- {url.label} :\n  {url.url}" for url in depositor_deposit_urls(account=account)
+    notifications.credentials_notify(
+        user=account.user,
+        login=account.login,
+        school_group_name=account.school_group.name,
+        reveal_url=notifications.absolute_url("deposits:credential_reveal", token),
+        reveal_validity=REVEAL_VALIDITY,
+        deposit_urls=depositor_deposit_urls(account=account),
+        is_new=is_new,
+        now=now,
     )
-    if is_new:
-        subject = "Votre accès à l'import automatisé de l'emploi du temps"
-        opening = (
-            "Votre accès au service d'import automatisé de l'emploi du temps vient d'être "
-            f"ouvert pour {account.school_group.name} :"
-        )
-    else:
-        subject = "Nouveau mot de passe pour l'import automatisé de l'emploi du temps"
-        opening = (
-            "Le mot de passe de votre accès au service d'import automatisé de l'emploi du "
-            f"temps ({account.school_group.name}) vient d'être régénéré ; l'ancien ne "
-            "fonctionne plus :"
-        )
-    body = (
-        f"Bonjour,\n\n{opening}\n\n"
-        f"- identifiant : {account.login}\n"
-        "- mot de passe : à afficher une seule fois avec le lien ci-dessous "
-        f"(valable {validity_days} jours)\n\n"
-        f"{reveal_url}\n\n"
-        "Ce lien affiche aussi les URL de dépôt prêtes à coller, identifiant et mot de passe "
-        "compris, dans EDT, PRONOTE ou UnDeuxTEMPS. Vous pouvez à présent configurer votre "
-        "poste de travail afin d'enregistrer les fichiers issus de votre logiciel d'emploi "
-        "du temps dans l'ENT.\n\n"
-        f"Les URL de dépôt de fichiers sont les suivantes :\n\n{urls}\n\n"
-        "Pensez à conserver ce message pour retrouver rapidement vos paramètres d'accès au "
-        "service d'import automatisé.\n\n"
-        "Cordialement,\n\nL'équipe ENT"
-    )
-    return subject, body

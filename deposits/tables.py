@@ -1,11 +1,11 @@
-"""django-tables2 tables of the accounts pages."""
+"""django-tables2 tables of the depositor account pages."""
 
 from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import DepositorAccount
+from deposits.models import DepositorAccount
 
 
 class DepositorAccountTable(tables.Table):
@@ -16,14 +16,14 @@ class DepositorAccountTable(tables.Table):
     )
     login = tables.Column(verbose_name=_("Identifiant d'accès"))
     notify = tables.TemplateColumn(
-        template_name="accounts/_depositor_notify_cell.html", verbose_name=_("Notification")
+        template_name="deposits/_depositor_notify_cell.html", verbose_name=_("Notification")
     )
     created_at = tables.DateTimeColumn(verbose_name=_("Créé le"), format="d/m/Y H:i")
     last_deposit_at = tables.DateTimeColumn(
         verbose_name=_("Dernier dépôt"), format="d/m/Y H:i", default=_("Aucun")
     )
     actions = tables.TemplateColumn(
-        template_name="accounts/_depositor_actions_cell.html",
+        template_name="deposits/_depositor_actions_cell.html",
         verbose_name=_("Actions"),
         orderable=False,
     )

@@ -1,4 +1,4 @@
-"""Pages of the accounts app: depositor accounts, internal messages, credential reveal."""
+"""Pages of the deposits app: depositor accounts and the one-time credential reveal."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
-from accounts.forms import DepositorAddForm, DepositorNotifyForm
-from accounts.models import DepositorAccount, Message
 from accounts.permissions import HEAD_ROLES, school_group_required, user_has_role
-from accounts.tables import DepositorAccountTable
+from deposits import selectors, services
+from deposits.forms import DepositorAddForm, DepositorNotifyForm
+from deposits.models import DepositorAccount
+from deposits.tables import DepositorAccountTable
 from ent.models import SchoolGroup
 from imports.selectors import school_group_is_initialised
 
@@ -27,7 +27,7 @@ def depositor_list(request: HttpRequest, school_group: SchoolGroup) -> HttpRespo
     )
     return render(
         request,
-        "accounts/depositor_list.html",
+        "deposits/depositor_list.html",
         {
             "school_group": school_group,
             "table": table,
@@ -43,7 +43,7 @@ def depositor_list(request: HttpRequest, school_group: SchoolGroup) -> HttpRespo
 def depositor_add(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     if not school_group_is_initialised(school_group, today=timezone.localdate()):
         messages.error(request, _unavailable_message())
-        return redirect("accounts:depositor_list", school_group.pk)
+        return redirect("deposits:depositor_list", school_group.pk)
     form = DepositorAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,11 +66,11 @@ def depositor_add(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
                 )
                 % {"login": account.login},
             )
-            return redirect("accounts:depositor_list", school_group.pk)
+            return redirect("deposits:depositor_list", school_group.pk)
     query = request.GET.get("q", "").strip()
     return render(
         request,
-        "accounts/depositor_add.html",
+        "deposits/depositor_add.html",
         {
             "school_group": school_group,
             "form": form,
@@ -97,10 +97,10 @@ def depositor_regenerate(
             )
             % {"login": account.login},
         )
-        return redirect("accounts:depositor_list", school_group.pk)
+        return redirect("deposits:depositor_list", school_group.pk)
     return render(
         request,
-        "accounts/depositor_confirm.html",
+        "deposits/depositor_confirm.html",
         {"school_group": school_group, "account": account, "action": "regenerate"},
     )
 
@@ -115,10 +115,10 @@ def depositor_delete(
         messages.success(
             request, _("Le compte d'accès %(login)s a été supprimé.") % {"login": account.login}
         )
-        return redirect("accounts:depositor_list", school_group.pk)
+        return redirect("deposits:depositor_list", school_group.pk)
     return render(
         request,
-        "accounts/depositor_confirm.html",
+        "deposits/depositor_confirm.html",
         {"school_group": school_group, "account": account, "action": "delete"},
     )
 
@@ -132,26 +132,7 @@ def depositor_notify(
     form = DepositorNotifyForm(request.POST)
     if form.is_valid():
         services.depositor_account_set_notify(account=account, notify=form.cleaned_data["notify"])
-    return redirect("accounts:depositor_list", school_group.pk)
-
-
-@login_required
-def message_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/message_list.html",
-        {"inbox": selectors.message_list(user=request.user)},  # type: ignore[arg-type]
-    )
-
-
-@login_required
-def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
-    try:
-        message = selectors.message_get(user=request.user, message_id=message_id)  # type: ignore[arg-type]
-    except Message.DoesNotExist:
-        raise Http404(_("Message introuvable.")) from None
-    services.message_mark_read(message=message, now=timezone.now())
-    return render(request, "accounts/message_detail.html", {"message": message})
+    return redirect("deposits:depositor_list", school_group.pk)
 
 
 @login_required
@@ -163,16 +144,16 @@ def credential_reveal(request: HttpRequest, token: str) -> HttpResponse:
             revealed = services.credential_reveal_consume(token=token, user=user, now=now)  # type: ignore[arg-type]
         except services.CredentialRevealUnavailable:
             return _reveal_unavailable(request)
-        response = render(request, "accounts/credential_reveal.html", {"revealed": revealed})
+        response = render(request, "deposits/credential_reveal.html", {"revealed": revealed})
         response["Cache-Control"] = "no-store"
         return response
     if not services.credential_reveal_is_pending(token=token, user=user, now=now):  # type: ignore[arg-type]
         return _reveal_unavailable(request)
-    return render(request, "accounts/credential_reveal.html", {"revealed": None})
+    return render(request, "deposits/credential_reveal.html", {"revealed": None})
 
 
 def _reveal_unavailable(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/credential_reveal_unavailable.html", status=410)
+    return render(request, "deposits/credential_reveal_unavailable.html", status=410)
 
 
 def _account_or_404(school_group: SchoolGroup, account_id: int) -> DepositorAccount:

@@ -1,6 +1,6 @@
 """Demo data for the embedded default: a cité scolaire loaded through the AAF import.
 
-:func:`demo_seed` generates the synthetic cité scolaire of :mod:`imports.samples` (a collège
+:func:`demo_seed` generates the synthetic cité scolaire of :mod:`devtools.samples` (a collège
 and a lycée), writes its files under ``VAR_DIR/demo/`` (the AAF directory and the timetable
 exports a school would deposit: EDT / PRONOTE in clear and encrypted for this ENT's key,
 UnDeuxTEMPS), loads the directory with :func:`ent.services.directory.aaf_import`, and creates
@@ -83,7 +83,7 @@ def _remove_previous_files() -> None:
 
 def demo_write_files(*, start_year: int) -> tuple[Path, list[Path]]:
     """Generate the demo cité scolaire and write its files; return the AAF folder and files."""
-    from imports.samples import generate_sample, write_sample
+    from devtools.samples import generate_sample, write_sample
 
     sample = generate_sample(DEMO_PRESET, seed=DEMO_SEED, start_year=start_year, patron=DEMO_PATRON)
     _remove_previous_files()
@@ -134,7 +134,7 @@ def _demo_initialise(group: SchoolGroup, *, clock: Callable[[], dt.datetime]) ->
 
     Returns the import's status; the depositor account exists only once it is INTEGRATED.
     """
-    from accounts.services import credential_reveal_consume, depositor_account_create
+    from deposits.services import credential_reveal_consume, depositor_account_create
     from imports.models import ImportRun
     from imports.services.manual import import_file_submit
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("cites/<int:group_id>/", views.school_group_detail, name="school_group_detail"),
     path("cites/<int:group_id>/imports/", include("imports.urls")),
     path("", include("accounts.urls")),
+    path("", include("deposits.urls")),
     path("admin/", admin.site.urls),
 ]

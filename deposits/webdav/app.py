@@ -19,9 +19,9 @@ from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from imports.webdav.auth import DepositorDomainController, basic_header_guard
-from imports.webdav.locks import webdav_lock_storage
-from imports.webdav.provider import DEPOSIT, DepositProvider
+from deposits.webdav.auth import DepositorDomainController, basic_header_guard
+from deposits.webdav.locks import webdav_lock_storage
+from deposits.webdav.provider import DEPOSIT, DepositProvider
 
 MOUNT_PATH = "/webdav"
 LISTEN_BACKLOG = 256

@@ -9,8 +9,8 @@ from typing import Any
 
 from wsgidav.dc.base_dc import BaseDomainController
 
-from accounts.services import AuthenticatedDepositor, depositor_authenticate
 from accounts.throttle import client_address
+from deposits.services import AuthenticatedDepositor, depositor_authenticate
 
 DEPOSITOR_ENVIRON_KEY = "ent.depositor"
 REALM = "ENT - import automatise"

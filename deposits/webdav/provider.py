@@ -30,7 +30,8 @@ from wsgidav.dav_error import (
 )
 from wsgidav.fs_dav_provider import FileResource, FilesystemProvider, FolderResource
 
-from accounts.services import AuthenticatedDepositor
+from deposits.services import AuthenticatedDepositor
+from deposits.webdav.auth import environ_depositor
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
 from imports.services.deposits import (
@@ -39,7 +40,6 @@ from imports.services.deposits import (
     deposit_check_name,
     deposit_receive,
 )
-from imports.webdav.auth import environ_depositor
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ write its files. Pure Python: nothing here touches the database.
 
 from __future__ import annotations
 
-from imports.samples.edt_writer import write_index_education_xml
-from imports.samples.files import SampleFiles, write_sample
-from imports.samples.generator import PRESETS, SamplePresetError, generate_sample
-from imports.samples.model import ExpectedSession, Sample, SampleEstablishment
+from devtools.samples.edt_writer import write_index_education_xml
+from devtools.samples.files import SampleFiles, write_sample
+from devtools.samples.generator import PRESETS, SamplePresetError, generate_sample
+from devtools.samples.model import ExpectedSession, Sample, SampleEstablishment
 
 __all__ = [
     "PRESETS",

@@ -13,18 +13,18 @@ import random
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from ent.aaf.records import AafCategory, AafPerson, AafRecord, AafStructure, AafSubject
-from ent.text import ascii_fold
-from imports.samples.catalogue import (
+from devtools.samples.catalogue import (
     FEMALE_FIRST_NAMES,
     LAST_NAMES,
     MALE_FIRST_NAMES,
     SUBJECTS,
 )
+from ent.aaf.records import AafCategory, AafPerson, AafRecord, AafStructure, AafSubject
+from ent.text import ascii_fold
 from imports.timetable import Student, UnitKind
 
 if TYPE_CHECKING:
-    from imports.samples.model import Sample
+    from devtools.samples.model import Sample
 
 
 def aaf_records(sample: Sample, *, disciplines: dict[str, str]) -> list[AafRecord]:

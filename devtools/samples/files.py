@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ent.aaf.writer import write_aaf_folder
-from imports.parsers.container import container_encrypt
-from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
-from imports.samples.edt_writer import write_index_education_xml
-from imports.samples.generator import Sample
+from devtools.aaf_writer import write_aaf_folder
+from devtools.container_encrypt import container_encrypt
+from devtools.samples.edt_writer import write_index_education_xml
+from devtools.samples.generator import Sample
+from devtools.undeuxtemps_writer import write_undeuxtemps_zip
 
 DEFAULT_PARTNER_NAME = "ENT-EDT-IMPORT"
 

@@ -21,11 +21,9 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ent.identifiers import make_uai
-from ent.text import ascii_fold
-from imports.samples.aaf import aaf_records
-from imports.samples.calendar import default_start_year, school_calendar
-from imports.samples.catalogue import (
+from devtools.samples.aaf import aaf_records
+from devtools.samples.calendar import default_start_year, school_calendar
+from devtools.samples.catalogue import (
     CITIES,
     COLLEGE_CURRICULA,
     FEMALE_FIRST_NAMES,
@@ -39,8 +37,10 @@ from imports.samples.catalogue import (
     SUBJECTS,
     WORKING_DAYS,
 )
-from imports.samples.model import WEEKLY, WEEKS_A, WEEKS_B, Lesson, Sample, SampleEstablishment
-from imports.samples.model import ExpectedSession as ExpectedSession
+from devtools.samples.model import WEEKLY, WEEKS_A, WEEKS_B, Lesson, Sample, SampleEstablishment
+from devtools.samples.model import ExpectedSession as ExpectedSession
+from ent.identifiers import make_uai
+from ent.text import ascii_fold
 from imports.timetable import (
     ClassPart,
     Course,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from devtools.samples.calendar import SchoolCalendar
+from devtools.samples.catalogue import PLACE_TIMES, SUBJECTS
 from ent.aaf.records import AafRecord
-from imports.samples.calendar import SchoolCalendar
-from imports.samples.catalogue import PLACE_TIMES, SUBJECTS
 from imports.timetable import Timetable, UnitKind
 
 WEEKLY, WEEKS_A, WEEKS_B = 3, 1, 2  # parity masks: both, A only, B only

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from accounts import notifications
 from imports.bilan import bilan_render_text, bilan_subject
 from imports.matching import MatchResult
 from imports.models import ImportRun, ImportStep
@@ -166,39 +167,20 @@ def _finish(run: ImportRun, clock: Clock) -> None:
 
 def _notify_safely(run: ImportRun, clock: Clock) -> None:
     # The run is final and saved: a failed notification must not stop the queue behind it.
-    try:
-        _notify(run, clock)
-    except Exception:
-        logger.exception("Bilan of import run %s not sent", run.pk)
-
-
-def _notify(run: ImportRun, clock: Clock) -> None:
-    """Send the bilan to the depositors who asked for notifications."""
-    from accounts.models import DepositorAccount
-    from accounts.services import message_send
-
     if run.status == ImportRun.Status.PREVIEWED:
         return  # a preview is read on its page by whoever asked for it; nothing happened
-    accounts = DepositorAccount.objects.filter(school_group_id=run.school_group_id, notify=True)
-    if run.status == ImportRun.Status.INTEGRATED:
-        # A success concerns the one who deposited; a problem, every declared depositor.
-        accounts = accounts.filter(user_id=run.deposited_by_id)
-    subject = bilan_subject(run)
-    for account in accounts.select_related("user"):
-        message_send(
-            recipient=account.user,
-            subject=subject,
+    try:
+        notifications.bilan_notify(
+            school_group_id=run.school_group_id,
+            deposited_by_id=run.deposited_by_id,
+            succeeded=run.status == ImportRun.Status.INTEGRATED,
+            subject=bilan_subject(run),
             body=run.bilan["text"],
+            link=notifications.absolute_url("imports:run_detail", run.school_group_id, run.pk),
             now=clock(),
-            link=f"/cites/{run.school_group_id}/imports/{run.pk}/",
         )
-        if account.user.email:
-            from django.core.mail import send_mail
-
-            try:
-                send_mail(subject, run.bilan["text"], None, [account.user.email])
-            except OSError:
-                logger.warning("Bilan of run %s not e-mailed to %s", run.pk, account.user_id)
+    except Exception:
+        logger.exception("Bilan of import run %s not sent", run.pk)
 
 
 def threshold_measures(match: MatchResult, diff: Diff, coherence: int) -> list[Measure]:

@@ -7,10 +7,11 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import services
-from accounts.models import CredentialReveal, DepositorAccount, Message
-from tests.accounts.conftest import make_depositor
+from accounts.models import Message
+from deposits import services
+from deposits.models import CredentialReveal, DepositorAccount
 from tests.conftest import Personas
+from tests.deposits.conftest import make_depositor
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,18 +219,6 @@ def test_repeated_failures_block_even_the_right_password(initialised: Personas) 
     blocked = services.depositor_authenticate(login=account.login, password=password, address="c")
 
     assert blocked is None
-
-
-def test_message_send_and_mark_read(personas: Personas) -> None:
-    now = timezone.now()
-    message = services.message_send(
-        recipient=personas.alice, subject="Bilan", body="Import intégré.", now=now
-    )
-
-    services.message_mark_read(message=message, now=now)
-
-    message.refresh_from_db()
-    assert message.read_at == now
 
 
 def _reveal(personas: Personas) -> str:

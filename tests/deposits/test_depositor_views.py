@@ -4,22 +4,23 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import DepositorAccount, Message
-from tests.accounts.conftest import initialise_school_group, make_depositor
+from accounts.models import Message
+from deposits.models import DepositorAccount
 from tests.conftest import Personas
+from tests.deposits.conftest import initialise_school_group, make_depositor
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _list_url(personas: Personas) -> str:
-    return reverse("accounts:depositor_list", args=[personas.group_a.pk])
+    return reverse("deposits:depositor_list", args=[personas.group_a.pk])
 
 
 def test_the_head_adds_a_depositor_found_by_name(client: Client, initialised: Personas) -> None:
     target = UserFactory(first_name="Thibault", last_name="Bourgeois")
     client.force_login(initialised.hugo)
-    add_url = reverse("accounts:depositor_add", args=[initialised.group_a.pk])
+    add_url = reverse("deposits:depositor_add", args=[initialised.group_a.pk])
     search = client.get(add_url, {"q": "bourg"})
 
     response = client.post(add_url, {"user": target.pk, "notify": "on"}, follow=True)
@@ -36,7 +37,7 @@ def test_a_manager_sees_the_list_read_only(client: Client, initialised: Personas
     client.force_login(initialised.alice)
 
     page = client.get(_list_url(initialised)).content.decode()
-    add = client.get(reverse("accounts:depositor_add", args=[initialised.group_a.pk]))
+    add = client.get(reverse("deposits:depositor_add", args=[initialised.group_a.pk]))
 
     assert "emp." in page
     assert "Ajouter un utilisateur" not in page
@@ -49,10 +50,10 @@ def test_a_manager_cannot_delete_or_regenerate(client: Client, initialised: Pers
     client.force_login(initialised.alice)
 
     delete = client.post(
-        reverse("accounts:depositor_delete", args=[initialised.group_a.pk, account.pk])
+        reverse("deposits:depositor_delete", args=[initialised.group_a.pk, account.pk])
     )
     regenerate = client.post(
-        reverse("accounts:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
+        reverse("deposits:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
     )
 
     assert delete.status_code == 404
@@ -75,7 +76,7 @@ def test_adding_is_unavailable_before_the_first_manual_import(
 
     page = client.get(_list_url(personas)).content.decode()
     response = client.post(
-        reverse("accounts:depositor_add", args=[personas.group_a.pk]),
+        reverse("deposits:depositor_add", args=[personas.group_a.pk]),
         {"user": personas.charlie.pk},
         follow=True,
     )
@@ -95,7 +96,7 @@ def test_the_sixth_addition_is_refused_with_a_message(
 
     page = client.get(_list_url(initialised)).content.decode()
     response = client.post(
-        reverse("accounts:depositor_add", args=[initialised.group_a.pk]),
+        reverse("deposits:depositor_add", args=[initialised.group_a.pk]),
         {"user": initialised.charlie.pk},
     )
 
@@ -107,7 +108,7 @@ def test_the_sixth_addition_is_refused_with_a_message(
 def test_the_head_deletes_after_confirmation(client: Client, initialised: Personas) -> None:
     account = make_depositor(initialised.group_a, initialised.charlie)
     client.force_login(initialised.hugo)
-    url = reverse("accounts:depositor_delete", args=[initialised.group_a.pk, account.pk])
+    url = reverse("deposits:depositor_delete", args=[initialised.group_a.pk, account.pk])
 
     confirm = client.get(url)
     client.post(url)
@@ -119,7 +120,7 @@ def test_the_head_deletes_after_confirmation(client: Client, initialised: Person
 def test_the_head_regenerates_after_confirmation(client: Client, initialised: Personas) -> None:
     account = make_depositor(initialised.group_a, initialised.charlie)
     client.force_login(initialised.hugo)
-    url = reverse("accounts:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
+    url = reverse("deposits:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
 
     confirm = client.get(url)
     client.post(url)
@@ -135,7 +136,7 @@ def test_the_head_toggles_the_notification(client: Client, initialised: Personas
     client.force_login(initialised.hugo)
 
     client.post(
-        reverse("accounts:depositor_notify", args=[initialised.group_a.pk, account.pk]),
+        reverse("deposits:depositor_notify", args=[initialised.group_a.pk, account.pk]),
         {"notify": ""},
     )
 

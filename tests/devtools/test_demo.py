@@ -7,17 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounts.models import DepositorAccount, Role
-from accounts.services import depositor_authenticate
-from ent.aaf.records import AafStructure
-from ent.aaf.writer import write_aaf_folder
-from ent.demo import (
+from accounts.models import Role
+from deposits.models import DepositorAccount
+from deposits.services import depositor_authenticate
+from devtools.aaf_writer import write_aaf_folder
+from devtools.demo import (
     DEMO_GROUP_NAME,
     current_school_year_bounds,
     demo_announcement,
     demo_export_files,
     demo_seed,
 )
+from ent.aaf.records import AafStructure
 from ent.identifiers import is_valid_uai, make_uai
 from ent.models import Establishment, Person, SchoolGroup, Session
 from imports.models import ImportRun

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from devtools.samples import generate_sample
 from imports.matching import DirectoryUnit
 from imports.planning import (
     AUDIENCE_KEY_MAX,
@@ -14,7 +15,6 @@ from imports.planning import (
     audience_key,
     plan_build,
 )
-from imports.samples import generate_sample
 from imports.sessions import timetable_occurrences
 from imports.timetable import ClosingPeriod
 from tests.imports.timetables import ALL_WEEKS, NOEL, TOUSSAINT, course, timetable, weeks

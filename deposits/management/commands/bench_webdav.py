@@ -42,19 +42,20 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import DepositorAccount, Message, User
-from accounts.services import credential_reveal_consume, depositor_account_create
-from ent.celery import app as celery_app
-from ent.identifiers import make_uai
-from ent.models import Establishment, SchoolGroup
-from imports.models import ImportRun
-from imports.webdav.app import (
+from accounts.models import Message, User
+from deposits.models import DepositorAccount
+from deposits.services import credential_reveal_consume, depositor_account_create
+from deposits.webdav.app import (
     build_webdav_app,
     mount_webdav,
     not_found_app,
     webdav_server,
     webdav_server_stop,
 )
+from ent.celery import app as celery_app
+from ent.identifiers import make_uai
+from ent.models import Establishment, SchoolGroup
+from imports.models import ImportRun
 
 MB = 1024 * 1024
 _BODY_SLACK_BYTES = 64 * 1024

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from imports.webdav.app import (
+from deposits.webdav.app import (
     build_webdav_app,
     mount_webdav,
     not_found_app,

@@ -252,7 +252,7 @@ class _Bench:
     # Arrange ---------------------------------------------------------------------------
 
     def _prepare(self, folder: Path) -> dict[str, Path]:
-        from imports.samples import generate_sample, write_index_education_xml, write_sample
+        from devtools.samples import generate_sample, write_index_education_xml, write_sample
 
         started = time.perf_counter()
         sample = generate_sample(self.preset, seed=self.seed)

@@ -29,9 +29,9 @@ import lxml
 from django.core.management.base import BaseCommand
 from lxml import etree
 
+from devtools.samples import PRESETS, generate_sample, write_sample
 from imports.parsers import ParseContext, parse_deposit
 from imports.pronote_keys import pronote_keys_create
-from imports.samples import PRESETS, generate_sample, write_sample
 
 PARTNER = "ENT-BENCH"
 # Run in a fresh interpreter: resident memory after the imports, then the peak while parsing

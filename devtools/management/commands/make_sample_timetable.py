@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.samples import PRESETS, generate_sample, write_sample
-from imports.samples.files import DEFAULT_PARTNER_NAME, summary_lines
+from devtools.samples import PRESETS, generate_sample, write_sample
+from devtools.samples.files import DEFAULT_PARTNER_NAME, summary_lines
 
 
 class Command(BaseCommand):

@@ -22,19 +22,20 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import DepositorAccount, Message, User
-from accounts.services import credential_reveal_consume, depositor_account_create
-from ent.models import SchoolGroup
-from imports.models import ImportRun
-from imports.webdav.app import (
+from accounts.models import Message, User
+from deposits.models import DepositorAccount
+from deposits.services import credential_reveal_consume, depositor_account_create
+from deposits.webdav.app import (
     ServerConnections,
     build_webdav_app,
     mount_webdav,
     webdav_server,
     webdav_server_stop,
 )
-from tests.accounts.conftest import initialise_school_group
+from ent.models import SchoolGroup
+from imports.models import ImportRun
 from tests.conftest import Personas
+from tests.deposits.conftest import initialise_school_group
 
 
 @dataclass

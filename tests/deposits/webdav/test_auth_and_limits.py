@@ -12,12 +12,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Message
-from accounts.services import (
+from deposits.services import (
     credential_reveal_consume,
     depositor_account_delete,
     depositor_account_regenerate_password,
 )
-from tests.imports.webdav.conftest import DavServer, Depositor, deposits
+from tests.deposits.webdav.conftest import DavServer, Depositor, deposits
 
 EDT_BYTES = b'<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_EDT>limits</EXPORT_EDT>\n'
 

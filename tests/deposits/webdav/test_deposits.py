@@ -6,7 +6,7 @@ import pytest
 
 from imports.models import ImportRun
 from tests.conftest import Personas
-from tests.imports.webdav.conftest import DavServer, Depositor, deposits
+from tests.deposits.webdav.conftest import DavServer, Depositor, deposits
 
 EDT_BYTES = b'<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_EDT>deposit</EXPORT_EDT>\n'
 

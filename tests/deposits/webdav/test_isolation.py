@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import Personas
-from tests.imports.webdav.conftest import DavServer, Depositor, deposits, make_depositor
+from tests.deposits.webdav.conftest import DavServer, Depositor, deposits, make_depositor
 
 EDT_A = b'<?xml version="1.0"?>\n<EXPORT_EDT>A</EXPORT_EDT>\n'
 EDT_B = b'<?xml version="1.0"?>\n<EXPORT_EDT>B</EXPORT_EDT>\n'

@@ -18,7 +18,7 @@ import pytest
 
 from imports.models import ImportRun
 from tests.conftest import Personas
-from tests.imports.webdav.conftest import DavServer, Depositor, deposits, require_tool
+from tests.deposits.webdav.conftest import DavServer, Depositor, deposits, require_tool
 
 LITMUS_GROUPS = {
     # group: number of tests litmus 0.13 runs in it

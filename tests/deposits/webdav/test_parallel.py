@@ -7,10 +7,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from accounts.models import DepositorAccount
-from tests.accounts.conftest import initialise_school_group
+from deposits.models import DepositorAccount
+from tests.deposits.conftest import initialise_school_group
+from tests.deposits.webdav.conftest import DavServer, Depositor, deposits, make_depositor
 from tests.factories import EstablishmentFactory, SchoolGroupFactory, UserFactory
-from tests.imports.webdav.conftest import DavServer, Depositor, deposits, make_depositor
 
 SCHOOL_GROUPS = 10
 DEPOSITORS = SCHOOL_GROUPS * DepositorAccount.MAX_PER_SCHOOL_GROUP

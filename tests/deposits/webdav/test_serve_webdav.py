@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from tests.conftest import Personas
-from tests.imports.webdav.conftest import DavServer, deposits, make_depositor
+from tests.deposits.webdav.conftest import DavServer, deposits, make_depositor
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 EDT_BYTES = b'<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_EDT>alone</EXPORT_EDT>\n'

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.samples import Sample, SampleFiles, generate_sample, write_sample
 from imports.parsers import ParseContext
 from imports.pronote_keys import pronote_keys_create
-from imports.samples import Sample, SampleFiles, generate_sample, write_sample
 
 PARTNER = "ENT-ECHANTILLON"
 SEED = 7

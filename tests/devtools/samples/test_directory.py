@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.samples import Sample, SampleFiles, generate_sample, write_sample
 from ent.aaf.records import AafCategory, AafPerson
 from ent.models import Establishment, Person, SchoolGroup
 from ent.services.directory import aaf_import
 from ent.text import name_key
 from imports.matching import match_students, match_teachers
-from imports.samples import Sample, SampleFiles, generate_sample, write_sample
 from imports.services.directory import directory_snapshot
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from devtools.samples import Sample, SampleFiles, generate_sample, write_index_education_xml
 from imports.parsers import ParseContext, parse_deposit
-from imports.samples import Sample, SampleFiles, generate_sample, write_index_education_xml
 from imports.timetable import SourceFormat, Timetable, UnitKind
+from tests.devtools.samples.conftest import PARTNER
 from tests.imports.parsers.comparison import entity_names, occurrence_keys
-from tests.imports.samples.conftest import PARTNER
 
 # The shared specification folder sits beside the project root (``../shared``).
 XSD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "spec" / "xsd"

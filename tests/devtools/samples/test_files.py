@@ -10,12 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from devtools.samples import ExpectedSession, Sample, SampleFiles, generate_sample, write_sample
 from imports.parsers import ParseContext, parse_deposit
-from imports.samples import ExpectedSession, Sample, SampleFiles, generate_sample, write_sample
 from imports.sessions import timetable_occurrences
 from imports.timetable import SourceFormat
+from tests.devtools.samples.conftest import KeyPair
 from tests.imports.parsers.comparison import entity_names, occurrence_keys
-from tests.imports.samples.conftest import KeyPair
 
 
 def test_write_sample_writes_every_file_and_a_readme_with_counts(

@@ -7,9 +7,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from devtools.samples import ExpectedSession, Sample, SamplePresetError, generate_sample
+from devtools.samples.calendar import default_start_year, easter_sunday
 from ent.identifiers import is_valid_ine, is_valid_uai
-from imports.samples import ExpectedSession, Sample, SamplePresetError, generate_sample
-from imports.samples.calendar import default_start_year, easter_sunday
 from imports.sessions import timetable_occurrences
 from imports.timetable import UnitKind
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from devtools.container_encrypt import container_encrypt
 from imports.parsers import Limits, ParseContext, parse_deposit
-from imports.parsers.container import container_encrypt
 from imports.parsers.index_education import (
     CLOSING_LABEL,
     derive_closings,

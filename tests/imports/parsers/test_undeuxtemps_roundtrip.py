@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.undeuxtemps_writer import write_undeuxtemps_zip
 from imports.parsers import ParseContext
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
-from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
 from imports.sessions import timetable_occurrences
 from imports.timetable import Course, Enrolment, Resource, SourceFormat, Timetable, UnitKind
 from tests.imports.parsers.comparison import closing_spans, entity_names, occurrence_keys

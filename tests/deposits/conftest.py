@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.models import DepositorAccount, User
-from accounts.services import depositor_account_create
+from accounts.models import User
+from deposits.models import DepositorAccount
+from deposits.services import depositor_account_create
 from ent.models import SchoolGroup
 from imports.models import ImportRun
 from tests.conftest import Personas
