@@ -1,3 +1,5 @@
+"""Home page (the user's school groups) and a school group's page, filtered by roles."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
