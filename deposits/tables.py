@@ -35,7 +35,7 @@ class DepositorAccountTable(tables.Table):
         empty_text = _("Aucun compte d'accès pour le moment.")
 
     def __init__(self, *args: object, can_manage: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.can_manage = can_manage
         if not can_manage:
             self.columns.hide("actions")

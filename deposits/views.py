@@ -21,7 +21,7 @@ from imports.selectors import school_group_is_initialised
 
 @school_group_required()
 def depositor_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
-    can_manage = user_has_role(request.user, school_group, HEAD_ROLES)
+    can_manage = user_has_role(request.user, school_group, HEAD_ROLES)  # type: ignore[arg-type]
     table = DepositorAccountTable(
         selectors.depositor_account_list(school_group=school_group), can_manage=can_manage
     )

@@ -424,7 +424,7 @@ class _Encoder:
         return _xml(root)
 
     def _fiche_codes(self) -> dict[tuple[int, int], str]:
-        codes = {}
+        codes: dict[tuple[int, int], str] = {}
         for day, pieces in self.half_sequences.items():
             for number in range(1, len(pieces) + 1):
                 codes[(day, number)] = str(len(codes) + 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -102,9 +103,9 @@ class ManualImportForm(forms.Form):
     def __init__(self, *args: object, establishments: list[Establishment], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._establishments = {str(e.pk): e for e in establishments}
-        self.fields["target"].choices = [("", _("Tous les établissements"))] + [
-            (str(e.pk), f"{e.name} ({e.uai})") for e in establishments
-        ]
+        cast(forms.ChoiceField, self.fields["target"]).choices = [
+            ("", _("Tous les établissements"))
+        ] + [(str(e.pk), f"{e.name} ({e.uai})") for e in establishments]
 
     def establishment(self) -> Establishment | None:
         """Return the chosen establishment, or None for the whole school group."""

@@ -49,7 +49,7 @@ def import_run_running(school_group: SchoolGroup) -> ImportRun | None:
 
 def import_run_targets(run: ImportRun) -> list[Establishment]:
     """Return the establishments a run targets (all of its school group when none is named)."""
-    if run.establishment_id is not None:
+    if run.establishment is not None:
         return [run.establishment]
     return list(run.school_group.establishments.order_by("name"))
 

@@ -104,13 +104,13 @@ class _AafBuilder:
         taught: dict[str, set[tuple[str, str, str]]] = defaultdict(set)  # → (kind, unit, subject)
         for course in t.courses:
             subject = t.subjects[course.subject_ident].code
-            for teacher in course.teachers:
+            for resource in course.teachers:
                 for r in course.classes:
-                    taught[teacher.ident].add(("class", r.ident, subject))
+                    taught[resource.ident].add(("class", r.ident, subject))
                 for r in course.groups:
-                    taught[teacher.ident].add(("group", r.ident, subject))
+                    taught[resource.ident].add(("group", r.ident, subject))
                 for r in course.parts:
-                    taught[teacher.ident].add(("class", t.parts[r.ident].class_ident, subject))
+                    taught[resource.ident].add(("class", t.parts[r.ident].class_ident, subject))
         people = []
         for ident, teacher in sorted(t.teachers.items(), key=lambda kv: int(kv[0])):
             jointure = sample.directory_id_of("teacher", ident)
@@ -159,7 +159,8 @@ class _AafBuilder:
         functions = ("DIR$DIRECTION$D0010$PERSONNEL DE DIRECTION", "EDU$EDUCATION$E0030$CPE")
         t = self.sample.timetable
         # A homonym of a timetable teacher would make name-only matching ambiguous.
-        taken = {(p.last_name, p.first_name) for p in (*t.teachers.values(), *t.students.values())}
+        taken = {(p.last_name, p.first_name) for p in t.teachers.values()}
+        taken |= {(p.last_name, p.first_name) for p in t.students.values()}
         for establishment in self.sample.establishments:
             for rank, function in enumerate(functions):
                 female = rng.random() < 0.5

@@ -847,8 +847,8 @@ class _Builder:
             found[("part", ident)] = self.classes[part.class_ident].establishment
         for ident, index in self.group_establishment.items():
             found[("group", ident)] = index
-        for ident, info in self.teacher_info.items():
-            found[("teacher", ident)] = info.establishment
+        for ident, teacher in self.teacher_info.items():
+            found[("teacher", ident)] = teacher.establishment
         for ident, student in self.students.items():
             found[("student", ident)] = self.classes[student.enrolments[0].ident].establishment
         return found

@@ -381,7 +381,7 @@ class _PayloadReader:
             )
         return ident
 
-    def _unique(self, table: dict[str, object], ident: str, kind: str) -> bool:
+    def _unique(self, table: Mapping[str, object], ident: str, kind: str) -> bool:
         if ident in table:
             self.warnings.append(
                 _problem(

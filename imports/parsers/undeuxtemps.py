@@ -164,7 +164,7 @@ class _Accumulated:
     )
 
 
-_KINDS = ("teachers", "classes", "groups", "rooms")
+_KINDS: tuple[str, ...] = ("teachers", "classes", "groups", "rooms")
 # A ligfiche element's attributes and the co-teachers of its code.
 _RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
 # The lignes of one key in one file and the pieces they make.
@@ -603,8 +603,8 @@ class _Parser:
 
     def _fiches(self) -> None:
         by_slot: dict[tuple[int, str], list[_Cell]] = defaultdict(list)
-        for (day, code, _), cell in self.half_sequences.items():
-            by_slot[(day, code)].append(cell)
+        for (day, code, _), known in self.half_sequences.items():
+            by_slot[(day, code)].append(known)
         for values, _ in self._rows(fmt.FICHES, "fiche"):
             code = values.get("code", "")
             if not code or code in self.fiches:

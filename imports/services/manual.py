@@ -32,6 +32,10 @@ def import_target_resolve(
         if establishment is None:
             raise ImportTargetUnknown(f"Aucun établissement n'a l'UAI « {uai} ».")
         return establishment.school_group, establishment
+    if school_group_id is None:
+        raise ImportTargetUnknown(
+            "Indiquez l'UAI d'un établissement ou l'identifiant d'une cité scolaire."
+        )
     school_group = SchoolGroup.objects.filter(pk=school_group_id).first()
     if school_group is None:
         raise ImportTargetUnknown(f"Aucune cité scolaire n'a l'identifiant {school_group_id}.")

@@ -318,6 +318,8 @@ class _Bench:
                 )
             time.sleep(POLL_SECONDS)
             run.refresh_from_db()
+        if run.finished_at is None:
+            raise CommandError(f"{label} : import n° {run.pk} sans heure de fin.")
         seconds = (run.finished_at - run.received_at).total_seconds()
         _wait_stats_flushed()
         after = _table_stats()
@@ -415,6 +417,8 @@ def _timeline(run: ImportRun) -> str:
     marks.append(("fin", run.finished_at))
     parts, previous = [], run.received_at
     for name, moment in marks:
+        if moment is None:
+            continue
         parts.append(f"{name} {(moment - previous).total_seconds():.2f} s")
         previous = moment
     return ", ".join(parts)
