@@ -306,6 +306,7 @@ def _free_slot(school_group: SchoolGroup) -> int:
 
 
 def _fernet() -> Fernet:
+    # The "accounts." label predates the deposits app: kept, so pending links still open.
     digest = hashlib.sha256(b"accounts.credential-reveal:" + settings.SECRET_KEY.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
