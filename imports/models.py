@@ -31,6 +31,8 @@ class ImportRun(models.Model):
         INDEX_EDUCATION_ENCRYPTED = "INDEX_EDUCATION_ENCRYPTED", _("EDT / PRONOTE (chiffré)")
         UNDEUXTEMPS = "UNDEUXTEMPS", _("UnDeuxTEMPS")
 
+    # A run whose worker died (or met a transient database error) this many times FAILs.
+    MAX_ATTEMPTS = 3
     WAITING_STATUSES = (Status.RECEIVED,)
     FINAL_STATUSES = (
         Status.INTEGRATED,

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +12,7 @@ from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
 from imports.models import ImportRun, ThresholdRelaxation
+from imports.report import report_of
 from imports.selectors import (
     establishments_initialised,
     import_run_list,
@@ -22,7 +21,11 @@ from imports.selectors import (
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
 from imports.services.queue import import_queue_position
-from imports.services.settings import (
+from imports.tables import ImportRunTable, status_badge
+from imports.thresholds import (
+    DEFAULT_SETTINGS,
+    SPECS,
+    Control,
     RelaxationRefused,
     threshold_relaxation_create,
     threshold_relaxation_end,
@@ -30,12 +33,6 @@ from imports.services.settings import (
     threshold_settings_for,
     threshold_settings_save,
 )
-from imports.tables import ImportRunTable, status_badge
-from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control
-
-
-def _parse_instant(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -69,7 +66,7 @@ def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
 @school_group_required()
 def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
     run = _run(school_group, run_id)
-    unmatched = run.bilan.get("unmatched", {})
+    report = report_of(run)
     return render(
         request,
         "imports/run_detail.html",
@@ -78,28 +75,26 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "run": run,
             "status_badge": status_badge(run),
             "steps": list(run.steps.all()),
-            "thresholds": [
-                {**t, "relaxed_until": _parse_instant(t.get("relaxed_until"))}
-                for t in run.bilan.get("thresholds", [])
-            ],
+            "report": report,
+            "thresholds": report.thresholds,
             "counters": [
                 (label, run.counters[key])
                 for key, label in COUNTER_LABELS.items()
                 if key in run.counters
             ],
             "unmatched": [
-                (label, unmatched[key])
+                (label, report.unmatched[key])
                 for key, label in UNMATCHED_LABELS.items()
-                if unmatched.get(key)
+                if report.unmatched.get(key)
             ],
             "changes_tables": [
-                ("Par classe ou groupe", run.bilan.get("changes", {}).get("by_audience", [])),
-                ("Par enseignant", run.bilan.get("changes", {}).get("by_teacher", [])),
+                ("Par classe ou groupe", report.changes_by_audience),
+                ("Par enseignant", report.changes_by_teacher),
             ],
             "queue_position": (
                 import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
             ),
-            "has_unmatched_entries": bool(run.bilan.get("unmatched_entries")),
+            "has_unmatched_entries": bool(report.unmatched_entries),
         },
     )
 

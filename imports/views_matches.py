@@ -16,6 +16,7 @@ from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.forms import ManualMatchForm, MatchSearchForm
 from imports.models import ImportRun, ManualMatch
+from imports.report import report_of
 from imports.selectors import (
     PEOPLE_SEARCH_MAX,
     MatchEntry,
@@ -96,7 +97,7 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
             ),
             "results_max": PEOPLE_SEARCH_MAX,
             "shown": len(entries),
-            "total": run.bilan.get("unmatched_entries_total", len(entries)),
+            "total": report_of(run).unmatched_entries_total,
         },
     )
 

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
+from imports.tasks import import_run_execute_task
 
 ACCEPTED_SUFFIXES = (".xml", ".zip")
 _CHUNK = 1024 * 1024
@@ -123,8 +124,6 @@ def _hash(stream: IO[bytes]) -> tuple[str, int]:
 
 
 def _enqueue_on_commit(run: ImportRun) -> None:
-    from imports.tasks import import_run_execute_task
-
     run_id = run.pk
     # robust: a broker outage must not turn a committed deposit into an error (the client
     # would send it again); the periodic sweep enqueues RECEIVED runs left behind.

@@ -1,4 +1,4 @@
-"""Threshold settings of a school group, and their time-boxed relaxations."""
+"""A school group's threshold settings and their time-boxed relaxations: reads and writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from imports.models import ThresholdRelaxation, ThresholdSetting
-from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control, Setting
+from imports.thresholds.definitions import DEFAULT_SETTINGS, SPECS, Control, Setting
 
 # A relaxation is for an event (a trip, work placements), not a new permanent setting.
 RELAXATION_MAX_DAYS = 92
