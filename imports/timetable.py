@@ -18,12 +18,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class SourceFormat(StrEnum):
-    INDEX_EDUCATION = "INDEX_EDUCATION"
-    INDEX_EDUCATION_ENCRYPTED = "INDEX_EDUCATION_ENCRYPTED"
-    UNDEUXTEMPS = "UNDEUXTEMPS"
-
-
 class Severity(StrEnum):
     ERROR = "ERROR"  # the file cannot be imported
     WARNING = "WARNING"  # imported, but the bilan shows it
@@ -227,7 +221,7 @@ class ClosingPeriod:
 
 @dataclass
 class Timetable:
-    source_format: SourceFormat
+    source_format: str  # a value of imports.parsers.registry.SourceFormat
     uai: str  # the establishment the file says it is for ("" when the format has none)
     year: SchoolYearSpan
     software: str = ""  # e.g. "PRONOTE 2024 - 1.0.3", "UnDeuxTEMPS"

@@ -43,8 +43,8 @@ from typing import IO
 from lxml import etree
 
 from ent.xmlsafe import UnsafeXmlError, safe_iterparse
-from imports.parsers import ParseContext
 from imports.parsers import container as container_module
+from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.container import REEXPORT, local_name
 from imports.timetable import (
     ClassPart,
@@ -59,7 +59,6 @@ from imports.timetable import (
     SchoolYearSpan,
     Severity,
     Slot,
-    SourceFormat,
     Student,
     Subject,
     Teacher,
@@ -107,12 +106,34 @@ def root_local_name(head: bytes) -> str:
     return match.group(1).decode("ascii", "replace") if match else ""
 
 
+CLEAR = FormatSpec("INDEX_EDUCATION", "EDT / PRONOTE")
+ENCRYPTED = FormatSpec("INDEX_EDUCATION_ENCRYPTED", "EDT / PRONOTE (chiffré)")
+
+
+class IndexEducationParser:
+    """EDT and PRONOTE exports (Index Education), clear or in the encrypted container."""
+
+    label = "EDT / PRONOTE"
+    description = "un export EDT / PRONOTE (XML ExportEmploiDuTemps ou EXPORT_INDEX_EDUCATION)"
+    suffixes = (".xml",)
+    formats = (CLEAR, ENCRYPTED)
+
+    def sniff(self, head: bytes) -> bool:
+        return looks_like_index_education(head)
+
+    def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
+        return parse_index_education(path, context=context, filename=filename)
+
+
+INDEX_EDUCATION_PARSER = IndexEducationParser()
+
+
 def looks_like_index_education(head: bytes) -> bool:
     """Tell whether the first bytes of a deposit are an EDT / PRONOTE export."""
     return root_local_name(head) in {PAYLOAD_ROOT, CONTAINER_ROOT}
 
 
-def parse_index_education(path: Path, *, context: ParseContext) -> Timetable:
+def parse_index_education(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
     """Parse the EDT / PRONOTE export at ``path``; raise ``TimetableInvalid``."""
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
@@ -125,14 +146,12 @@ def parse_index_education(path: Path, *, context: ParseContext) -> Timetable:
         )
         return _from_container(export)
     with path.open("rb") as stream:
-        return parse_payload(stream, source_format=SourceFormat.INDEX_EDUCATION)
+        return parse_payload(stream, source_format=CLEAR.value)
 
 
 def _from_container(export: container_module.DecryptedExport) -> Timetable:
     meta = export.metadata
-    timetable = parse_payload(
-        io.BytesIO(export.payload), source_format=SourceFormat.INDEX_EDUCATION_ENCRYPTED
-    )
+    timetable = parse_payload(io.BytesIO(export.payload), source_format=ENCRYPTED.value)
     if meta.uai and timetable.uai and meta.uai != timetable.uai:
         raise TimetableInvalid.one(
             "uai_container_mismatch",
@@ -148,7 +167,7 @@ def _from_container(export: container_module.DecryptedExport) -> Timetable:
     return timetable
 
 
-def parse_payload(stream: IO[bytes], *, source_format: SourceFormat) -> Timetable:
+def parse_payload(stream: IO[bytes], *, source_format: str) -> Timetable:
     """Parse a clear ``ExportEmploiDuTemps`` document from ``stream``."""
     reader = _PayloadReader()
     try:
@@ -549,7 +568,7 @@ class _PayloadReader:
 
     # --- resolution ------------------------------------------------------------------------
 
-    def timetable(self, source_format: SourceFormat) -> Timetable:
+    def timetable(self, source_format: str) -> Timetable:
         if not self.root_checked:
             self._error("truncated", "Le fichier ne contient aucun élément.", ref=PAYLOAD_ROOT)
         if self.year is None and not any(p.ref == "AnneeScolaire" for p in self.errors):

@@ -47,8 +47,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from ent.xmlsafe import PROLOG_SCAN_BYTES, UnsafeXmlError, check_prolog, check_tree, safe_parser
-from imports.parsers import ParseContext
 from imports.parsers import undeuxtemps_format as fmt
+from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.safezip import SafeZip
 from imports.sessions import closed_days
 from imports.timetable import (
@@ -63,7 +63,6 @@ from imports.timetable import (
     SchoolYearSpan,
     Severity,
     Slot,
-    SourceFormat,
     Student,
     Subject,
     Teacher,
@@ -77,6 +76,28 @@ PARIS = ZoneInfo("Europe/Paris")
 SOFTWARE = "UnDeuxTEMPS"
 _PREFIX = re.compile(r"^(\d{3})")
 _REEXPORT = "Relancez la publication vers l'ENT depuis UnDeuxTEMPS et déposez le zip produit."
+
+
+UNDEUXTEMPS = FormatSpec("UNDEUXTEMPS", "UnDeuxTEMPS")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class UnDeuxTempsParser:
+    """UnDeuxTEMPS publications: a zip of UDCal_*.xml files."""
+
+    label = "UnDeuxTEMPS"
+    description = "un export UnDeuxTEMPS (zip UDCal_*.xml)"
+    suffixes = (".zip",)
+    formats = (UNDEUXTEMPS,)
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(ZIP_MAGIC)
+
+    def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
+        return parse_undeuxtemps_zip(path, context=context, filename=filename)
+
+
+UNDEUXTEMPS_PARSER = UnDeuxTempsParser()
 
 
 def parse_undeuxtemps_zip(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
@@ -285,7 +306,7 @@ class _Parser:
     def parse(self) -> Timetable:
         year, closings = self._calendar()
         self.t = Timetable(
-            source_format=SourceFormat.UNDEUXTEMPS,
+            source_format=UNDEUXTEMPS.value,
             uai="",
             year=year,
             software=SOFTWARE,

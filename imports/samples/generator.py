@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ent.identifiers import make_uai
 from ent.text import ascii_fold
+from imports.parsers.index_education import CLEAR as EDT_FORMAT
 from imports.samples.aaf import aaf_records
 from imports.samples.calendar import default_start_year, school_calendar
 from imports.samples.catalogue import (
@@ -50,7 +51,6 @@ from imports.timetable import (
     Room,
     SchoolClass,
     Slot,
-    SourceFormat,
     Student,
     Subject,
     Teacher,
@@ -739,7 +739,7 @@ class _Builder:
         )
         subject_idents = {key: str(n) for n, key in enumerate(used_subjects, start=1)}
         timetable = Timetable(
-            source_format=SourceFormat.INDEX_EDUCATION,
+            source_format=EDT_FORMAT.value,
             uai=self.establishments[0].uai,
             year=self.calendar.year,
             software=f"EDT Monoposte-EDT {self.start_year + 1} - 1.0.4",

@@ -103,7 +103,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     run.effective_at = target.effective_at
     recorder.beat("validation")
     timetable = steps.step_parse(run, target)
-    run.source_format = timetable.source_format.value
+    run.source_format = timetable.source_format
     validated = steps.step_validate(timetable, target)
     _report_problems(report, validated.problems)
     recorder.record(validated.note)

@@ -28,8 +28,8 @@ from imports.matching import (
     match_units,
 )
 from imports.models import ImportRun, ImportStep
-from imports.parsers import parse_deposit
 from imports.parsers.context import parse_context_from_settings
+from imports.parsers.registry import parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
 from imports.report import ChangeRow, ReportedProblem, UnmatchedEntry
 from imports.selectors import (
@@ -150,7 +150,7 @@ def step_validate(timetable: Timetable, target: Target) -> Validated:
             problems=errors + warnings,
         )
     summary = (
-        f"Fichier {timetable.software or timetable.source_format.value} valide : "
+        f"Fichier {timetable.software or timetable.source_format} valide : "
         f"{len(timetable.courses)} cours, {len(timetable.teachers)} enseignants, "
         f"{len(timetable.students)} élèves, {len(timetable.classes)} classes, "
         f"{len(timetable.groups)} groupes."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
     ClassPart,
     ClosingPeriod,
@@ -15,7 +16,6 @@ from imports.timetable import (
     Room,
     SchoolClass,
     SchoolYearSpan,
-    SourceFormat,
     Student,
     Subject,
     Teacher,

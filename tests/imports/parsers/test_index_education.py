@@ -15,6 +15,7 @@ from imports.parsers.index_education import (
     looks_like_index_education,
     parse_index_education,
 )
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
     ClosingPeriod,
     Course,
@@ -22,7 +23,6 @@ from imports.timetable import (
     Resource,
     SchoolYearSpan,
     Severity,
-    SourceFormat,
     Timetable,
     TimetableInvalid,
     UnitKind,

@@ -17,6 +17,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
     ClassPart,
     ClosingPeriod,
@@ -28,7 +29,6 @@ from imports.timetable import (
     SchoolClass,
     SchoolYearSpan,
     Slot,
-    SourceFormat,
     Student,
     Subject,
     Teacher,
