@@ -20,6 +20,7 @@ from imports.selectors import (
     school_year_current,
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
+from imports.services.guard import ImportRunning
 from imports.services.queue import import_queue_position
 from imports.tables import ImportRunTable, status_badge
 from imports.thresholds import (
@@ -118,26 +119,32 @@ def run_bilan_download(
 @school_group_required()
 def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     """Show and save the school group's thresholds; read-only while an import runs."""
-    running = import_run_running(school_group)
     current = threshold_settings_for(school_group_id=school_group.pk)
-    if request.method == "POST" and running is None:
-        if request.POST.get("defaults"):
-            threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
-            messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
-            return redirect("imports:threshold_settings", school_group.pk)
+    if request.method == "POST":
         form = ThresholdSettingsForm(request.POST, current=current)
-        if form.is_valid():
-            threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
-            messages.success(
-                request, "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import."
-            )
+        try:
+            if request.POST.get("defaults"):
+                threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
+                messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+                return redirect("imports:threshold_settings", school_group.pk)
+            if form.is_valid():
+                threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
+                messages.success(
+                    request,
+                    "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import.",
+                )
+                return redirect("imports:threshold_settings", school_group.pk)
+        except ImportRunning as refused:
+            messages.error(request, str(refused))
             return redirect("imports:threshold_settings", school_group.pk)
         messages.error(
             request, "Les seuils n'ont pas été enregistrés : corrigez les valeurs signalées."
         )
     else:
         form = ThresholdSettingsForm(current=current)
-    return _threshold_page(request, school_group, form=form, running=running)
+    return _threshold_page(
+        request, school_group, form=form, running=import_run_running(school_group)
+    )
 
 
 def _threshold_page(
@@ -171,9 +178,8 @@ def _threshold_page(
 @school_group_required()
 def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     """Relax one threshold for a while; it reverts by itself at the end."""
-    running = import_run_running(school_group)
     form = ThresholdRelaxationForm(request.POST)
-    if running is None and form.is_valid():
+    if form.is_valid():
         now = timezone.now()
         starts_at, ends_at = form.window(now=now)
         try:
@@ -190,6 +196,9 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
             )
         except RelaxationRefused as refused:
             form.add_error(None, str(refused))
+        except ImportRunning as refused:
+            messages.error(request, str(refused))
+            return redirect("imports:threshold_settings", school_group.pk)
         else:
             messages.success(
                 request,
@@ -197,15 +206,12 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
                 " ; il reviendra de lui-même à son réglage habituel.",
             )
             return redirect("imports:threshold_settings", school_group.pk)
-    if running is not None:
-        messages.error(request, "Un import est en cours : réessayez une fois qu'il est terminé.")
-        return redirect("imports:threshold_settings", school_group.pk)
     current = threshold_settings_for(school_group_id=school_group.pk)
     return _threshold_page(
         request,
         school_group,
         form=ThresholdSettingsForm(current=current),
-        running=None,
+        running=import_run_running(school_group),
         relaxation_form=form,
     )
 
@@ -217,7 +223,11 @@ def threshold_relaxation_stop(
 ) -> HttpResponse:
     """End a relaxation now (or drop one that has not started)."""
     relaxation = get_object_or_404(ThresholdRelaxation, pk=relaxation_id, school_group=school_group)
-    threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    try:
+        threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    except ImportRunning as refused:
+        messages.error(request, str(refused))
+        return redirect("imports:threshold_settings", school_group.pk)
     messages.success(request, "L'assouplissement est terminé : le seuil habituel s'applique.")
     return redirect("imports:threshold_settings", school_group.pk)
 

@@ -26,15 +26,11 @@ from imports.selectors import (
     manual_match_people_search,
     manual_match_units,
 )
+from imports.services.guard import ImportRunning
 from imports.services.manual_matches import (
     ManualMatchRefused,
     manual_match_delete,
     manual_match_save,
-)
-
-RUNNING_REFUSAL = (
-    "Un import est en cours : les rapprochements ne peuvent pas être modifiés tant qu'il "
-    "n'est pas terminé. Réessayez dans quelques instants."
 )
 
 
@@ -46,9 +42,6 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
     entries = manual_match_entries(run=run)
     form = ManualMatchForm(request.POST or None, entries=entries)
     if request.method == "POST":
-        if running is not None:
-            messages.error(request, RUNNING_REFUSAL)
-            return redirect("imports:run_matches", school_group.pk, run.pk)
         if form.is_valid():
             entry: MatchEntry = form.cleaned_data["entry"]
             try:
@@ -63,6 +56,9 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
                 )
             except ManualMatchRefused as refused:
                 form.add_error("target", str(refused))
+            except ImportRunning as refused:
+                messages.error(request, str(refused))
+                return redirect("imports:run_matches", school_group.pk, run.pk)
             else:
                 messages.success(
                     request,
@@ -128,10 +124,12 @@ def manual_match_remove(
         if run_id.isdigit()
         else redirect("imports:manual_matches", school_group.pk)
     )
-    if import_run_running(school_group) is not None:
-        messages.error(request, RUNNING_REFUSAL)
+    try:
+        deleted = manual_match_delete(school_group=school_group, match_id=match_id)
+    except ImportRunning as refused:
+        messages.error(request, str(refused))
         return back
-    if not manual_match_delete(school_group=school_group, match_id=match_id):
+    if not deleted:
         raise Http404("Rapprochement introuvable.")
     messages.success(
         request,
