@@ -48,19 +48,19 @@ from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.container import REEXPORT, local_name
 from imports.timetable import (
     ClassPart,
-    ClosingPeriod,
     Course,
     Enrolment,
     Group,
     Problem,
     Resource,
     Room,
-    SchoolClass,
     SchoolYearSpan,
     Severity,
     Slot,
+    SourceClass,
+    SourceClosing,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -227,9 +227,9 @@ class _PayloadReader:
         self.version = ""
         self.year: SchoolYearSpan | None = None
         self.grid: TimeGrid | None = None
-        self.subjects: dict[str, Subject] = {}
+        self.subjects: dict[str, SourceSubject] = {}
         self.teachers: dict[str, Teacher] = {}
-        self.classes: dict[str, SchoolClass] = {}
+        self.classes: dict[str, SourceClass] = {}
         self.parts: dict[str, ClassPart] = {}
         self.groups: dict[str, Group] = {}
         self.rooms: dict[str, Room] = {}
@@ -416,7 +416,7 @@ class _PayloadReader:
     def _subject(self, element: etree._Element) -> None:
         ident = self._ident(element, "Matiere")
         if ident and self._unique(self.subjects, ident, "Matiere"):
-            self.subjects[ident] = Subject(
+            self.subjects[ident] = SourceSubject(
                 ident=ident, code=_attr(element, "Code"), label=_attr(element, "Libelle")
             )
 
@@ -464,7 +464,7 @@ class _PayloadReader:
             if part_ident and self._unique(self.parts, part_ident, "PartieDeClasse"):
                 self.parts[part_ident] = ClassPart(ident=part_ident, class_ident=ident)
                 part_idents.append(part_ident)
-        self.classes[ident] = SchoolClass(
+        self.classes[ident] = SourceClass(
             ident=ident, name=_attr(element, "Nom"), part_idents=tuple(part_idents)
         )
 
@@ -738,7 +738,7 @@ class _PayloadReader:
         return int(raw.day), places[0].start, places[-1].end
 
 
-def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[ClosingPeriod]:
+def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[SourceClosing]:
     """Return the runs of school weeks without any active course, clipped to ``year``."""
     courses = list(courses)
     if not courses:
@@ -747,7 +747,7 @@ def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[Clo
     for course in courses:
         active |= course.weeks()
     first, last = year.week_of(year.start), year.last_week
-    closings: list[ClosingPeriod] = []
+    closings: list[SourceClosing] = []
     run_start: int | None = None
     for week in range(first, last + 2):
         idle = week <= last and week not in active
@@ -755,7 +755,7 @@ def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[Clo
             run_start = week
         elif not idle and run_start is not None:
             closings.append(
-                ClosingPeriod(
+                SourceClosing(
                     start=max(year.week_monday(run_start), year.start),
                     end=min(year.week_monday(week), year.end),
                     label=CLOSING_LABEL,

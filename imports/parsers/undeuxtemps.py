@@ -52,19 +52,19 @@ from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.safezip import SafeZip
 from imports.sessions import closed_days
 from imports.timetable import (
-    ClosingPeriod,
     Course,
     Enrolment,
     Group,
     Problem,
     Resource,
     Room,
-    SchoolClass,
     SchoolYearSpan,
     Severity,
     Slot,
+    SourceClass,
+    SourceClosing,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -335,7 +335,7 @@ class _Parser:
 
     # Calendar, parameters, periods
 
-    def _calendar(self) -> tuple[SchoolYearSpan, list[ClosingPeriod]]:
+    def _calendar(self) -> tuple[SchoolYearSpan, list[SourceClosing]]:
         root = self._document(fmt.CALENDAR)
         if root is None:
             raise TimetableInvalid.one(
@@ -393,7 +393,7 @@ class _Parser:
             )
             return None
 
-    def _closings(self, root: etree._Element, errors: list[Problem]) -> list[ClosingPeriod]:
+    def _closings(self, root: etree._Element, errors: list[Problem]) -> list[SourceClosing]:
         closings = []
         for values, line in _elements(root, "fermeture"):
             ref = f"{fmt.CALENDAR} fermeture ligne {line}"
@@ -424,7 +424,7 @@ class _Parser:
                 )
                 continue
             label = values.get("libelle") or values.get("nom") or ""
-            closings.append(ClosingPeriod(first, last + dt.timedelta(days=1), label))
+            closings.append(SourceClosing(first, last + dt.timedelta(days=1), label))
         return sorted(closings, key=lambda c: (c.start, c.end, c.label))
 
     def _first_week(self, start: dt.date, errors: list[Problem]) -> dt.date | None:
@@ -493,10 +493,12 @@ class _Parser:
                 t.teachers.setdefault(code, teacher)
         for values, _ in self._rows(fmt.SUBJECTS, "mat"):
             if code := values.get("code", ""):
-                t.subjects.setdefault(code, Subject(code, code, values.get("libelle") or code))
+                t.subjects.setdefault(
+                    code, SourceSubject(code, code, values.get("libelle") or code)
+                )
         for values, _ in self._rows(fmt.DIVISIONS, "div"):
             if code := values.get("code", ""):
-                t.classes.setdefault(code, SchoolClass(code, values.get("libelle") or code))
+                t.classes.setdefault(code, SourceClass(code, values.get("libelle") or code))
         self._groups()
         self._regroupements()
 

@@ -49,10 +49,10 @@ from imports.timetable import (
     Group,
     Resource,
     Room,
-    SchoolClass,
     Slot,
+    SourceClass,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -750,12 +750,14 @@ class _Builder:
                 slots=tuple(Slot(n, s, e) for n, (s, e) in enumerate(PLACE_TIMES)),
             ),
             subjects={
-                subject_idents[k]: Subject(subject_idents[k], SUBJECTS[k].code, SUBJECTS[k].label)
+                subject_idents[k]: SourceSubject(
+                    subject_idents[k], SUBJECTS[k].code, SUBJECTS[k].label
+                )
                 for k in used_subjects
             },
             teachers=dict(self.teachers),
             classes={
-                i: SchoolClass(ident=i, name=c.name, part_idents=c.parts)
+                i: SourceClass(ident=i, name=c.name, part_idents=c.parts)
                 for i, c in self.classes.items()
             },
             parts=dict(self.parts),

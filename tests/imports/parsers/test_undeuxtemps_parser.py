@@ -12,9 +12,9 @@ from imports.parsers.registry import SourceFormat
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
 from imports.sessions import timetable_occurrences
 from imports.timetable import (
-    ClosingPeriod,
     Enrolment,
     Severity,
+    SourceClosing,
     Timetable,
     TimetableInvalid,
     UnitKind,
@@ -56,7 +56,7 @@ def test_minimal_publication_gives_its_course_entities_and_calendar(tmp_path: Pa
     assert timetable.year.end == dt.date(2025, 7, 5)
     assert timetable.year.week1_monday == dt.date(2024, 9, 2)
     assert timetable.closings == [
-        ClosingPeriod(dt.date(2024, 10, 19), dt.date(2024, 11, 4), "Toussaint")
+        SourceClosing(dt.date(2024, 10, 19), dt.date(2024, 11, 4), "Toussaint")
     ]
     [course] = timetable.courses
     assert (course.day, course.start, course.end) == (1, dt.time(8), dt.time(9))
