@@ -123,9 +123,8 @@ class RunReport:
             changes_by_audience=[_row_load(r) for r in changes.get("by_audience") or []],
             changes_by_teacher=[_row_load(r) for r in changes.get("by_teacher") or []],
             unmatched={
-                kind: [str(item) for item in items]
-                for kind, items in (data.get("unmatched") or {}).items()
-                if kind in UNMATCHED_KINDS
+                kind: [str(item) for item in (data.get("unmatched") or {}).get(kind) or []]
+                for kind in UNMATCHED_KINDS
             },
             unmatched_entries=entries,
             unmatched_entries_total=int(data.get("unmatched_entries_total", len(entries))),
