@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ent.models import Establishment
+from imports.parsers.registry import accepted_files_text
 from imports.selectors import MatchEntry
 from imports.thresholds import CONTROLS, Control, ControlSpec, Setting
 
@@ -78,7 +79,6 @@ class ManualImportForm(forms.Form):
 
     file = forms.FileField(
         label=_("Fichier d'emploi du temps"),
-        help_text=_("Export .xml d'EDT ou de PRONOTE (clair ou chiffré), ou .zip d'UnDeuxTEMPS."),
         error_messages={"required": _("Choisissez le fichier exporté par votre logiciel.")},
     )
     target = forms.ChoiceField(label=_("Établissement concerné"), required=False)
@@ -102,6 +102,9 @@ class ManualImportForm(forms.Form):
 
     def __init__(self, *args: object, establishments: list[Establishment], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["file"].help_text = _("Export %(files)s, tel que produit par le logiciel.") % {
+            "files": accepted_files_text()
+        }
         self._establishments = {str(e.pk): e for e in establishments}
         cast(forms.ChoiceField, self.fields["target"]).choices = [
             ("", _("Tous les établissements"))

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from imports.timetable import ClosingPeriod, SchoolYearSpan
+from imports.timetable import SchoolYearSpan, SourceClosing
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -41,15 +41,15 @@ def _monday_on_or_after(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7)
 
 
-def _holiday(label: str, resume: dt.date) -> ClosingPeriod:
+def _holiday(label: str, resume: dt.date) -> SourceClosing:
     """Two weeks of holidays: from the Saturday 16 days before ``resume`` (a Monday)."""
-    return ClosingPeriod(start=resume - dt.timedelta(days=16), end=resume, label=label)
+    return SourceClosing(start=resume - dt.timedelta(days=16), end=resume, label=label)
 
 
 @dataclass(frozen=True)
 class SchoolCalendar:
     year: SchoolYearSpan
-    closings: tuple[ClosingPeriod, ...]
+    closings: tuple[SourceClosing, ...]
     closed: frozenset[dt.date] = field(repr=False)
     teaching_weeks: tuple[int, ...]  # weeks with at least one school day
     weeks_a: frozenset[int]
@@ -95,7 +95,7 @@ def school_calendar(start_year: int) -> SchoolCalendar:
     ]
     in_holidays = {d for h in holidays for d in _days(h)}
     closings = holidays + [
-        ClosingPeriod(start=day, end=day + dt.timedelta(days=1), label=label)
+        SourceClosing(start=day, end=day + dt.timedelta(days=1), label=label)
         for day, label in public
         if day.isoweekday() <= 5 and day not in in_holidays and year.contains(day)
     ]
@@ -118,6 +118,6 @@ def school_calendar(start_year: int) -> SchoolCalendar:
     )
 
 
-def _days(closing: ClosingPeriod) -> list[dt.date]:
+def _days(closing: SourceClosing) -> list[dt.date]:
     count = (closing.end - closing.start).days
     return [closing.start + dt.timedelta(days=i) for i in range(count)]

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from imports.timetable import Course, Resource, Subject, Teacher, Timetable, UnitKind
+from imports.timetable import Course, Resource, SourceSubject, Teacher, Timetable, UnitKind
 from imports.weeks import mask_from_weeks
 
 NAMESPACE = "http://www.index-education.com/exportemploidutemps"
@@ -126,7 +126,7 @@ def _grid(root: etree._Element, timetable: Timetable) -> None:
         )
 
 
-def _subject_attrs(subject: Subject) -> dict[str, str]:
+def _subject_attrs(subject: SourceSubject) -> dict[str, str]:
     return {"Ident": subject.ident, "Code": subject.code, "Libelle": subject.label}
 
 

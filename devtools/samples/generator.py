@@ -41,6 +41,7 @@ from devtools.samples.model import WEEKLY, WEEKS_A, WEEKS_B, Lesson, Sample, Sam
 from devtools.samples.model import ExpectedSession as ExpectedSession
 from ent.identifiers import make_uai
 from ent.text import ascii_fold
+from imports.parsers.index_education import CLEAR as EDT_FORMAT
 from imports.timetable import (
     ClassPart,
     Course,
@@ -48,11 +49,10 @@ from imports.timetable import (
     Group,
     Resource,
     Room,
-    SchoolClass,
     Slot,
-    SourceFormat,
+    SourceClass,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -739,7 +739,7 @@ class _Builder:
         )
         subject_idents = {key: str(n) for n, key in enumerate(used_subjects, start=1)}
         timetable = Timetable(
-            source_format=SourceFormat.INDEX_EDUCATION,
+            source_format=EDT_FORMAT.value,
             uai=self.establishments[0].uai,
             year=self.calendar.year,
             software=f"EDT Monoposte-EDT {self.start_year + 1} - 1.0.4",
@@ -750,12 +750,14 @@ class _Builder:
                 slots=tuple(Slot(n, s, e) for n, (s, e) in enumerate(PLACE_TIMES)),
             ),
             subjects={
-                subject_idents[k]: Subject(subject_idents[k], SUBJECTS[k].code, SUBJECTS[k].label)
+                subject_idents[k]: SourceSubject(
+                    subject_idents[k], SUBJECTS[k].code, SUBJECTS[k].label
+                )
                 for k in used_subjects
             },
             teachers=dict(self.teachers),
             classes={
-                i: SchoolClass(ident=i, name=c.name, part_idents=c.parts)
+                i: SourceClass(ident=i, name=c.name, part_idents=c.parts)
                 for i, c in self.classes.items()
             },
             parts=dict(self.parts),

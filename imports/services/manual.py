@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
+from ent.clock import Clock
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
+from imports.report import report_of
 from imports.services.deposits import deposit_receive
-from imports.services.pipeline import import_queue_process
-
-Clock = Callable[[], dt.datetime]
+from imports.services.queue import import_queue_process
 
 
 class ImportTargetUnknown(ValueError):
@@ -84,9 +82,7 @@ def import_run_summary(run: ImportRun) -> dict[str, object]:
         "source_format": run.source_format,
         "effective_at": run.effective_at.isoformat() if run.effective_at else None,
         "counters": run.counters,
-        "thresholds_exceeded": [
-            t["label"] for t in run.bilan.get("thresholds", []) if t.get("exceeded")
-        ],
+        "thresholds_exceeded": [t.label for t in report_of(run).thresholds_exceeded],
         "steps": [
             {
                 "name": step.name,

@@ -20,7 +20,7 @@ CHANGES_ROWS_MAX = 200
 _KINDS = ("added", "removed", "changed")
 
 
-def change_summary(plan: Plan, diff: Diff) -> dict[str, object]:
+def change_summary(plan: Plan, diff: Diff) -> dict[str, list[dict[str, Any]]]:
     """Return sessions added, removed and changed per audience and per teacher, busiest first."""
     by_service: dict[str, Counter[int | str]] = {kind: Counter() for kind in _KINDS}
     by_service["added"].update(session.service_key for session in diff.sessions_new)

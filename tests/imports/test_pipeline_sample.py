@@ -17,7 +17,7 @@ from ent.models import Establishment, SchoolGroup, SchoolYear, Session
 from ent.services.directory import aaf_import
 from imports.models import ImportRun
 from imports.services.deposits import deposit_receive
-from imports.services.pipeline import import_queue_process
+from imports.services.queue import import_queue_process
 
 PARIS = ZoneInfo("Europe/Paris")
 SAMPLE = generate_sample("small", seed=11, start_year=2026)

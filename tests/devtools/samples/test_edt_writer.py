@@ -12,7 +12,8 @@ from lxml import etree
 
 from devtools.samples import Sample, SampleFiles, generate_sample, write_index_education_xml
 from imports.parsers import ParseContext, parse_deposit
-from imports.timetable import SourceFormat, Timetable, UnitKind
+from imports.parsers.registry import SourceFormat
+from imports.timetable import Timetable, UnitKind
 from tests.devtools.samples.conftest import PARTNER
 from tests.imports.parsers.comparison import entity_names, occurrence_keys
 
@@ -70,7 +71,7 @@ def test_clear_export_parses_back_to_the_same_timetable(
 
     parsed = parse_deposit(path, filename=path.name, context=context)
 
-    assert parsed.source_format is SourceFormat.INDEX_EDUCATION
+    assert parsed.source_format == SourceFormat.INDEX_EDUCATION
     assert parsed.uai == small.uai
     _assert_same_timetable(parsed, small.timetable)
     # The parser adds the groups made of a student's class or part; EDT lists only those two.
@@ -89,7 +90,7 @@ def test_encrypted_export_decrypts_and_parses_back_to_the_same_timetable(
 
     parsed = parse_deposit(path, filename=path.name, context=context)
 
-    assert parsed.source_format is SourceFormat.INDEX_EDUCATION_ENCRYPTED
+    assert parsed.source_format == SourceFormat.INDEX_EDUCATION_ENCRYPTED
     assert parsed.software == small.timetable.software
     _assert_same_timetable(parsed, small.timetable)
 

@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 
 from devtools.samples import ExpectedSession, Sample, SampleFiles, generate_sample, write_sample
 from imports.parsers import ParseContext, parse_deposit
+from imports.parsers.registry import SourceFormat
 from imports.sessions import timetable_occurrences
-from imports.timetable import SourceFormat
 from tests.devtools.samples.conftest import KeyPair
 from tests.imports.parsers.comparison import entity_names, occurrence_keys
 
@@ -61,7 +61,7 @@ def test_undeuxtemps_zip_parses_back_to_the_same_timetable(
 
     parsed = parse_deposit(path, filename=path.name, context=context)
 
-    assert parsed.source_format is SourceFormat.UNDEUXTEMPS
+    assert parsed.source_format == SourceFormat.UNDEUXTEMPS
     assert occurrence_keys(parsed) == occurrence_keys(small.timetable)
     truth, names = entity_names(small.timetable), entity_names(parsed)
     for kind in ("subjects", "classes", "groups", "rooms", "students"):

@@ -1,16 +1,17 @@
-"""Threshold settings of a school group, and their time-boxed relaxations."""
+"""A school group's threshold settings and their time-boxed relaxations: reads and writes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from imports.models import ThresholdRelaxation, ThresholdSetting
-from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control, Setting
+from imports.services.guard import no_import_running
+from imports.thresholds.definitions import DEFAULT_SETTINGS, SPECS, Control, Setting
 
+THRESHOLDS = "les seuils"
 # A relaxation is for an event (a trip, work placements), not a new permanent setting.
 RELAXATION_MAX_DAYS = 92
 
@@ -69,7 +70,8 @@ def threshold_relaxation_create(
 
     Raises :class:`RelaxationRefused` for the coherence check (never relaxed: the legal
     archive of the cahier de textes depends on it), an empty or past window, or one longer
-    than :data:`RELAXATION_MAX_DAYS`.
+    than :data:`RELAXATION_MAX_DAYS`; :class:`~imports.services.guard.ImportRunning` while
+    an import of the school group runs.
     """
     if SPECS[control].default_percent is None:
         raise RelaxationRefused(
@@ -84,30 +86,38 @@ def threshold_relaxation_create(
             f"Un assouplissement dure au plus {RELAXATION_MAX_DAYS} jours. Pour un changement "
             "durable, modifiez le seuil lui-même."
         )
-    return ThresholdRelaxation.objects.create(
-        school_group_id=school_group_id,
-        control=control.value,
-        percent=percent,
-        blocking=blocking,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=reason.strip(),
-        created_by_id=created_by_id,
-    )
+    with no_import_running(school_group_id=school_group_id, what=THRESHOLDS):
+        return ThresholdRelaxation.objects.create(
+            school_group_id=school_group_id,
+            control=control.value,
+            percent=percent,
+            blocking=blocking,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason.strip(),
+            created_by_id=created_by_id,
+        )
 
 
 def threshold_relaxation_end(*, relaxation: ThresholdRelaxation, now: dt.datetime) -> None:
-    """Stop a relaxation now: one not yet started is removed, one in force ends here."""
-    if relaxation.starts_at >= now:
-        relaxation.delete()
-        return
-    relaxation.ends_at = now
-    relaxation.save(update_fields=["ends_at"])
+    """Stop a relaxation now: one not yet started is removed, one in force ends here.
+
+    Raises :class:`~imports.services.guard.ImportRunning` while an import runs.
+    """
+    with no_import_running(school_group_id=relaxation.school_group_id, what=THRESHOLDS):
+        if relaxation.starts_at >= now:
+            relaxation.delete()
+            return
+        relaxation.ends_at = now
+        relaxation.save(update_fields=["ends_at"])
 
 
 def threshold_settings_save(*, school_group_id: int, settings: Mapping[Control, Setting]) -> None:
-    """Save the school group's settings for the given controls."""
-    with transaction.atomic():
+    """Save the school group's settings for the given controls.
+
+    Raises :class:`~imports.services.guard.ImportRunning` while an import runs.
+    """
+    with no_import_running(school_group_id=school_group_id, what=THRESHOLDS):
         for control, setting in settings.items():
             percent = None if SPECS[control].default_percent is None else setting.percent
             ThresholdSetting.objects.update_or_create(
