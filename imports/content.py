@@ -15,16 +15,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from ent.models import Session, SessionContent
-from imports.planning import Plan
+from imports.planning import Plan, PlannedSession
 
-if TYPE_CHECKING:
-    from imports.services.apply import Diff
+
+class Diff(Protocol):
+    """What this module reads and fills of :class:`imports.services.apply.Diff`.
+
+    A protocol, so that the apply module (which calls this one) is not imported back.
+    """
+
+    sessions_deleted: list[int]
+    sessions_new: list[PlannedSession]
+    content_sessions: int
+    content_moves: list[tuple[int, str, dt.datetime]]
+    content_kept: list[int]
+
 
 BATCH = 5000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ent.models import Establishment, SchoolGroup
 from ent.text import ascii_fold
 from imports.models import ImportRun, ImportStep
+from imports.report import report_of
 
 REASON_MAX = 140
 
@@ -37,11 +39,13 @@ class HistoryFilterForm(forms.Form):
     def __init__(self, *args: object, establishments: list[Establishment], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         everything = [("", _("Tous"))]
-        self.fields["status"].choices = everything + sorted(
+        cast(forms.ChoiceField, self.fields["status"]).choices = everything + sorted(
             ImportRun.Status.choices, key=lambda choice: _fold(choice[1])
         )
-        self.fields["mode"].choices = everything + list(ImportRun.Mode.choices)
-        self.fields["establishment"].choices = (
+        cast(forms.ChoiceField, self.fields["mode"]).choices = everything + list(
+            ImportRun.Mode.choices
+        )
+        cast(forms.ChoiceField, self.fields["establishment"]).choices = (
             everything
             + [("groupe", _("Tous les établissements (import de la cité scolaire)"))]
             + [(str(e.pk), e.name) for e in establishments]
@@ -106,11 +110,7 @@ def history_runs(school_group: SchoolGroup, form: HistoryFilterForm) -> QuerySet
 def run_reason(run: ImportRun) -> str:
     """One line saying why a REJECTED, BLOCKED or FAILED run stopped (empty otherwise)."""
     if run.status == ImportRun.Status.BLOCKED:
-        exceeded = [
-            t["label"]
-            for t in run.bilan.get("thresholds", [])
-            if t.get("exceeded") and t.get("blocking")
-        ]
+        exceeded = [t.label for t in report_of(run).thresholds if t.exceeded and t.blocking]
         if exceeded:
             text = "Seuil bloquant dépassé : " + " ; ".join(exceeded)
             return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"

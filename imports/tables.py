@@ -72,7 +72,7 @@ class ImportRunTable(tables.Table):
                 record.get_mode_display(),
                 record.get_origin_kind_display(),
             )
-        return record.get_mode_display()
+        return str(record.get_mode_display())
 
     def render_deposited_by(self, record: ImportRun) -> str:
         user = record.deposited_by
@@ -84,7 +84,7 @@ class ImportRunTable(tables.Table):
         return run_reason(record) or "—"
 
     def render_establishment(self, record: ImportRun) -> str:
-        return record.establishment.name if record.establishment else _("Tous")
+        return record.establishment.name if record.establishment else str(_("Tous"))
 
     def render_original_filename(self, record: ImportRun) -> str:
         url = reverse("imports:run_file", args=[record.school_group_id, record.pk])

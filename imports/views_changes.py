@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from accounts.permissions import school_group_required
@@ -15,7 +16,7 @@ PER_PAGE = 50
 
 
 @school_group_required()
-def run_changes(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
+def run_changes(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponseBase:
     run = get_object_or_404(
         ImportRun.objects.select_related("establishment"), pk=run_id, school_group=school_group
     )

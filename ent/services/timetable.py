@@ -8,6 +8,7 @@ sessions' services in bulk. Closing periods entered by hand or imported mark the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -134,18 +135,19 @@ def timetable_target(*, establishment: Establishment, kind: TargetKind, key: str
         return Target(kind, establishment, key, key)
     if not key.isdigit():
         raise TargetUnknown(key)
+    label: str | None
     if kind == TargetKind.CLASS:
-        found = SchoolClass.objects.filter(establishment=establishment, pk=key).first()
-        label = found.code if found else ""
+        school_class = SchoolClass.objects.filter(establishment=establishment, pk=key).first()
+        label = school_class.code if school_class else None
     elif kind == TargetKind.GROUP:
-        found = TeachingGroup.objects.filter(establishment=establishment, pk=key).first()
-        label = found.code if found else ""
+        group = TeachingGroup.objects.filter(establishment=establishment, pk=key).first()
+        label = group.code if group else None
     else:
-        found = Person.objects.filter(
+        teacher = Person.objects.filter(
             establishments=establishment, kind=Person.Kind.TEACHER, pk=key
         ).first()
-        label = found.display_name if found else ""
-    if found is None:
+        label = teacher.display_name if teacher else None
+    if label is None:
         raise TargetUnknown(key)
     return Target(kind, establishment, key, label)
 
@@ -233,9 +235,11 @@ def timetable_service_ids(target: Target) -> list[int]:
     return list(TeachingService.objects.filter(condition).values_list("pk", flat=True).distinct())
 
 
-def _service_labels(
-    service_ids: set[int],
-) -> dict[int, tuple[str, tuple[tuple[int, str], ...], ...]]:
+_Labelled = tuple[int, str]
+_ServiceLabels = tuple[str, tuple[_Labelled, ...], tuple[_Labelled, ...], tuple[_Labelled, ...]]
+
+
+def _service_labels(service_ids: set[int]) -> dict[int, _ServiceLabels]:
     ids = list(service_ids)
     teachers: dict[int, list[tuple[int, str]]] = defaultdict(list)
     classes: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -288,9 +292,7 @@ def _lanes(sessions: list[WeekSession]) -> list[WeekSession]:
 
     def flush() -> None:
         width = max((lane for _s, lane in cluster), default=0) + 1
-        placed.extend(
-            WeekSession(**{**_fields(s), "lane": lane, "lanes": width}) for s, lane in cluster
-        )
+        placed.extend(dataclasses.replace(s, lane=lane, lanes=width) for s, lane in cluster)
         cluster.clear()
 
     lane_ends: list[dt.datetime] = []
@@ -309,10 +311,6 @@ def _lanes(sessions: list[WeekSession]) -> list[WeekSession]:
         cluster_end = max(cluster_end or session.ends_at, session.ends_at)
     flush()
     return placed
-
-
-def _fields(session: WeekSession) -> dict[str, object]:
-    return {name: getattr(session, name) for name in WeekSession.__slots__}
 
 
 def _hours(days: list[WeekDay]) -> tuple[int, int]:
@@ -362,14 +360,14 @@ def timetable_search(school_group: SchoolGroup, query: str) -> list[SearchHit]:
         return []
     establishments = {e.pk: e for e in school_group.establishments.all()}
     hits: list[SearchHit] = []
-    for pk, establishment, code in SchoolClass.objects.filter(
+    for pk, establishment_id, code in SchoolClass.objects.filter(
         establishment_id__in=establishments, code__icontains=query
     ).values_list("pk", "establishment_id", "code")[:SEARCH_MAX]:
-        hits.append(SearchHit(TargetKind.CLASS, establishments[establishment], str(pk), code))
-    for pk, establishment, code in TeachingGroup.objects.filter(
+        hits.append(SearchHit(TargetKind.CLASS, establishments[establishment_id], str(pk), code))
+    for pk, establishment_id, code in TeachingGroup.objects.filter(
         establishment_id__in=establishments, code__icontains=query
     ).values_list("pk", "establishment_id", "code")[:SEARCH_MAX]:
-        hits.append(SearchHit(TargetKind.GROUP, establishments[establishment], str(pk), code))
+        hits.append(SearchHit(TargetKind.GROUP, establishments[establishment_id], str(pk), code))
     key = name_key(query)
     if key:
         teachers = (
@@ -424,14 +422,17 @@ def timetable_target_named(*, establishment: Establishment, kind: TargetKind, na
     if kind == TargetKind.ROOM:
         return timetable_target(establishment=establishment, kind=kind, key=name)
     if kind == TargetKind.CLASS:
-        found = establishment.classes.filter(code__iexact=name).values_list("pk", flat=True)
+        pks = list(establishment.classes.filter(code__iexact=name).values_list("pk", flat=True)[:2])
     elif kind == TargetKind.GROUP:
-        found = establishment.teaching_groups.filter(code__iexact=name).values_list("pk", flat=True)
+        pks = list(
+            establishment.teaching_groups.filter(code__iexact=name).values_list("pk", flat=True)[:2]
+        )
     else:
-        found = establishment.people.filter(
-            kind=Person.Kind.TEACHER, search_key=name_key(name)
-        ).values_list("pk", flat=True)
-    pks = list(found[:2])
+        pks = list(
+            establishment.people.filter(
+                kind=Person.Kind.TEACHER, search_key=name_key(name)
+            ).values_list("pk", flat=True)[:2]
+        )
     if len(pks) != 1:
         raise TargetUnknown(name)
     return timetable_target(establishment=establishment, kind=kind, key=str(pks[0]))

@@ -44,7 +44,7 @@ def run_produced(run: ImportRun) -> ImportRun | None:
 
 def run_file_received_at(run: ImportRun) -> dt.datetime:
     """Return when the file of ``run`` first reached the ENT (through its confirmations)."""
-    while run.origin_id is not None and run.origin_kind in ImportRun.ONE_SHOT_ORIGINS:
+    while run.origin is not None and run.origin_kind in ImportRun.ONE_SHOT_ORIGINS:
         run = run.origin
     return run.received_at
 
@@ -191,7 +191,7 @@ def run_rollback_now(
     The new run waits behind any run of the school group already queued. Raises
     :class:`ConfirmationRefused` for an unknown run or one that cannot be gone back to.
     """
-    from imports.services.pipeline import import_queue_process
+    from imports.services.queue import import_queue_process
 
     run = (
         ImportRun.objects.select_related("school_group", "establishment").filter(pk=run_id).first()

@@ -78,7 +78,10 @@ def test_the_history_says_who_forced_a_run_and_why_runs_stopped(school: School) 
         bilan={
             "thresholds": [
                 {
+                    "control": "SERVICES_DELETED",
                     "label": "% de services d'enseignement supprimés",
+                    "value": "60",
+                    "setting": 50,
                     "exceeded": True,
                     "blocking": True,
                 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from argparse import ArgumentParser
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 f"Import n° {run.pk} (retour à l'import n° {run.rollback_of_id}) : "
                 f"{summary['status_label']}"
             )
-            for step in summary["steps"]:
+            for step in cast(list[dict[str, Any]], summary["steps"]):
                 self.stdout.write(f"  [{step['outcome']}] {step['name']} : {step['message']}")
         if run.status != ImportRun.Status.INTEGRATED:
             raise CommandError(
