@@ -30,7 +30,8 @@ from imports.services.settings import (
     threshold_settings_for,
     threshold_settings_save,
 )
-from imports.tables import ImportRunTable, status_badge
+from imports.status_display import source_format_display, status_badge, step_look
+from imports.tables import ImportRunTable
 from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control
 
 
@@ -77,7 +78,8 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "school_group": school_group,
             "run": run,
             "status_badge": status_badge(run),
-            "steps": list(run.steps.all()),
+            "steps": [(step, step_look(step, run)) for step in run.steps.all()],
+            "source_format": source_format_display(run),
             "thresholds": [
                 {**t, "relaxed_until": _parse_instant(t.get("relaxed_until"))}
                 for t in run.bilan.get("thresholds", [])
