@@ -14,6 +14,7 @@ from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
 from imports.models import ImportRun, ThresholdRelaxation
+from imports.readiness import manual_import_readiness
 from imports.selectors import (
     establishments_initialised,
     import_run_list,
@@ -236,6 +237,10 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
     form = ManualImportForm(
         request.POST or None, request.FILES or None, establishments=establishments
     )
+    checks = manual_import_readiness(school_group=school_group, today=timezone.localdate())
+    blocking = " ".join(check.text for check in checks if check.blocking)
+    if request.method == "POST" and form.is_valid() and blocking:
+        form.add_error(None, blocking)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -255,14 +260,14 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
         else:
             _announce_queued(request, run)
             return redirect("imports:run_detail", school_group.pk, run.pk)
-    today = timezone.localdate()
     return render(
         request,
         "imports/manual_import.html",
         {
             "school_group": school_group,
             "form": form,
-            "school_year": school_year_current(school_group, today=today),
+            "checks": checks,
+            "can_submit": not any(check.blocking for check in checks),
             "running": import_run_running(school_group),
         },
     )
