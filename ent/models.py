@@ -128,6 +128,8 @@ class Person(models.Model):
         _("jointure AAF"), max_length=64, unique=True, null=True, blank=True
     )
     ine = models.CharField(_("INE"), max_length=11, unique=True, null=True, blank=True)
+    # The directory's functions, readable ("Direction — Personnel de direction"), staff only.
+    function = models.CharField(_("fonction"), max_length=255, blank=True)
     sts_id = models.CharField(_("identifiant STS"), max_length=32, blank=True, db_index=True)
     pronote_idpn = models.CharField(_("IDPN PRONOTE"), max_length=64, blank=True, db_index=True)
     # Accent- and case-insensitive "last first" key, kept in sync in save().
