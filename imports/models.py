@@ -164,7 +164,9 @@ class ManualMatch(models.Model):
     """A match chosen by hand, reused by later imports of the school group, across years.
 
     ``source_key`` identifies the timetable's entity stably (PRONOTE/STS ids when present,
-    else its accent- and case-insensitive name and birth date, or its code).
+    else its accent- and case-insensitive name and birth date, or its code); ``name_key``
+    lets a file of another format, whose ids differ, use the match too
+    (:func:`imports.matching.manual_match_by_name`).
     """
 
     class Kind(models.TextChoices):
@@ -178,6 +180,12 @@ class ManualMatch(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     source_key = models.CharField(max_length=255)
+    # What every source format shares: the accent- and case-insensitive name (people) or
+    # code (classes, groups). A match made on one format's file serves the others' files.
+    name_key = models.CharField(max_length=320, blank=True, db_index=True)
+    # The entity's birth date in the file it was matched from: a homonym born another day
+    # in another format's file is not this person.
+    birth_date = models.DateField(null=True, blank=True)
     source_label = models.CharField(max_length=255, blank=True)
     person = models.ForeignKey(
         "ent.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="+"

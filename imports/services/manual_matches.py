@@ -13,12 +13,17 @@ from django.db import transaction
 
 from accounts.models import User
 from ent.models import Person, SchoolClass, SchoolGroup, TeachingGroup
+from imports.matching import manual_match_name_key
 from imports.models import ManualMatch
 from imports.selectors import manual_match_target
 
 
 class ManualMatchRefused(ValueError):
     """The chosen directory entry is not one the school group's match may point at."""
+
+
+class ManualMatchNeedsConfirmation(ValueError):
+    """The file and the directory give the person two different birth dates: ask first."""
 
 
 def manual_match_save(
@@ -30,19 +35,37 @@ def manual_match_save(
     target_id: int,
     user: User,
     now: dt.datetime,
+    source_birth_date: dt.date | None = None,
+    birth_date_confirmed: bool = False,
 ) -> ManualMatch:
     """Create or replace the school group's match of ``source_key`` with ``target_id``.
 
-    A replaced match takes the new author and date (``now``).
+    A replaced match takes the new author and date (``now``). The match also records the
+    entity's name key, so the files of the school group's other formats use it too.
 
     Raises :class:`ManualMatchRefused` when ``target_id`` is not an active person of the right
-    kind, or a class or group, of the school group's establishments.
+    kind, or a class or group, of the school group's establishments, and
+    :class:`ManualMatchNeedsConfirmation` when the person's birth date in the directory differs
+    from ``source_birth_date`` and the user has not confirmed.
     """
     target = manual_match_target(school_group=school_group, kind=kind, target_id=target_id)
     if target is None:
         raise ManualMatchRefused(
             "Cette entrée de l'annuaire n'appartient pas aux établissements de la cité scolaire "
             "ou n'est pas du bon type : choisissez-la dans la liste proposée."
+        )
+    if (
+        isinstance(target, Person)
+        and source_birth_date is not None
+        and target.birth_date is not None
+        and target.birth_date != source_birth_date
+        and not birth_date_confirmed
+    ):
+        raise ManualMatchNeedsConfirmation(
+            f"Les dates de naissance diffèrent : {source_birth_date:%d/%m/%Y} dans le fichier, "
+            f"{target.birth_date:%d/%m/%Y} dans l'annuaire pour {target.display_name}. "
+            "S'il s'agit bien de la même personne (date mal saisie d'un côté), confirmez le "
+            "rapprochement ; sinon choisissez une autre personne."
         )
     with transaction.atomic():
         match, _created = ManualMatch.objects.update_or_create(
@@ -51,6 +74,8 @@ def manual_match_save(
             source_key=source_key,
             defaults={
                 "source_label": source_label[:255],
+                "name_key": manual_match_name_key(source_label)[:320],
+                "birth_date": source_birth_date,
                 "person": target if isinstance(target, Person) else None,
                 "school_class": target if isinstance(target, SchoolClass) else None,
                 "group": target if isinstance(target, TeachingGroup) else None,
