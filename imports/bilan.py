@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from imports.dates_display import until_label
 from imports.models import ImportRun
 
 UNMATCHED_LABELS = {
@@ -77,8 +78,8 @@ def bilan_render_text(run: ImportRun) -> str:
                 ", DÉPASSÉ" if t["exceeded"] else ""
             )
             if t.get("relaxed_until"):
-                until = timezone.localtime(dt.datetime.fromisoformat(t["relaxed_until"]))
-                flags += f", assoupli jusqu'au {until:%d/%m/%Y à %H:%M}"
+                until = until_label(dt.datetime.fromisoformat(t["relaxed_until"]))
+                flags += f", assoupli jusqu'au {until}"
             lines.append(f"  {t['label']} : {value} ({setting}, {flags})")
     problems = run.bilan.get("problems", [])
     if problems:

@@ -257,3 +257,31 @@ class ThresholdRelaxation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_group_id}:{self.control} [{self.starts_at}, {self.ends_at})"
+
+
+class ThresholdSettingsChange(models.Model):
+    """Who changed a school group's thresholds, when, and what (shown on the settings page).
+
+    Unticking "Bloquant" on the coherence check and restoring the defaults are confirmed by
+    the user first; both are flagged here so the page can say who did it and when.
+    """
+
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.CASCADE, related_name="threshold_changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    changed_at = models.DateTimeField(_("modifié le"))
+    defaults_restored = models.BooleanField(_("valeurs par défaut rétablies"), default=False)
+    coherence_unblocked = models.BooleanField(_("cohérence rendue non bloquante"), default=False)
+    # French lines, one per changed control ("% de matières créées : 50 % → 60 %").
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("modification des seuils")
+        verbose_name_plural = _("modifications des seuils")
+        indexes = [models.Index(fields=["school_group", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.school_group_id}@{self.changed_at:%Y-%m-%d %H:%M}"

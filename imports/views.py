@@ -12,6 +12,7 @@ from django_tables2 import RequestConfig
 from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
+from imports.dates_display import from_label, until_label
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
 from imports.models import ImportRun, ThresholdRelaxation
 from imports.readiness import manual_import_readiness
@@ -29,7 +30,12 @@ from imports.services.settings import (
     threshold_relaxation_end,
     threshold_relaxations_pending,
     threshold_settings_for,
-    threshold_settings_save,
+)
+from imports.services.settings_changes import (
+    ConfirmationNeeded,
+    coherence_unblocked_since,
+    threshold_settings_change,
+    threshold_settings_changes_recent,
 )
 from imports.status_display import source_format_display, status_badge, step_look
 from imports.tables import ImportRunTable
@@ -82,7 +88,12 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "steps": [(step, step_look(step, run)) for step in run.steps.all()],
             "source_format": source_format_display(run),
             "thresholds": [
-                {**t, "relaxed_until": _parse_instant(t.get("relaxed_until"))}
+                {
+                    **t,
+                    "relaxed_until": until_label(instant)
+                    if (instant := _parse_instant(t.get("relaxed_until")))
+                    else None,
+                }
                 for t in run.bilan.get("thresholds", [])
             ],
             "counters": [
@@ -129,16 +140,29 @@ def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpR
     running = import_run_running(school_group)
     current = threshold_settings_for(school_group_id=school_group.pk)
     if request.method == "POST" and running is None:
-        if request.POST.get("defaults"):
-            threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
-            messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
-            return redirect("imports:threshold_settings", school_group.pk)
-        form = ThresholdSettingsForm(request.POST, current=current)
-        if form.is_valid():
-            threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
-            messages.success(
-                request, "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import."
-            )
+        restoring = bool(request.POST.get("defaults"))
+        form = ThresholdSettingsForm(None if restoring else request.POST, current=current)
+        if restoring or form.is_valid():
+            try:
+                change = threshold_settings_change(
+                    school_group_id=school_group.pk,
+                    wanted=DEFAULT_SETTINGS if restoring else form.settings(),
+                    user_id=request.user.pk,
+                    now=timezone.now(),
+                    defaults_restored=restoring,
+                    confirmed=request.POST.get("confirmed") == "1",
+                )
+            except ConfirmationNeeded as question:
+                return _threshold_confirm(request, school_group, question)
+            if change is None:
+                messages.info(request, "Aucun changement : les seuils sont déjà ceux-ci.")
+            elif restoring:
+                messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+            else:
+                messages.success(
+                    request,
+                    "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import.",
+                )
             return redirect("imports:threshold_settings", school_group.pk)
         messages.error(
             request, "Les seuils n'ont pas été enregistrés : corrigez les valeurs signalées."
@@ -146,6 +170,26 @@ def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpR
     else:
         form = ThresholdSettingsForm(current=current)
     return _threshold_page(request, school_group, form=form, running=running)
+
+
+def _threshold_confirm(
+    request: HttpRequest, school_group: SchoolGroup, question: ConfirmationNeeded
+) -> HttpResponse:
+    """Ask to confirm a sensitive threshold change; the answer re-posts the same values."""
+    return render(
+        request,
+        "imports/threshold_confirm.html",
+        {
+            "school_group": school_group,
+            "question": str(question),
+            "changes": question.changes,
+            "fields": [
+                (name, value)
+                for name, value in request.POST.items()
+                if name not in ("csrfmiddlewaretoken", "confirmed")
+            ],
+        },
+    )
 
 
 def _threshold_page(
@@ -165,8 +209,16 @@ def _threshold_page(
             "form": form,
             "running": running,
             "relaxation_form": relaxation_form or ThresholdRelaxationForm(),
+            "changes": threshold_settings_changes_recent(school_group_id=school_group.pk),
+            "coherence_unblocked": coherence_unblocked_since(school_group_id=school_group.pk),
             "relaxations": [
-                (relaxation, SPECS[Control(relaxation.control)].label, relaxation.starts_at <= now)
+                (
+                    relaxation,
+                    SPECS[Control(relaxation.control)].label,
+                    relaxation.starts_at <= now,
+                    from_label(relaxation.starts_at),
+                    until_label(relaxation.ends_at),
+                )
                 for relaxation in threshold_relaxations_pending(
                     school_group_id=school_group.pk, now=now
                 )
@@ -201,8 +253,8 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
         else:
             messages.success(
                 request,
-                f"Seuil assoupli jusqu'au {timezone.localtime(relaxation.ends_at):%d/%m/%Y à %H:%M}"
-                " ; il reviendra de lui-même à son réglage habituel.",
+                f"Seuil assoupli jusqu'au {until_label(relaxation.ends_at)} ; il reviendra de "
+                "lui-même à son réglage habituel.",
             )
             return redirect("imports:threshold_settings", school_group.pk)
     if running is not None:

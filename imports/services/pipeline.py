@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone
 
 from imports.bilan import bilan_render_text, bilan_subject
+from imports.dates_display import until_label
 from imports.matching import MatchResult
 from imports.models import ImportRun, ImportStep
 from imports.services.apply import Diff, plan_apply, plan_diff
@@ -237,7 +237,7 @@ def thresholds_check(*, run: ImportRun, recorder: _Recorder, evaluations: list[E
     ] + [
         f"{e.label} : seuil assoupli ({e.setting} %"
         f"{', bloquant' if e.blocking else ', non bloquant'}) jusqu'au "
-        f"{timezone.localtime(e.relaxed_until):%d/%m/%Y à %H:%M}"
+        f"{until_label(e.relaxed_until)}"
         for e in evaluations
         if e.relaxed_until is not None
     ]
