@@ -78,7 +78,7 @@ def step_look(step: ImportStep, run: ImportRun) -> StepLook:
     if step.outcome == ImportStep.Outcome.WARNING:
         return StepLook("⚠", "warning", str(step.get_outcome_display()))
     if run.status in CALM_STOPS:
-        return StepLook("■", "done", str(_("Arrêté, rien à faire")))
+        return StepLook("○", "done", str(_("Arrêté, rien à faire")))
     look = STATUS_LOOKS.get(Status(run.status), STATUS_LOOKS[Status.FAILED])
     if not look.needs_action:
         look = STATUS_LOOKS[Status.FAILED]
