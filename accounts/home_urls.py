@@ -1,4 +1,4 @@
-# The home page and a school group's page: names without namespace ("home",
+# The home page, a school group's page and its school year: names without namespace ("home",
 # "school_group_detail"), as the templates have always used them.
 from django.urls import path
 
@@ -7,4 +7,5 @@ from accounts import home_views
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("cites/<int:group_id>/", home_views.school_group_detail, name="school_group_detail"),
+    path("cites/<int:group_id>/annee-scolaire/", home_views.school_year, name="school_year"),
 ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import User
 from deposits.models import DepositorAccount
-from ent.models import SchoolGroup
+from ent.models import Establishment, Person, SchoolGroup
 from ent.text import name_key
 from imports.models import ImportRun
 
@@ -40,23 +40,46 @@ def depositor_account_get(*, school_group: SchoolGroup, account_id: int) -> Depo
     )
 
 
-def depositor_candidates(*, school_group: SchoolGroup, query: str) -> list[User]:
-    """Return active ENT users whose name matches ``query`` and who hold no account here."""
+def depositor_candidate_people(*, school_group: SchoolGroup) -> QuerySet[Person]:
+    """Return the staff of the school group's establishments in the directory (annuaire).
+
+    Active teachers and other staff only; people whose login already holds one of the school
+    group's depositor accounts are left out. Only these may be named in an addition.
+    """
+    return (
+        Person.objects.filter(
+            is_active=True,
+            kind__in=[Person.Kind.TEACHER, Person.Kind.STAFF],
+            establishments__school_group=school_group,
+        )
+        .exclude(user__depositor_accounts__school_group=school_group)
+        .distinct()
+    )
+
+
+def depositor_candidates(*, school_group: SchoolGroup, query: str) -> list[Person]:
+    """Return the candidate people whose name matches every word of ``query``.
+
+    The directory's folded key makes "lefevre" find "Lefèvre"; each candidate comes with its
+    establishments of the school group (``group_establishments``) and its ENT login, if any.
+    """
     words = name_key(query).split()
     if not words:
         return []
-    users = User.objects.filter(is_active=True).exclude(
-        depositor_accounts__school_group=school_group
-    )
+    people = depositor_candidate_people(school_group=school_group)
     for word in words:
-        # The directory's folded key makes "lefevre" find "Lefèvre".
-        users = users.filter(
-            Q(person__search_key__contains=word)
-            | Q(last_name__icontains=word)
-            | Q(first_name__icontains=word)
-            | Q(username__icontains=word)
+        people = people.filter(search_key__contains=word)
+    return list(
+        people.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "establishments",
+                queryset=Establishment.objects.filter(school_group=school_group).order_by("name"),
+                to_attr="group_establishments",
+            )
         )
-    return list(users.order_by("last_name", "first_name", "username")[:CANDIDATE_LIMIT])
+        .order_by("last_name", "first_name", "pk")[:CANDIDATE_LIMIT]
+    )
 
 
 def depositor_slots_left(*, school_group: SchoolGroup) -> int:

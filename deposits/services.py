@@ -22,9 +22,10 @@ from django.db import IntegrityError, transaction
 from accounts import notifications
 from accounts.models import User
 from accounts.notifications import LabelledUrl
+from accounts.provisioning import person_user_provision
 from accounts.throttle import LoginThrottle
 from deposits.models import CredentialReveal, DepositorAccount
-from ent.models import SchoolGroup
+from ent.models import Person, SchoolGroup
 from ent.text import ascii_fold
 
 PASSWORD_LENGTH = 10
@@ -151,6 +152,26 @@ def depositor_account_create(
     raise DepositorAccountError(
         "Le compte d'accès n'a pas pu être créé, réessayez.", code="conflict"
     )
+
+
+def depositor_account_create_for_person(
+    *,
+    school_group: SchoolGroup,
+    person: Person,
+    notify: bool,
+    created_by: User | None,
+    now: dt.datetime,
+) -> DepositorAccount:
+    """Create a depositor account for a person of the annuaire, opening their ENT login if needed.
+
+    The caller chose ``person`` among :func:`deposits.selectors.depositor_candidate_people`.
+    The login opened for a person who had none is kept only if the account is created.
+    """
+    with transaction.atomic():
+        user = person_user_provision(person=person)
+        return depositor_account_create(
+            school_group=school_group, user=user, notify=notify, created_by=created_by, now=now
+        )
 
 
 def depositor_account_regenerate_password(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import HEAD_ROLES, school_group_required, user_has_role
+from accounts.permissions import MANAGEMENT_ROLES, school_group_required, user_has_role
 from deposits import selectors, services
 from deposits.forms import DepositorAddForm, DepositorNotifyForm
 from deposits.models import DepositorAccount
@@ -21,7 +21,8 @@ from imports.selectors import school_group_is_initialised
 
 @school_group_required()
 def depositor_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
-    can_manage = user_has_role(request.user, school_group, HEAD_ROLES)  # type: ignore[arg-type]
+    # The head and the vie-scolaire manager manage the accounts alike (seeds 001 and 002).
+    can_manage = user_has_role(request.user, school_group, MANAGEMENT_ROLES)  # type: ignore[arg-type]
     table = DepositorAccountTable(
         selectors.depositor_account_list(school_group=school_group), can_manage=can_manage
     )
@@ -39,17 +40,20 @@ def depositor_list(request: HttpRequest, school_group: SchoolGroup) -> HttpRespo
     )
 
 
-@school_group_required(HEAD_ROLES)
+@school_group_required(MANAGEMENT_ROLES)
 def depositor_add(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     if not school_group_is_initialised(school_group, today=timezone.localdate()):
         messages.error(request, _unavailable_message())
         return redirect("deposits:depositor_list", school_group.pk)
-    form = DepositorAddForm(request.POST or None)
+    form = DepositorAddForm(
+        request.POST or None,
+        candidates=selectors.depositor_candidate_people(school_group=school_group),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.depositor_account_create(
+            account = services.depositor_account_create_for_person(
                 school_group=school_group,
-                user=form.cleaned_data["user"],
+                person=form.cleaned_data["person"],
                 notify=form.cleaned_data["notify"],
                 created_by=request.user,  # type: ignore[arg-type]
                 now=timezone.now(),
@@ -81,7 +85,7 @@ def depositor_add(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
     )
 
 
-@school_group_required(HEAD_ROLES)
+@school_group_required(MANAGEMENT_ROLES)
 def depositor_regenerate(
     request: HttpRequest, account_id: int, school_group: SchoolGroup
 ) -> HttpResponse:
@@ -105,7 +109,7 @@ def depositor_regenerate(
     )
 
 
-@school_group_required(HEAD_ROLES)
+@school_group_required(MANAGEMENT_ROLES)
 def depositor_delete(
     request: HttpRequest, account_id: int, school_group: SchoolGroup
 ) -> HttpResponse:
@@ -124,7 +128,7 @@ def depositor_delete(
 
 
 @require_POST
-@school_group_required(HEAD_ROLES)
+@school_group_required(MANAGEMENT_ROLES)
 def depositor_notify(
     request: HttpRequest, account_id: int, school_group: SchoolGroup
 ) -> HttpResponse:

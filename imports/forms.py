@@ -164,6 +164,8 @@ class ManualMatchForm(forms.Form):
             "invalid": _("Choisissez une entrée de l'annuaire dans la liste proposée."),
         },
     )
+    # Set by the confirmation page when the birth dates of the file and the directory differ.
+    confirm_birth_date = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, entries: list[MatchEntry], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -7,15 +7,11 @@ from dataclasses import dataclass
 
 from django.db.models import Model, Prefetch, Q, QuerySet
 
-from ent.models import Establishment, Person, SchoolClass, SchoolGroup, SchoolYear, TeachingGroup
+from ent.models import Establishment, Person, SchoolClass, SchoolGroup, TeachingGroup
+from ent.selectors import school_year_current
 from ent.text import name_key
 from imports.models import ImportRun, ManualMatch
 from imports.report import report_of
-
-
-def school_year_current(school_group: SchoolGroup, *, today: dt.date) -> SchoolYear | None:
-    """Return the school group's school year containing ``today``, if declared."""
-    return school_group.school_years.filter(start_date__lte=today, end_date__gt=today).first()
 
 
 def establishments_initialised(school_group: SchoolGroup, *, today: dt.date) -> set[int]:
@@ -24,8 +20,6 @@ def establishments_initialised(school_group: SchoolGroup, *, today: dt.date) -> 
     A manual import that targeted the whole school group initialises every establishment.
     """
     year = school_year_current(school_group, today=today)
-    if year is None:
-        return set()
     runs = ImportRun.objects.filter(
         school_group=school_group,
         mode=ImportRun.Mode.MANUAL,

@@ -7,30 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from imports.history import run_reason
 from imports.models import ImportRun
-
-# Plain text symbols (present in ordinary fonts), not emoji: they render everywhere.
-STATUS_ICONS = {
-    ImportRun.Status.RECEIVED: ("◷", "warning"),
-    ImportRun.Status.RUNNING: ("↻", "warning"),
-    ImportRun.Status.INTEGRATED: ("✔", "ok"),
-    ImportRun.Status.BLOCKED: ("✖", "error"),
-    ImportRun.Status.REJECTED: ("✖", "error"),
-    ImportRun.Status.WAITING_INITIALISATION: ("◷", "warning"),
-    ImportRun.Status.SUPERSEDED: ("↪", "muted"),
-    ImportRun.Status.DUPLICATE: ("♻", "muted"),
-    ImportRun.Status.FAILED: ("⚠", "error"),
-    ImportRun.Status.PREVIEWED: ("◎", "muted"),
-}
-
-
-def status_badge(run: ImportRun) -> str:
-    icon, tone = STATUS_ICONS[ImportRun.Status(run.status)]
-    return format_html(
-        '<span class="status status-{}"><span aria-hidden="true">{}</span> {}</span>',
-        tone,
-        icon,
-        run.get_status_display(),
-    )
+from imports.status_display import status_badge
 
 
 class ImportRunTable(tables.Table):

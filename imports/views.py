@@ -10,9 +10,11 @@ from django_tables2 import RequestConfig
 from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
+from imports.dates_display import from_label, until_label
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
 from imports.history import HistoryFilterForm, history_runs
 from imports.models import ImportRun, ThresholdRelaxation
+from imports.readiness import manual_import_readiness
 from imports.report import report_of
 from imports.selectors import (
     establishments_initialised,
@@ -29,7 +31,8 @@ from imports.services.confirmations import (
 from imports.services.deposits import DepositRefused, deposit_receive
 from imports.services.guard import ImportRunning
 from imports.services.queue import import_queue_position
-from imports.tables import ImportRunTable, status_badge
+from imports.status_display import source_format_display, status_badge, step_look
+from imports.tables import ImportRunTable
 from imports.thresholds import (
     DEFAULT_SETTINGS,
     SPECS,
@@ -39,7 +42,12 @@ from imports.thresholds import (
     threshold_relaxation_end,
     threshold_relaxations_pending,
     threshold_settings_for,
-    threshold_settings_save,
+)
+from imports.thresholds.changes import (
+    ConfirmationNeeded,
+    coherence_unblocked_since,
+    threshold_settings_change,
+    threshold_settings_changes_recent,
 )
 
 
@@ -86,9 +94,14 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "school_group": school_group,
             "run": run,
             "status_badge": status_badge(run),
-            "steps": list(run.steps.all()),
+            "steps": [(step, step_look(step, run)) for step in run.steps.all()],
+            "source_format": source_format_display(run),
             "report": report,
-            "thresholds": report.thresholds,
+            # Each result with its relaxation's end as users entered it ("15/12/2026 inclus").
+            "thresholds": [
+                (t, until_label(t.relaxed_until) if t.relaxed_until else None)
+                for t in report.thresholds
+            ],
             "counters": [
                 (label, run.counters[key])
                 for key, label in COUNTER_LABELS.items()
@@ -134,21 +147,32 @@ def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpR
     """Show and save the school group's thresholds; read-only while an import runs."""
     current = threshold_settings_for(school_group_id=school_group.pk)
     if request.method == "POST":
-        form = ThresholdSettingsForm(request.POST, current=current)
-        try:
-            if request.POST.get("defaults"):
-                threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
-                messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+        restoring = bool(request.POST.get("defaults"))
+        form = ThresholdSettingsForm(None if restoring else request.POST, current=current)
+        if restoring or form.is_valid():
+            try:
+                change = threshold_settings_change(
+                    school_group_id=school_group.pk,
+                    wanted=DEFAULT_SETTINGS if restoring else form.settings(),
+                    user_id=request.user.pk,
+                    now=timezone.now(),
+                    defaults_restored=restoring,
+                    confirmed=request.POST.get("confirmed") == "1",
+                )
+            except ConfirmationNeeded as question:
+                return _threshold_confirm(request, school_group, question)
+            except ImportRunning as refused:
+                messages.error(request, str(refused))
                 return redirect("imports:threshold_settings", school_group.pk)
-            if form.is_valid():
-                threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
+            if change is None:
+                messages.info(request, "Aucun changement : les seuils sont déjà ceux-ci.")
+            elif restoring:
+                messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+            else:
                 messages.success(
                     request,
                     "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import.",
                 )
-                return redirect("imports:threshold_settings", school_group.pk)
-        except ImportRunning as refused:
-            messages.error(request, str(refused))
             return redirect("imports:threshold_settings", school_group.pk)
         messages.error(
             request, "Les seuils n'ont pas été enregistrés : corrigez les valeurs signalées."
@@ -157,6 +181,26 @@ def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpR
         form = ThresholdSettingsForm(current=current)
     return _threshold_page(
         request, school_group, form=form, running=import_run_running(school_group)
+    )
+
+
+def _threshold_confirm(
+    request: HttpRequest, school_group: SchoolGroup, question: ConfirmationNeeded
+) -> HttpResponse:
+    """Ask to confirm a sensitive threshold change; the answer re-posts the same values."""
+    return render(
+        request,
+        "imports/threshold_confirm.html",
+        {
+            "school_group": school_group,
+            "question": str(question),
+            "changes": question.changes,
+            "fields": [
+                (name, value)
+                for name, value in request.POST.items()
+                if name not in ("csrfmiddlewaretoken", "confirmed")
+            ],
+        },
     )
 
 
@@ -177,8 +221,16 @@ def _threshold_page(
             "form": form,
             "running": running,
             "relaxation_form": relaxation_form or ThresholdRelaxationForm(),
+            "changes": threshold_settings_changes_recent(school_group_id=school_group.pk),
+            "coherence_unblocked": coherence_unblocked_since(school_group_id=school_group.pk),
             "relaxations": [
-                (relaxation, SPECS[Control(relaxation.control)].label, relaxation.starts_at <= now)
+                (
+                    relaxation,
+                    SPECS[Control(relaxation.control)].label,
+                    relaxation.starts_at <= now,
+                    from_label(relaxation.starts_at),
+                    until_label(relaxation.ends_at),
+                )
                 for relaxation in threshold_relaxations_pending(
                     school_group_id=school_group.pk, now=now
                 )
@@ -215,8 +267,8 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
         else:
             messages.success(
                 request,
-                f"Seuil assoupli jusqu'au {timezone.localtime(relaxation.ends_at):%d/%m/%Y à %H:%M}"
-                " ; il reviendra de lui-même à son réglage habituel.",
+                f"Seuil assoupli jusqu'au {until_label(relaxation.ends_at)} ; il reviendra de "
+                "lui-même à son réglage habituel.",
             )
             return redirect("imports:threshold_settings", school_group.pk)
     current = threshold_settings_for(school_group_id=school_group.pk)
@@ -252,6 +304,10 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
     form = ManualImportForm(
         request.POST or None, request.FILES or None, establishments=establishments
     )
+    checks = manual_import_readiness(school_group=school_group, today=timezone.localdate())
+    blocking = " ".join(check.text for check in checks if check.blocking)
+    if request.method == "POST" and form.is_valid() and blocking:
+        form.add_error(None, blocking)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -271,14 +327,14 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
         else:
             _announce_queued(request, run)
             return redirect("imports:run_detail", school_group.pk, run.pk)
-    today = timezone.localdate()
     return render(
         request,
         "imports/manual_import.html",
         {
             "school_group": school_group,
             "form": form,
-            "school_year": school_year_current(school_group, today=today),
+            "checks": checks,
+            "can_submit": not any(check.blocking for check in checks),
             "running": import_run_running(school_group),
         },
     )

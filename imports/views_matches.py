@@ -28,6 +28,7 @@ from imports.selectors import (
 )
 from imports.services.guard import ImportRunning
 from imports.services.manual_matches import (
+    ManualMatchNeedsConfirmation,
     ManualMatchRefused,
     manual_match_delete,
     manual_match_save,
@@ -53,6 +54,20 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
                     target_id=form.cleaned_data["target"],
                     user=request.user,  # type: ignore[arg-type]
                     now=timezone.now(),
+                    source_birth_date=entry.birth_date,
+                    birth_date_confirmed=form.cleaned_data["confirm_birth_date"],
+                )
+            except ManualMatchNeedsConfirmation as question:
+                return render(
+                    request,
+                    "imports/manual_match_confirm.html",
+                    {
+                        "school_group": school_group,
+                        "run": run,
+                        "entry": entry,
+                        "target": form.cleaned_data["target"],
+                        "question": str(question),
+                    },
                 )
             except ManualMatchRefused as refused:
                 form.add_error("target", str(refused))

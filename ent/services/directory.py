@@ -34,7 +34,16 @@ from ent.models import (
 from ent.text import name_key
 
 BATCH_SIZE = 1000
-PERSON_FIELDS = ("kind", "last_name", "first_name", "birth_date", "email", "ine", "search_key")
+PERSON_FIELDS = (
+    "kind",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "email",
+    "ine",
+    "search_key",
+    "function",
+)
 _KINDS_BY_CATEGORY = {
     AafCategory.STUDENT: (Person.Kind.STUDENT,),
     AafCategory.RELATIVE: (Person.Kind.RELATIVE,),
@@ -56,6 +65,31 @@ _VERBS = {
     "deactivated": "désactivé(e)s",
     "removed": "retiré(e)s",
 }
+
+
+def aaf_function_label(functions: Iterable[str]) -> str:
+    """Return readable functions from raw ``ENTPersonFonctions`` values.
+
+    ``<structure>$<code>$<family>$<discipline code>$<discipline>`` becomes
+    "Famille — Discipline" (e.g. "Enseignement — Anglais"); several are joined by " ; ".
+    """
+    labels: list[str] = []
+    for raw in functions:
+        parts = raw.split("$")
+        if len(parts) >= 5:
+            parts = parts[1:]  # the leading structure jointure
+        family = parts[1] if len(parts) > 1 else ""
+        discipline = parts[3] if len(parts) > 3 else ""
+        words = [w for w in (family, discipline) if w]
+        label = " — ".join(_readable(w) for w in words)
+        if label and label not in labels:
+            labels.append(label)
+    return " ; ".join(labels)[:255]
+
+
+def _readable(word: str) -> str:
+    # Acronyms (CPE, EPS) stay upper-case; words in capitals become sentence case.
+    return word if len(word) <= 4 else word.capitalize()
 
 
 class AafImportError(ValueError):
@@ -245,6 +279,7 @@ class _DirectoryImporter:
             "email": record.email,
             "ine": None if record.jointure in self.refused_ines else (record.ine or None),
             "search_key": name_key(record.last_name, record.first_name),
+            "function": aaf_function_label(record.functions),
         }
 
     def _people(self, records: list[AafPerson]) -> None:

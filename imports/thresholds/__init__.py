@@ -4,6 +4,7 @@
 - :mod:`~imports.thresholds.evaluation`: measures against settings (pure, with the rules);
 - :mod:`~imports.thresholds.measurement`: what an import counts for each control;
 - :mod:`~imports.thresholds.persistence`: a school group's settings and relaxations;
+- :mod:`~imports.thresholds.changes`: recorded setting changes, the ones to confirm;
 - :mod:`~imports.thresholds.rendering`: the French line of a result;
 - :mod:`~imports.thresholds.assessment`: all of the above for one import, called once by
   the pipeline (:func:`thresholds_assess`).

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
+from imports.dates_display import until_label
 from imports.thresholds.evaluation import Evaluation
 
 
@@ -17,6 +16,6 @@ def threshold_line(evaluation: Evaluation) -> str:
         ", DÉPASSÉ" if evaluation.exceeded else ""
     )
     if evaluation.relaxed_until is not None:
-        until = timezone.localtime(evaluation.relaxed_until)
-        flags += f", seuil assoupli jusqu'au {until:%d/%m/%Y à %H:%M}"
+        # A relaxation entered up to a day (included) reads "jusqu'au 15/12/2026 inclus".
+        flags += f", seuil assoupli jusqu'au {until_label(evaluation.relaxed_until)}"
     return f"{evaluation.label} : {value} ({setting}, {flags})"

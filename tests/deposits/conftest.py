@@ -10,10 +10,10 @@ from django.utils import timezone
 from accounts.models import User
 from deposits.models import DepositorAccount
 from deposits.services import depositor_account_create
-from ent.models import SchoolGroup
+from ent.models import Establishment, Person, SchoolGroup
 from imports.models import ImportRun
 from tests.conftest import Personas
-from tests.factories import SchoolYearFactory
+from tests.factories import PersonFactory, SchoolYearFactory
 
 
 def initialise_school_group(school_group: SchoolGroup) -> ImportRun:
@@ -34,6 +34,30 @@ def initialise_school_group(school_group: SchoolGroup) -> ImportRun:
         size=1,
         received_at=timezone.now(),
     )
+
+
+def staff_member(
+    establishment: Establishment,
+    last_name: str,
+    first_name: str,
+    *,
+    kind: str = Person.Kind.TEACHER,
+    function: str = "Enseignement — Mathématiques",
+    user: User | None = None,
+    email: str = "",
+) -> Person:
+    """Add a member of staff to the directory of ``establishment``."""
+    person = PersonFactory(
+        kind=kind,
+        last_name=last_name,
+        first_name=first_name,
+        function=function,
+        user=user,
+        email=email,
+        birth_date=None,
+    )
+    person.establishments.add(establishment)
+    return person
 
 
 def make_depositor(school_group: SchoolGroup, user: User) -> DepositorAccount:

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import Message
 from deposits.models import DepositorAccount
 from tests.conftest import Personas
-from tests.deposits.conftest import initialise_school_group, make_depositor
+from tests.deposits.conftest import initialise_school_group, make_depositor, staff_member
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,11 +19,12 @@ def _list_url(personas: Personas) -> str:
 
 def test_the_head_adds_a_depositor_found_by_name(client: Client, initialised: Personas) -> None:
     target = UserFactory(first_name="Thibault", last_name="Bourgeois")
+    staff_member(initialised.college_a, "Bourgeois", "Thibault", user=target)
     client.force_login(initialised.hugo)
     add_url = reverse("deposits:depositor_add", args=[initialised.group_a.pk])
     search = client.get(add_url, {"q": "bourg"})
 
-    response = client.post(add_url, {"user": target.pk, "notify": "on"}, follow=True)
+    response = client.post(add_url, {"person": target.person.pk, "notify": "on"}, follow=True)
 
     assert "BOURGEOIS Thibault" in search.content.decode()
     assert response.status_code == 200
@@ -32,33 +33,26 @@ def test_the_head_adds_a_depositor_found_by_name(client: Client, initialised: Pe
     assert Message.objects.filter(recipient=target).count() == 1
 
 
-def test_a_manager_sees_the_list_read_only(client: Client, initialised: Personas) -> None:
-    make_depositor(initialised.group_a, initialised.charlie)
+def test_a_manager_manages_the_accounts_like_the_head(
+    client: Client, initialised: Personas
+) -> None:
+    account = make_depositor(initialised.group_a, initialised.charlie)
     client.force_login(initialised.alice)
 
     page = client.get(_list_url(initialised)).content.decode()
     add = client.get(reverse("deposits:depositor_add", args=[initialised.group_a.pk]))
-
-    assert "emp." in page
-    assert "Ajouter un utilisateur" not in page
-    assert "Supprimer" not in page
-    assert add.status_code == 404
-
-
-def test_a_manager_cannot_delete_or_regenerate(client: Client, initialised: Personas) -> None:
-    account = make_depositor(initialised.group_a, initialised.charlie)
-    client.force_login(initialised.alice)
-
-    delete = client.post(
-        reverse("deposits:depositor_delete", args=[initialised.group_a.pk, account.pk])
-    )
     regenerate = client.post(
         reverse("deposits:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
     )
+    delete = client.post(
+        reverse("deposits:depositor_delete", args=[initialised.group_a.pk, account.pk])
+    )
 
-    assert delete.status_code == 404
-    assert regenerate.status_code == 404
-    assert DepositorAccount.objects.filter(pk=account.pk, credentials_version=1).exists()
+    assert "Ajouter un utilisateur" in page and "Supprimer" in page
+    assert add.status_code == 200
+    assert regenerate.status_code == delete.status_code == 302
+    assert Message.objects.filter(recipient=initialised.charlie).count() == 2
+    assert not DepositorAccount.objects.exists()
 
 
 def test_another_school_group_sees_nothing(client: Client, initialised: Personas) -> None:
@@ -77,7 +71,7 @@ def test_adding_is_unavailable_before_the_first_manual_import(
     page = client.get(_list_url(personas)).content.decode()
     response = client.post(
         reverse("deposits:depositor_add", args=[personas.group_a.pk]),
-        {"user": personas.charlie.pk},
+        {"person": staff_member(personas.college_a, "Charlier", "Jean").pk},
         follow=True,
     )
 
@@ -97,7 +91,7 @@ def test_the_sixth_addition_is_refused_with_a_message(
     page = client.get(_list_url(initialised)).content.decode()
     response = client.post(
         reverse("deposits:depositor_add", args=[initialised.group_a.pk]),
-        {"user": initialised.charlie.pk},
+        {"person": staff_member(initialised.college_a, "Charlier", "Jean").pk},
     )
 
     assert "Les 5 comptes d'accès sont attribués" in page

@@ -96,6 +96,7 @@ def test_imports_establishments_people_classes_groups_and_memberships(tmp_path: 
         == 1
     )
     assert Person.objects.get(aaf_jointure="300001").establishments.count() == 2
+    assert Person.objects.get(aaf_jointure="300001").function == "Enseignement — Anglais"
     assert summary.counts["people.created"] == 5
 
 

@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 
 from ent.models import Person
-from imports.models import ImportRun, ManualMatch, ThresholdRelaxation, ThresholdSetting
+from imports.models import (
+    ImportRun,
+    ManualMatch,
+    ThresholdRelaxation,
+    ThresholdSetting,
+    ThresholdSettingsChange,
+)
 from imports.services.guard import ImportRunning
 from imports.services.manual_matches import manual_match_delete, manual_match_save
 from imports.thresholds import (
@@ -18,6 +24,7 @@ from imports.thresholds import (
     threshold_relaxation_end,
     threshold_settings_save,
 )
+from imports.thresholds.changes import threshold_settings_change
 from tests.factories import SchoolGroupFactory
 from tests.imports.pipeline_support import (
     NOW,
@@ -72,6 +79,53 @@ def test_threshold_settings_and_relaxations_are_refused_while_an_import_runs(
     assert list(ThresholdRelaxation.objects.values_list("ends_at", flat=True)) == [
         relaxation.ends_at
     ]
+
+
+def test_a_recorded_settings_change_is_refused_before_any_confirmation_while_an_import_runs(
+    school: School,
+) -> None:
+    _running(school)
+    unblocked = {
+        **DEFAULT_SETTINGS,
+        Control.CLOSING_COHERENCE: Setting(None, False),
+    }
+
+    # Unticking the coherence control would ask for a confirmation; the guard answers first.
+    with pytest.raises(ImportRunning, match="les seuils ne peuvent pas être modifiés"):
+        threshold_settings_change(
+            school_group_id=school.group.pk, wanted=unblocked, user_id=None, now=NOW
+        )
+    with pytest.raises(ImportRunning):
+        threshold_settings_change(
+            school_group_id=school.group.pk,
+            wanted=unblocked,
+            user_id=None,
+            now=NOW,
+            confirmed=True,
+        )
+
+    assert not ThresholdSetting.objects.exists()
+    assert not ThresholdSettingsChange.objects.exists()
+
+
+def test_a_birth_date_question_is_not_asked_while_an_import_runs(school: School) -> None:
+    teacher = school.teachers[0]
+    Person.objects.filter(pk=teacher.pk).update(birth_date=dt.date(1980, 5, 4))
+    _running(school)
+
+    with pytest.raises(ImportRunning):
+        manual_match_save(
+            school_group=school.group,
+            kind=ManualMatch.Kind.TEACHER,
+            source_key="a:PN-1",
+            source_label="DUPONT Claire",
+            target_id=teacher.pk,
+            user=None,  # type: ignore[arg-type]
+            now=NOW,
+            source_birth_date=dt.date(1981, 5, 4),
+        )
+
+    assert not ManualMatch.objects.exists()
 
 
 def test_manual_matches_are_refused_while_an_import_runs_and_accepted_after(

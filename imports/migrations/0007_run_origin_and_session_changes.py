@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ent', '0003_session_content_and_calendar_feeds'),
-        ('imports', '0004_importrun_preview'),
+        ('ent', '0004_session_content_and_calendar_feeds'),
+        ('imports', '0006_thresholdsettingschange'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ent', '0002_teachingservice_audience_key'),
+        ('ent', '0003_person_function'),
     ]
 
     operations = [
