@@ -86,12 +86,34 @@ class ClosingPeriodAdmin(admin.ModelAdmin):
     list_filter = ["establishment", "source"]
 
 
+class SessionContentInline(admin.StackedInline):
+    model = models.SessionContent
+    extra = 0
+    max_num = 1
+
+
 @admin.register(models.Session)
 class SessionAdmin(admin.ModelAdmin):
     list_display = ["teaching_service", "starts_at", "ends_at", "room", "source"]
     list_filter = ["source"]
     date_hierarchy = "starts_at"
     raw_id_fields = ["teaching_service"]
+    inlines = [SessionContentInline]
+
+
+@admin.register(models.SessionContent)
+class SessionContentAdmin(admin.ModelAdmin):
+    list_display = ["session", "content", "homework", "updated_at"]
+    raw_id_fields = ["session"]
+    search_fields = ["content", "homework"]
+
+
+@admin.register(models.CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["establishment", "kind", "created_at", "revoked_at"]
+    list_filter = ["kind", "establishment"]
+    raw_id_fields = ["school_class", "group", "teacher"]
+    exclude = ["token"]
 
 
 @admin.register(models.NationalSubject)

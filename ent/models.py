@@ -381,6 +381,9 @@ class Session(models.Model):
     class Source(models.IntegerChoices):
         TIMETABLE = 1, _("Emploi du temps")
         MANUAL = 2, _("Saisie manuelle")
+        # A generated session an import would have removed or moved, kept for its content
+        # (cahier de textes): no longer the timetable's, never touched by later imports.
+        OFF_TIMETABLE = 3, _("Hors emploi du temps")
 
     teaching_service = models.ForeignKey(
         TeachingService, on_delete=models.CASCADE, related_name="sessions"
@@ -407,3 +410,78 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teaching_service_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class SessionContent(models.Model):
+    """What the cahier de textes hangs on a session: its content and the homework given."""
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="content")
+    content = models.TextField(_("contenu de la séance"), blank=True)
+    homework = models.TextField(_("travail à faire"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("contenu de séance")
+        verbose_name_plural = _("contenus de séances")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(content="", homework=""), name="session_content_not_empty"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.content[:40]}"
+
+
+class CalendarFeed(models.Model):
+    """An iCalendar feed of one class, group, teacher or room, behind a secret token.
+
+    The token is the feed's only credential (calendar clients cannot log in): revoking a feed
+    stops it for good; regenerating creates a new feed with a new address.
+    """
+
+    class Kind(models.TextChoices):
+        CLASS = "CLASS", _("Classe")
+        GROUP = "GROUP", _("Groupe")
+        TEACHER = "TEACHER", _("Enseignant")
+        ROOM = "ROOM", _("Salle")
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    kind = models.CharField(_("nature"), max_length=16, choices=Kind.choices)
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey(
+        TeachingGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    teacher = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    room = models.CharField(_("salle"), max_length=100, blank=True)
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("créé le"))
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("abonnement agenda")
+        verbose_name_plural = _("abonnements agenda")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="CLASS", school_class__isnull=False)
+                    | Q(kind="GROUP", group__isnull=False)
+                    | Q(kind="TEACHER", teacher__isnull=False)
+                    | (Q(kind="ROOM") & ~Q(room=""))
+                ),
+                name="calendar_feed_has_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(token__regex=r"^[A-Za-z0-9_-]{32,64}$"),  # noqa: S106
+                name="calendar_feed_token",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.establishment_id}:{self.kind}"

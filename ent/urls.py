@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("accounts.home_urls")),
     path("cites/<int:group_id>/imports/", include("imports.urls")),
+    path("", include("accounts.timetable_urls")),
     path("", include("accounts.urls")),
     path("", include("deposits.urls")),
     path("admin/", admin.site.urls),

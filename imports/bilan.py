@@ -30,6 +30,8 @@ COUNTER_LABELS = {
     "sessions_before_effective": "Séances antérieures à la prise en charge (jamais modifiées)",
     "closings_added": "Périodes de fermeture ajoutées",
     "closings_removed": "Périodes de fermeture supprimées",
+    "sessions_kept_for_content": "Séances avec contenu conservées hors emploi du temps",
+    "session_contents_moved": "Contenus de séances déplacés avec leur séance",
 }
 
 
@@ -58,6 +60,12 @@ def bilan_render_text(run: ImportRun, report: RunReport | None = None) -> str:
         f"Mode : {run.get_mode_display()}",
         f"Statut : {run.get_status_display()}",
     ]
+    if run.origin_id:
+        user = run.deposited_by
+        who = (user.get_full_name() or user.get_username()) if user else "—"
+        lines.append(
+            f"Origine : {run.get_origin_kind_display()} (import n° {run.origin_id}), par {who}"
+        )
     if run.effective_at:
         lines.append(
             f"Date de prise en charge : {timezone.localtime(run.effective_at):%d/%m/%Y à %H:%M}"
@@ -85,6 +93,12 @@ def bilan_render_text(run: ImportRun, report: RunReport | None = None) -> str:
             for key, label in COUNTER_LABELS.items()
             if key in counters
         ]
+    if report.content_kept:
+        lines += [
+            "",
+            f"Séances avec contenu conservées hors emploi du temps ({len(report.content_kept)}) :",
+        ]
+        lines += [f"  - {item}" for item in report.content_kept]
     for key, label in UNMATCHED_LABELS.items():
         items = report.unmatched.get(key, [])
         if items:

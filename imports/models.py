@@ -27,6 +27,14 @@ class ImportRun(models.Model):
         AUTOMATIC = "AUTOMATIC", _("Automatique")
         MANUAL = "MANUAL", _("Manuel")
 
+    class Origin(models.TextChoices):
+        CONFIRMATION = "CONFIRMATION", _("Confirmation d'un aperçu")
+        FORCED = "FORCED", _("Appliqué malgré les seuils")
+        ROLLBACK = "ROLLBACK", _("Retour à un emploi du temps antérieur")
+
+    # A PREVIEWED or BLOCKED run produces at most one run (database constraint below).
+    ONE_SHOT_ORIGINS = (Origin.CONFIRMATION, Origin.FORCED)
+
     # Derived from the registered parsers: one line there per source format.
     SourceFormat = SourceFormat
 
@@ -85,6 +93,28 @@ class ImportRun(models.Model):
     effective_at = models.DateTimeField(_("date de prise en charge"), null=True, blank=True)
     counters = models.JSONField(_("compteurs"), default=dict, blank=True)
     bilan = models.JSONField(_("bilan"), default=dict, blank=True)
+    # The run this one comes from: a confirmed preview, a blocked run applied anyway, or the
+    # earlier integrated run a rollback goes back to.
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="produced_runs",
+        verbose_name=_("import d'origine"),
+    )
+    origin_kind = models.CharField(
+        _("nature"), max_length=16, choices=Origin.choices, blank=True, default=""
+    )
+    # Set on every run of a rollback (its preview and its confirmation): the run gone back to.
+    rollback_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rollbacks",
+        verbose_name=_("retour à l'import"),
+    )
 
     class Meta:
         verbose_name = _("import")
@@ -93,7 +123,17 @@ class ImportRun(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="import_run_sha256_hex"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__isnull=True, origin_kind="")
+                | Q(origin__isnull=False) & ~Q(origin_kind=""),
+                name="import_run_origin_has_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["origin"],
+                condition=Q(origin_kind__in=["CONFIRMATION", "FORCED"]),
+                name="import_run_confirmed_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +142,65 @@ class ImportRun(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def is_confirmable(self) -> bool:
+        """Whether the run still waits for "Confirmer" / "Appliquer quand même"."""
+        return self.status in (self.Status.PREVIEWED, self.Status.BLOCKED)
+
+
+class SessionChange(models.Model):
+    """One session an import adds, removes or changes: the change list of a run.
+
+    Stored when the run computes its diff: for an INTEGRATED run it is what was done; for a
+    PREVIEWED or BLOCKED one, what applying would have done at that moment. Labels are copied
+    (subject, teachers, classes/groups) so the list stays readable whatever happens later.
+    """
+
+    class Kind(models.IntegerChoices):
+        ADDED = 1, _("Ajoutée")
+        REMOVED = 2, _("Supprimée")
+        CHANGED = 3, _("Modifiée")
+        KEPT = 4, _("Conservée hors emploi du temps")
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="session_changes")
+    kind = models.PositiveSmallIntegerField(_("changement"), choices=Kind.choices)
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    subject = models.CharField(_("matière"), max_length=200, blank=True)
+    teachers = models.CharField(_("enseignants"), max_length=500, blank=True)
+    audience = models.CharField(_("classes et groupes"), max_length=500, blank=True)
+    room = models.CharField(_("salle"), max_length=100, blank=True)
+    # For a change: what the session was before (the fields above are what it becomes).
+    old_starts_at = models.DateTimeField(null=True, blank=True)
+    old_ends_at = models.DateTimeField(null=True, blank=True)
+    old_teachers = models.CharField(max_length=500, blank=True)
+    old_room = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("changement de séance")
+        verbose_name_plural = _("changements de séances")
+        indexes = [models.Index(fields=["run", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_change_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=3) | Q(old_starts_at__isnull=False, old_ends_at__isnull=False),
+                name="session_change_old_values",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def teachers_list(self) -> list[str]:
+        return [name for name in self.teachers.split(", ") if name]
+
+    @property
+    def audience_list(self) -> list[str]:
+        return [code for code in self.audience.split(", ") if code]
 
 
 class ImportStep(models.Model):

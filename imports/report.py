@@ -83,6 +83,10 @@ class RunReport:
     coherence: list[str] = field(default_factory=list)
     coherence_total: int = 0
     thresholds: list[Evaluation] = field(default_factory=list)
+    # Sessions with content the file removes, kept "hors emploi du temps" (imports.content),
+    # one French line each; and how many sessions' content moved with their session.
+    content_kept: list[str] = field(default_factory=list)
+    content_moved: int = 0
     text: str = ""
 
     @property
@@ -107,6 +111,8 @@ class RunReport:
             "coherence": list(self.coherence),
             "coherence_total": self.coherence_total,
             "thresholds": [_evaluation_dump(t) for t in self.thresholds],
+            "content_kept": list(self.content_kept),
+            "content_moved": self.content_moved,
             "text": self.text,
         }
 
@@ -133,6 +139,8 @@ class RunReport:
             thresholds=[
                 t for t in map(_evaluation_load, data.get("thresholds") or []) if t is not None
             ],
+            content_kept=[str(item) for item in data.get("content_kept") or []],
+            content_moved=int(data.get("content_moved", 0)),
             text=str(data.get("text") or ""),
         )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from imports import views, views_matches
+from imports import views, views_changes, views_matches
 
 app_name = "imports"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     path("<int:run_id>/rapprochements/", views_matches.run_matches, name="run_matches"),
     path("<int:run_id>/appliquer/", views.run_apply_anyway, name="run_apply_anyway"),
+    path("<int:run_id>/changements/", views_changes.run_changes, name="run_changes"),
+    path("<int:run_id>/revenir/", views.run_rollback_start, name="run_rollback"),
     path("<int:run_id>/", views.run_detail, name="run_detail"),
     path("<int:run_id>/fichier/", views.run_file, name="run_file"),
     path("<int:run_id>/bilan.txt", views.run_bilan_download, name="run_bilan_download"),

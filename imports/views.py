@@ -12,16 +12,23 @@ from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
 from imports.dates_display import from_label, until_label
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
+from imports.history import HistoryFilterForm, history_runs
 from imports.models import ImportRun, ThresholdRelaxation
 from imports.readiness import manual_import_readiness
 from imports.report import report_of
 from imports.selectors import (
     establishments_initialised,
-    import_run_list,
     import_run_running,
     school_year_current,
 )
-from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
+from imports.services.confirmations import (
+    ConfirmationRefused,
+    OlderThanCurrent,
+    run_confirm,
+    run_produced,
+    run_rollback,
+)
+from imports.services.deposits import DepositRefused, deposit_receive
 from imports.services.guard import ImportRunning
 from imports.services.queue import import_queue_position
 from imports.status_display import source_format_display, status_badge, step_look
@@ -46,7 +53,9 @@ from imports.thresholds.changes import (
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
     return get_object_or_404(
-        ImportRun.objects.select_related("establishment", "school_group"),
+        ImportRun.objects.select_related(
+            "establishment", "school_group", "deposited_by", "origin", "rollback_of"
+        ),
         pk=run_id,
         school_group=school_group,
     )
@@ -54,17 +63,19 @@ def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
 
 @school_group_required()
 def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
-    table = ImportRunTable(import_run_list(school_group))
+    establishments = list(school_group.establishments.order_by("name"))
+    filters = HistoryFilterForm(request.GET or None, establishments=establishments)
+    table = ImportRunTable(history_runs(school_group, filters))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     today = timezone.localdate()
     initialised = establishments_initialised(school_group, today=today)
-    establishments = list(school_group.establishments.order_by("name"))
     return render(
         request,
         "imports/run_list.html",
         {
             "school_group": school_group,
             "table": table,
+            "filters": filters,
             "school_year": school_year_current(school_group, today=today),
             "waiting_initialisation": [e for e in establishments if e.pk not in initialised],
             "running": import_run_running(school_group),
@@ -109,6 +120,8 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
             ),
             "has_unmatched_entries": bool(report.unmatched_entries),
+            "produced": run_produced(run),
+            "can_roll_back": run.status == ImportRun.Status.INTEGRATED,
         },
     )
 
@@ -330,15 +343,47 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
 @require_POST
 @school_group_required()
 def run_apply_anyway(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
-    """Submit a blocked run's file again, confirmed despite its blocking thresholds."""
+    """Confirm a preview or apply a blocked run, once; a file older than the timetable in
+    place is applied only after a second, explicit confirmation."""
     run = _run(school_group, run_id)
     try:
-        retry = deposit_resubmit_anyway(run=run, user_id=request.user.pk, now=timezone.now())
-    except DepositRefused as refused:
+        retry = run_confirm(
+            run=run,
+            user_id=request.user.pk,
+            now=timezone.now(),
+            accept_older=request.POST.get("accept_older") == "1",
+        )
+    except ConfirmationRefused as refused:
         messages.error(request, str(refused))
         return redirect("imports:run_detail", school_group.pk, run.pk)
+    except OlderThanCurrent as older:
+        return render(
+            request,
+            "imports/run_confirm_older.html",
+            {"school_group": school_group, "run": run, "newer": older.newer},
+        )
     _announce_queued(request, retry)
     return redirect("imports:run_detail", school_group.pk, retry.pk)
+
+
+@require_POST
+@school_group_required()
+def run_rollback_start(
+    request: HttpRequest, school_group: SchoolGroup, run_id: int
+) -> HttpResponse:
+    """Go back to an earlier integrated run: its file is previewed again, then confirmed."""
+    run = _run(school_group, run_id)
+    try:
+        preview = run_rollback(run=run, user_id=request.user.pk, now=timezone.now())
+    except ConfirmationRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("imports:run_detail", school_group.pk, run.pk)
+    messages.success(
+        request,
+        f"Retour à l'emploi du temps de l'import n° {run.pk} : un aperçu est en cours "
+        f"(import n° {preview.pk}). Vérifiez-le, puis confirmez pour l'appliquer.",
+    )
+    return redirect("imports:run_detail", school_group.pk, preview.pk)
 
 
 def _announce_queued(request: HttpRequest, run: ImportRun) -> None:

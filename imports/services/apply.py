@@ -25,6 +25,7 @@ from ent.models import (
     TeachingGroup,
     TeachingService,
 )
+from imports.content import content_diff, content_keep, content_move
 from imports.planning import Plan, PlannedClosing, PlannedSession
 
 SESSION_BATCH = 5000
@@ -55,6 +56,10 @@ class Diff:
     closings_existing: int = 0
     closings_added: list[PlannedClosing] = field(default_factory=list)
     closings_removed: list[int] = field(default_factory=list)
+    # Sessions with content (cahier de textes) the diff would remove: see imports.content.
+    content_sessions: int = 0  # future generated sessions with content, in the window
+    content_moves: list[tuple[int, str, dt.datetime]] = field(default_factory=list)
+    content_kept: list[int] = field(default_factory=list)
 
 
 def plan_diff(plan: Plan) -> Diff:
@@ -64,6 +69,7 @@ def plan_diff(plan: Plan) -> Diff:
     existing_services = _diff_services(plan, diff)
     _diff_sessions(plan, diff, existing_services)
     _diff_closings(plan, diff)
+    content_diff(plan, diff)
     return diff
 
 
@@ -192,6 +198,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         subject_ids = _apply_subjects(plan, diff)
         group_ids, groups_created = _apply_groups(plan)
         service_ids = _apply_services(plan, diff, subject_ids, group_ids)
+        content_keep(diff)
         _apply_sessions(diff, service_ids)
         _apply_closings(diff)
         created, removed = _apply_memberships(plan, group_ids)
@@ -209,6 +216,8 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         "sessions_unchanged": diff.sessions_unchanged,
         "closings_added": len(diff.closings_added),
         "closings_removed": len(diff.closings_removed),
+        "sessions_kept_for_content": len(diff.content_kept),
+        "session_contents_moved": len(diff.content_moves),
     }
 
 
@@ -310,8 +319,6 @@ def _apply_services(
 
 
 def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
-    for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
-        Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
     Session.objects.bulk_update(
         [Session(pk=pk, ends_at=ends_at, room=room) for pk, ends_at, room in diff.sessions_changed],
         ["ends_at", "room"],
@@ -320,14 +327,18 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
     rows = [(service_ids[s.service_key], s.starts_at, s.ends_at, s.room) for s in diff.sessions_new]
     if connection.vendor == "postgresql":
         _copy_sessions(rows)
-        return
-    Session.objects.bulk_create(
-        [
-            Session(teaching_service_id=service, starts_at=starts, ends_at=ends, room=room)
-            for service, starts, ends, room in rows
-        ],
-        batch_size=SESSION_BATCH,
-    )
+    else:
+        Session.objects.bulk_create(
+            [
+                Session(teaching_service_id=service, starts_at=starts, ends_at=ends, room=room)
+                for service, starts, ends, room in rows
+            ],
+            batch_size=SESSION_BATCH,
+        )
+    # Content moves to its new session before the old one goes (imports.content).
+    content_move(diff, service_ids)
+    for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
+        Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
 
 
 def _copy_sessions(rows: list[tuple[int, dt.datetime, dt.datetime, str]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from typing import IO
 
 from django.conf import settings
@@ -60,8 +61,11 @@ def deposit_receive(
     apply_anyway: bool = False,
     preview_only: bool = False,
     now: dt.datetime,
+    links: Mapping[str, object] | None = None,
 ) -> ImportRun:
     """Store ``stream`` and create its import run (RECEIVED), enqueued once committed.
+
+    ``links`` sets the run's origin fields (``origin``, ``origin_kind``, ``rollback_of``).
 
     ``stream`` must be seekable: it is read once to hash it, then saved. Raises
     :class:`DepositRefused` for a wrong type or a file over the size limit (nothing is kept).
@@ -81,37 +85,12 @@ def deposit_receive(
             apply_anyway=apply_anyway,
             preview_only=preview_only,
             received_at=now,
+            **(links or {}),
         )
         run.file.save(f"{now:%Y%m%d-%H%M%S}-{filename}", File(stream), save=False)
         run.save()
         _enqueue_on_commit(run)
     return run
-
-
-def deposit_resubmit_anyway(*, run: ImportRun, user_id: int | None, now: dt.datetime) -> ImportRun:
-    """Submit the exact bytes of a BLOCKED or PREVIEWED run again, to be applied.
-
-    A new run is created (the first one stays in the history as it was), in the same mode
-    and for the same target, confirmed despite the thresholds: the user has seen them. It
-    queues like any other and recomputes everything against the ENT as it is then.
-    """
-    if run.status not in (ImportRun.Status.BLOCKED, ImportRun.Status.PREVIEWED):
-        raise DepositRefused(
-            f"L'import n° {run.pk} n'est ni bloqué par un seuil ni un aperçu : il ne peut pas "
-            "être appliqué de nouveau.",
-            code="not_blocked",
-        )
-    with run.file.open("rb") as stream:
-        return deposit_receive(
-            school_group=run.school_group,
-            establishment=run.establishment,
-            filename=run.original_filename,
-            stream=stream,
-            deposited_by_id=user_id,
-            mode=run.mode,
-            apply_anyway=True,
-            now=now,
-        )
 
 
 def _hash(stream: IO[bytes]) -> tuple[str, int]:

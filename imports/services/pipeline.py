@@ -23,6 +23,7 @@ from imports.models import ImportRun, ImportStep
 from imports.report import ReportedProblem, RunReport, report_of, report_store
 from imports.services import steps
 from imports.services.apply import plan_apply, plan_diff
+from imports.services.preview import run_changes_record
 from imports.services.steps import PROBLEMS_MAX, StepNote, StepStop
 from imports.thresholds import thresholds_assess
 from imports.timetable import Problem
@@ -127,6 +128,10 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     diff = plan_diff(plan)
     # The preview of the changes, even if the thresholds block the run below.
     report.changes_by_audience, report.changes_by_teacher = steps.step_changes(plan, diff)
+    # The change list (what was applied, or would be): stored for previews and blocked runs
+    # too, replacing an earlier attempt's; sessions with content are kept or moved.
+    report.content_kept = run_changes_record(run, plan, diff)
+    report.content_moved = len(diff.content_moves)
     assessment = thresholds_assess(
         school_group_id=run.school_group_id,
         at=run.effective_at,

@@ -11,8 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from ent.models import Person, SchoolClass, TeachingService
+from imports.changes import session_changes_store
+from imports.content import content_kept_lines
+from imports.models import ImportRun
 from imports.planning import Plan
 from imports.services.apply import Diff
 
@@ -101,4 +107,17 @@ def _teacher_names(person_ids: set[int]) -> dict[int, str]:
     }
 
 
-__all__ = ["CHANGES_ROWS_MAX", "change_summary"]
+def run_changes_record(run: ImportRun, plan: Plan, diff: Diff) -> list[str]:
+    """Store the run's change list; return the sessions kept for their content, in French."""
+    session_changes_store(
+        run,
+        plan,
+        added=diff.sessions_new,
+        removed=diff.sessions_deleted,
+        changed=diff.sessions_changed,
+        kept=diff.content_kept,
+    )
+    return content_kept_lines(diff, ZoneInfo(settings.TIME_ZONE))
+
+
+__all__ = ["CHANGES_ROWS_MAX", "change_summary", "run_changes_record"]

@@ -25,6 +25,7 @@ class Control(StrEnum):
     CLASSES_UNMATCHED = "CLASSES_UNMATCHED"
     GROUPS_UNMATCHED = "GROUPS_UNMATCHED"
     CLOSING_COHERENCE = "CLOSING_COHERENCE"
+    SESSION_CONTENT_LOST = "SESSION_CONTENT_LOST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,11 @@ CONTROLS: tuple[ControlSpec, ...] = (
     ControlSpec(Control.CLASSES_UNMATCHED, "% de classes non rapprochées", 5, False),
     ControlSpec(Control.GROUPS_UNMATCHED, "% de groupes non rapprochés", 5, False),
     ControlSpec(Control.CLOSING_COHERENCE, "Cohérence avec les périodes de fermeture", None, True),
+    # Sessions with content the file removes (kept "hors emploi du temps") or moves (its
+    # content follows) ÷ future sessions with content × 100 (see imports.content).
+    ControlSpec(
+        Control.SESSION_CONTENT_LOST, "% de séances avec contenu supprimées ou déplacées", 0, True
+    ),
 )
 SPECS: Mapping[Control, ControlSpec] = {spec.control: spec for spec in CONTROLS}
 

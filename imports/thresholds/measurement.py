@@ -28,4 +28,9 @@ def thresholds_measure(match: MatchResult, diff: Diff, coherence: int) -> list[M
         Measure(Control.CLASSES_UNMATCHED, match.classes.unmatched_count, match.classes.total),
         Measure(Control.GROUPS_UNMATCHED, match.groups.unmatched_count, match.groups.total),
         Measure(Control.CLOSING_COHERENCE, coherence, 0),
+        Measure(
+            Control.SESSION_CONTENT_LOST,
+            len(diff.content_moves) + len(diff.content_kept),
+            diff.content_sessions,
+        ),
     ]

@@ -10,7 +10,7 @@ from accounts.models import Message, User
 from ent.models import Session, TeachingService
 from imports.models import ImportRun, ImportStep
 from imports.selectors import establishments_initialised
-from imports.services.deposits import deposit_resubmit_anyway
+from imports.services.confirmations import run_confirm
 from tests.imports.pipeline_support import (
     NOW,
     School,
@@ -48,7 +48,7 @@ def test_confirming_a_preview_applies_the_same_file_as_a_new_run(school: School)
     preview = run_import(school, edt_file(), mode=MANUAL, preview_only=True)
     later = NOW + dt.timedelta(minutes=5)
 
-    confirmed = deposit_resubmit_anyway(run=preview, user_id=None, now=later)
+    confirmed = run_confirm(run=preview, user_id=None, now=later)
     process(school, now=later)
 
     confirmed.refresh_from_db()

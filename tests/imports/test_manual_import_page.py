@@ -109,7 +109,9 @@ def test_applying_a_blocked_run_anyway_queues_its_file_again_confirmed(
     retry = ImportRun.objects.exclude(pk=blocked.pk).get()
     assert "Appliquer quand même" in page
     assert response["Location"] == f"/cites/{personas.group_a.pk}/imports/{retry.pk}/"
-    assert (retry.status, retry.apply_anyway, retry.mode) == ("RECEIVED", True, "AUTOMATIC")
+    assert (retry.status, retry.apply_anyway, retry.mode) == ("RECEIVED", True, "MANUAL")
+    assert (retry.origin, retry.origin_kind) == (blocked, ImportRun.Origin.FORCED)
+    assert retry.deposited_by.username == "alice"
     assert retry.establishment == personas.college_a
     assert _stored_bytes(retry) == EDT
     blocked.refresh_from_db()

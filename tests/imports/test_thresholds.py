@@ -44,6 +44,8 @@ def test_defaults_match_the_vendor_guides() -> None:
         Control.CLASSES_UNMATCHED: (5, False),
         Control.GROUPS_UNMATCHED: (5, False),
         Control.CLOSING_COHERENCE: (None, True),
+        # Not in the vendor guides: the ENT's own guard for cahier de textes content.
+        Control.SESSION_CONTENT_LOST: (0, True),
     }
 
 

@@ -1,0 +1,108 @@
+"""Calendar feed addresses: one secret token per feed, revocable, regenerated as a new feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.db import transaction
+
+from ent.calendar import calendar_build
+from ent.models import CalendarFeed, Establishment
+from ent.services.timetable import (
+    Target,
+    TargetKind,
+    TargetUnknown,
+    timetable_sessions,
+    timetable_target,
+)
+
+# Past weeks a feed still shows, and how far ahead it goes.
+FEED_PAST = dt.timedelta(weeks=4)
+FEED_AHEAD = dt.timedelta(weeks=52)
+
+_KINDS = {
+    TargetKind.CLASS: CalendarFeed.Kind.CLASS,
+    TargetKind.GROUP: CalendarFeed.Kind.GROUP,
+    TargetKind.TEACHER: CalendarFeed.Kind.TEACHER,
+    TargetKind.ROOM: CalendarFeed.Kind.ROOM,
+}
+_TARGET_KINDS = {value: key for key, value in _KINDS.items()}
+
+
+def _target_fields(target: Target) -> dict[str, object]:
+    fields: dict[str, object] = {"establishment": target.establishment, "kind": _KINDS[target.kind]}
+    if target.kind == TargetKind.CLASS:
+        fields["school_class_id"] = int(target.key)
+    elif target.kind == TargetKind.GROUP:
+        fields["group_id"] = int(target.key)
+    elif target.kind == TargetKind.TEACHER:
+        fields["teacher_id"] = int(target.key)
+    else:
+        fields["room"] = target.key
+    return fields
+
+
+def calendar_feeds_active(target: Target) -> list[CalendarFeed]:
+    """Return the feeds of ``target`` that still answer, newest first."""
+    return list(
+        CalendarFeed.objects.filter(**_target_fields(target), revoked_at__isnull=True).order_by(
+            "-created_at", "-pk"
+        )
+    )
+
+
+def calendar_feed_create(target: Target, *, now: dt.datetime) -> CalendarFeed:
+    """Create a feed of ``target`` behind a new unguessable token (256 bits)."""
+    return CalendarFeed.objects.create(
+        **_target_fields(target), token=secrets.token_urlsafe(32), created_at=now
+    )
+
+
+def calendar_feed_revoke(feed: CalendarFeed, *, now: dt.datetime) -> None:
+    """Stop the feed for good: its address answers 404 from now on."""
+    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=now)
+
+
+def calendar_feed_regenerate(feed: CalendarFeed, *, now: dt.datetime) -> CalendarFeed:
+    """Revoke ``feed`` and create a new one for the same target, with a new address."""
+    with transaction.atomic():
+        calendar_feed_revoke(feed, now=now)
+        return calendar_feed_create(calendar_feed_target(feed), now=now)
+
+
+def calendar_feed_target(feed: CalendarFeed) -> Target:
+    kind = _TARGET_KINDS[CalendarFeed.Kind(feed.kind)]
+    key = {
+        TargetKind.CLASS: str(feed.school_class_id),
+        TargetKind.GROUP: str(feed.group_id),
+        TargetKind.TEACHER: str(feed.teacher_id),
+        TargetKind.ROOM: feed.room,
+    }[kind]
+    return timetable_target(establishment=feed.establishment, kind=kind, key=key)
+
+
+def calendar_for_target(target: Target, *, now: dt.datetime) -> bytes:
+    """Return the iCalendar document of ``target`` from four weeks ago to a year ahead."""
+    sessions = timetable_sessions(target, starts=now - FEED_PAST, ends=now + FEED_AHEAD)
+    return calendar_build(target, sessions, now=now)
+
+
+def calendar_feed_document(token: str, *, now: dt.datetime) -> bytes | None:
+    """Return the document of the active feed with ``token``, or None (unknown or revoked)."""
+    feed = (
+        CalendarFeed.objects.select_related("establishment")
+        .filter(token=token, revoked_at__isnull=True)
+        .first()
+    )
+    if feed is None:
+        return None
+    try:
+        target = calendar_feed_target(feed)
+    except TargetUnknown:
+        return None
+    return calendar_for_target(target, now=now)
+
+
+def calendar_feed_for(*, establishment: Establishment, feed_id: int) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(pk=feed_id, establishment=establishment).first()

@@ -1,0 +1,295 @@
+"""The change list of a run: every session it adds, removes or changes, with readable labels.
+
+Built from a plan and its diff when the run compares the file with the ENT, and stored as
+:class:`~imports.models.SessionChange` rows (replacing any list of an earlier attempt). For an
+INTEGRATED run the list is what was applied; for a PREVIEWED or BLOCKED run, what applying
+would have done at that moment.
+
+A session removed and a session added for the same subject and audience in the same week are
+shown as one change, old → new (a course moved, or given by another teacher); other removals
+and additions stay as such. Session ends or rooms changed in place are changes too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from ent.models import Person, SchoolClass, Session, TeachingService
+from imports.models import ImportRun, SessionChange
+from imports.planning import Plan, PlannedSession
+
+BATCH = 2000
+Kind = SessionChange.Kind
+
+
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    subject: str
+    teachers: str
+    audience: str
+    audience_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Old:
+    service_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: str
+
+
+def session_changes_store(
+    run: ImportRun,
+    plan: Plan,
+    *,
+    added: Iterable[PlannedSession],
+    removed: Iterable[int],
+    changed: Iterable[tuple[int, dt.datetime, str]],
+    kept: Iterable[int] = (),
+) -> int:
+    """Replace the change list of ``run``; return how many rows it has.
+
+    ``added`` are planned sessions, ``removed`` and ``kept`` existing session ids (kept: a
+    session with content that stays, "hors emploi du temps"), ``changed`` (session id, new
+    end, new room) triples.
+    """
+    tz = ZoneInfo(settings.TIME_ZONE)
+    added = list(added)
+    removed, kept, changed = list(removed), list(kept), list(changed)
+    old = _existing(removed + kept + [pk for pk, _e, _r in changed])
+    labels = _existing_labels({o.service_id for o in old.values()})
+    new_labels = _planned_labels(plan, {s.service_key for s in added})
+    rows: list[SessionChange] = []
+
+    # Removed and added for the same subject and audience in the same week: one change.
+    def week(moment: dt.datetime) -> tuple[int, int]:
+        iso = moment.astimezone(tz).isocalendar()
+        return iso.year, iso.week
+
+    pending: dict[tuple[str, tuple[int, int]], list[int]] = defaultdict(list)
+    for pk in sorted(removed, key=lambda pk: old[pk].starts_at):
+        key = (labels[old[pk].service_id].audience_key, week(old[pk].starts_at))
+        pending[key].append(pk)
+    for session in sorted(added, key=lambda s: s.starts_at):
+        new = new_labels[session.service_key]
+        candidates = pending.get((new.audience_key, week(session.starts_at)))
+        if candidates:
+            before = old[candidates.pop(0)]
+            rows.append(
+                _row(run, Kind.CHANGED, session.starts_at, session.ends_at, session.room, new)
+            )
+            _set_old(rows[-1], before, labels[before.service_id])
+        else:
+            rows.append(
+                _row(run, Kind.ADDED, session.starts_at, session.ends_at, session.room, new)
+            )
+    for pks in pending.values():
+        for pk in pks:
+            o = old[pk]
+            rows.append(
+                _row(run, Kind.REMOVED, o.starts_at, o.ends_at, o.room, labels[o.service_id])
+            )
+    for pk in kept:
+        o = old[pk]
+        rows.append(_row(run, Kind.KEPT, o.starts_at, o.ends_at, o.room, labels[o.service_id]))
+    for pk, ends_at, room in changed:
+        o = old[pk]
+        row = _row(run, Kind.CHANGED, o.starts_at, ends_at, room, labels[o.service_id])
+        _set_old(row, o, labels[o.service_id])
+        rows.append(row)
+    with transaction.atomic():
+        SessionChange.objects.filter(run=run).delete()
+        SessionChange.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
+
+
+def _row(
+    run: ImportRun,
+    kind: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    room: str,
+    labels: _Labels,
+) -> SessionChange:
+    return SessionChange(
+        run=run,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room=room[:100],
+        subject=labels.subject[:200],
+        teachers=labels.teachers[:500],
+        audience=labels.audience[:500],
+    )
+
+
+def _set_old(row: SessionChange, old: _Old, labels: _Labels) -> None:
+    row.old_starts_at, row.old_ends_at = old.starts_at, old.ends_at
+    row.old_room = old.room[:100]
+    row.old_teachers = labels.teachers[:500]
+
+
+def _existing(pks: list[int]) -> dict[int, _Old]:
+    found: dict[int, _Old] = {}
+    for start in range(0, len(pks), BATCH):
+        for pk, service, starts, ends, room in Session.objects.filter(
+            pk__in=pks[start : start + BATCH]
+        ).values_list("pk", "teaching_service_id", "starts_at", "ends_at", "room"):
+            found[pk] = _Old(service, starts, ends, room)
+    return found
+
+
+def _names(person_ids: Iterable[int]) -> dict[int, str]:
+    return {
+        pk: f"{last.upper()} {first}".strip()
+        for pk, last, first in Person.objects.filter(pk__in=set(person_ids)).values_list(
+            "pk", "last_name", "first_name"
+        )
+    }
+
+
+def _existing_labels(service_ids: set[int]) -> dict[int, _Labels]:
+    audiences: dict[int, list[str]] = defaultdict(list)
+    teachers: dict[int, list[int]] = defaultdict(list)
+    ids = list(service_ids)
+    for service, code in TeachingService.classes.through.objects.filter(
+        teachingservice_id__in=ids
+    ).values_list("teachingservice_id", "schoolclass__code"):
+        audiences[service].append(code)
+    for service, code in TeachingService.groups.through.objects.filter(
+        teachingservice_id__in=ids
+    ).values_list("teachingservice_id", "teachinggroup__code"):
+        audiences[service].append(code)
+    for service, person in TeachingService.teachers.through.objects.filter(
+        teachingservice_id__in=ids
+    ).values_list("teachingservice_id", "person_id"):
+        teachers[service].append(person)
+    names = _names(p for people in teachers.values() for p in people)
+    return {
+        pk: _Labels(
+            subject=label,
+            teachers=", ".join(sorted(names.get(t, "") for t in teachers[pk])),
+            audience=", ".join(sorted(audiences[pk])),
+            audience_key=audience_key,
+        )
+        for pk, label, audience_key in TeachingService.objects.filter(pk__in=ids).values_list(
+            "pk", "subject__label", "audience_key"
+        )
+    }
+
+
+def _planned_labels(plan: Plan, keys: set[str]) -> dict[str, _Labels]:
+    services = [plan.services[key] for key in keys]
+    class_codes = dict(
+        SchoolClass.objects.filter(pk__in={c for s in services for c in s.class_ids}).values_list(
+            "pk", "code"
+        )
+    )
+    names = _names(t for s in services for t in s.teacher_ids)
+    return {
+        s.key: _Labels(
+            subject=s.subject_label,
+            teachers=", ".join(sorted(names.get(t, "") for t in s.teacher_ids)),
+            audience=", ".join(
+                sorted(
+                    [class_codes[c] for c in s.class_ids if c in class_codes]
+                    + [code for _e, code in s.group_keys]
+                )
+            ),
+            audience_key=s.audience_key,
+        )
+        for s in services
+    }
+
+
+# Reading the list ------------------------------------------------------------------------
+
+
+def session_changes_for(
+    run: ImportRun, *, audience: str = "", teacher: str = "", kind: int | None = None
+) -> QuerySet[SessionChange]:
+    """Return the change list of ``run``, filtered by class/group, teacher and kind."""
+    changes = SessionChange.objects.filter(run=run)
+    if audience:
+        changes = changes.filter(audience__icontains=audience)
+    if teacher:
+        changes = changes.filter(
+            Q(teachers__icontains=teacher) | Q(old_teachers__icontains=teacher)
+        )
+    if kind is not None:
+        changes = changes.filter(kind=kind)
+    return changes.order_by("starts_at", "pk")
+
+
+def session_changes_totals(run: ImportRun) -> dict[int, int]:
+    """Return how many changes of each kind ``run`` has."""
+    totals = dict.fromkeys(Kind.values, 0)
+    for kind in SessionChange.objects.filter(run=run).values_list("kind", flat=True).iterator():
+        totals[kind] += 1
+    return totals
+
+
+CSV_HEADER = (
+    "Changement",
+    "Date",
+    "Début",
+    "Fin",
+    "Matière",
+    "Enseignants",
+    "Classes et groupes",
+    "Salle",
+    "Ancienne date",
+    "Ancien début",
+    "Ancienne fin",
+    "Anciens enseignants",
+    "Ancienne salle",
+)
+
+
+def session_changes_csv(changes: QuerySet[SessionChange]) -> Iterator[str]:
+    """Yield the CSV lines (semicolon-separated, for French spreadsheets) of ``changes``."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    buffer.write("\ufeff")  # spreadsheets read the file as UTF-8
+    writer.writerow(CSV_HEADER)
+    yield flush()
+    for change in changes.iterator(chunk_size=BATCH):
+        starts, ends = change.starts_at.astimezone(tz), change.ends_at.astimezone(tz)
+        old_starts = change.old_starts_at.astimezone(tz) if change.old_starts_at else None
+        old_ends = change.old_ends_at.astimezone(tz) if change.old_ends_at else None
+        writer.writerow(
+            (
+                change.get_kind_display(),
+                f"{starts:%d/%m/%Y}",
+                f"{starts:%H:%M}",
+                f"{ends:%H:%M}",
+                change.subject,
+                change.teachers,
+                change.audience,
+                change.room,
+                f"{old_starts:%d/%m/%Y}" if old_starts else "",
+                f"{old_starts:%H:%M}" if old_starts else "",
+                f"{old_ends:%H:%M}" if old_ends else "",
+                change.old_teachers,
+                change.old_room,
+            )
+        )
+        yield flush()

@@ -1,0 +1,111 @@
+"""The change list of a run: what it added, removed and changed, filtered, paged, as CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+
+from django.test import Client
+
+from accounts.models import User
+from imports.models import ImportRun, SessionChange
+from tests.factories import RoleFactory, SchoolGroupFactory
+from tests.imports.pipeline_support import (
+    PARIS,
+    School,
+    default_courses,
+    edt_file,
+    initialise,
+    moved,
+    run_import,
+    school,
+)
+
+__all__ = ["school"]
+LATER = dt.datetime(2026, 11, 17, 19, 0, tzinfo=PARIS)
+Kind = SessionChange.Kind
+
+
+def _changed_courses() -> list:
+    courses = moved(default_courses(), 0, day=2, place=0)  # 6A Monday 08:00 → Tuesday
+    courses = moved(courses, 2, room=4)  # 6A Monday 10:15: Salle 1 → Salle 4
+    del courses[25]  # a 6B course removed
+    return courses
+
+
+def _client() -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("claire"))
+    return client
+
+
+def test_an_integrated_run_lists_each_session_moved_changed_and_removed_old_to_new(
+    school: School,
+) -> None:
+    initialise(school)
+    run = run_import(
+        school, edt_file(_changed_courses()), now=LATER, mode="MANUAL", apply_anyway=True
+    )
+    changes = SessionChange.objects.filter(run=run)
+
+    moved_ = changes.filter(kind=Kind.CHANGED, subject="Français").exclude(old_starts_at=None)
+    rooms = changes.filter(kind=Kind.CHANGED, old_room="Salle 1", room="Salle 4")
+    removed = changes.filter(kind=Kind.REMOVED)
+
+    assert run.status == ImportRun.Status.INTEGRATED
+    first = moved_.order_by("starts_at").first()
+    assert first.starts_at - first.old_starts_at == dt.timedelta(days=1)
+    assert (first.audience, first.teachers) == ("6A", "MARTIN Claire")
+    assert rooms.count() == moved_.count() > 20  # every remaining week of the year
+    assert removed.count() > 20 and set(removed.values_list("audience", flat=True)) == {"6B"}
+    assert not changes.filter(kind=Kind.ADDED).exists()
+
+
+def test_a_blocked_run_lists_what_applying_would_do(school: School) -> None:
+    initialise(school)
+    blocked = run_import(school, edt_file(default_courses()[:40]), now=LATER)
+
+    assert blocked.status == ImportRun.Status.BLOCKED
+    assert SessionChange.objects.filter(run=blocked, kind=Kind.REMOVED).count() > 1000
+    assert blocked.session_changes.filter(audience="5A").exists()
+
+
+def test_the_page_filters_by_class_and_teacher_pages_and_exports_csv(school: School) -> None:
+    initialise(school)
+    run = run_import(
+        school, edt_file(_changed_courses()), now=LATER, mode="MANUAL", apply_anyway=True
+    )
+    client = _client()
+    url = f"/cites/{school.group.pk}/imports/{run.pk}/changements/"
+
+    first = html.unescape(client.get(url).content.decode())
+    by_class = html.unescape(client.get(url, {"classe": "6B"}).content.decode())
+    by_teacher = html.unescape(client.get(url, {"enseignant": "martin"}).content.decode())
+    second = html.unescape(client.get(url, {"page": "2"}).content.decode())
+    exported = client.get(url, {"classe": "6B", "format": "csv"})
+    rows = list(
+        csv.reader(
+            io.StringIO(b"".join(exported.streaming_content).decode("utf-8-sig")), delimiter=";"
+        )
+    )
+
+    total = SessionChange.objects.filter(run=run).count()
+    assert f"Page 1 sur {-(-total // 50)}" in first
+    assert "Page 2 sur" in second and 'rel="prev"' in second
+    assert "Supprimée" in by_class and "6A" not in by_class.split('data-changes="list"')[1]
+    assert "MARTIN Claire" in by_teacher
+    assert rows[0][:4] == ["Changement", "Date", "Début", "Fin"]
+    assert len(rows) - 1 == SessionChange.objects.filter(run=run, audience__icontains="6B").count()
+    assert {row[0] for row in rows[1:]} == {"Supprimée"}
+
+
+def test_another_school_group_cannot_see_a_change_list(school: School) -> None:
+    initialise(school)
+    run = school.group.import_runs.get()
+    role = RoleFactory(school_group=SchoolGroupFactory())
+    client = Client()
+    client.force_login(role.user)
+
+    assert client.get(f"/cites/{school.group.pk}/imports/{run.pk}/changements/").status_code == 404
