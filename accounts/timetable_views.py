@@ -33,6 +33,7 @@ from ent.services.timetable import (
     WeekSession,
     timetable_directory,
     timetable_search,
+    timetable_search_single,
     timetable_target,
     timetable_week,
 )
@@ -84,12 +85,8 @@ def timetable_find(request: HttpRequest, school_group: SchoolGroup) -> HttpRespo
     """Search a class, group, teacher or room; a single match opens its week directly."""
     query = request.GET.get("q", "").strip()[:100]
     hits = timetable_search(school_group, query)
-    if len(hits) == 1 or (
-        hits
-        and hits[0].label.casefold() == query.casefold()
-        and not (len(hits) > 1 and hits[1].label.casefold() == query.casefold())
-    ):
-        hit = hits[0]
+    hit = timetable_search_single(hits, query)
+    if hit is not None:
         return redirect(week_url(school_group.pk, hit.establishment.pk, hit.kind, hit.key))
     return render(
         request,

@@ -15,6 +15,7 @@ from ent.models import Establishment, SchoolGroup
 from ent.text import ascii_fold
 from imports.models import ImportRun, ImportStep
 from imports.report import report_of
+from imports.selectors import import_run_list
 
 REASON_MAX = 140
 
@@ -75,8 +76,7 @@ def status_rank() -> Case:
 def history_runs(school_group: SchoolGroup, form: HistoryFilterForm) -> QuerySet[ImportRun]:
     """Return the school group's runs matching the valid filters of ``form``, newest first."""
     runs = (
-        ImportRun.objects.filter(school_group=school_group)
-        .select_related("establishment", "deposited_by")
+        import_run_list(school_group)
         .annotate(status_rank=status_rank())
         .prefetch_related(
             Prefetch(
@@ -85,7 +85,6 @@ def history_runs(school_group: SchoolGroup, form: HistoryFilterForm) -> QuerySet
                 to_attr="interrupted_steps",
             )
         )
-        .order_by("-received_at", "-pk")
     )
     if not form.is_valid():
         return runs

@@ -393,6 +393,14 @@ def timetable_search(school_group: SchoolGroup, query: str) -> list[SearchHit]:
     return hits
 
 
+def timetable_search_single(hits: list[SearchHit], query: str) -> SearchHit | None:
+    """Return the hit to open directly: the only one, or the only exact name among several."""
+    if len(hits) == 1:
+        return hits[0]
+    exact = [hit for hit in hits if name_key(hit.label) == name_key(query)]
+    return exact[0] if len(exact) == 1 else None
+
+
 def timetable_directory(establishment: Establishment) -> dict[TargetKind, list[tuple[str, str]]]:
     """Return the establishment's classes, groups, teachers and rooms: (key, label) lists."""
     return {
