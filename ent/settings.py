@@ -153,6 +153,27 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Deposited files in S3-compatible object storage (hosts then share nothing but PostgreSQL,
+# Redis and the bucket); without a bucket they stay under MEDIA_ROOT.
+ENT_S3_BUCKET = env("ENT_S3_BUCKET", default="")
+if ENT_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ENT_S3_BUCKET,
+            # Empty: AWS itself; else the S3-compatible server (MinIO, Ceph, Garage, OVH…).
+            "endpoint_url": env("ENT_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("ENT_S3_REGION", default="") or None,
+            # Empty keys: boto3's own chain (AWS_* variables, instance role).
+            "access_key": env("ENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("ENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("ENT_S3_PREFIX", default=""),
+            "addressing_style": env("ENT_S3_ADDRESSING_STYLE", default="path"),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
 # Deposits larger than this are refused before anything is kept.
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -30,6 +31,7 @@ from imports.services.settings import (
     threshold_settings_for,
     threshold_settings_save,
 )
+from imports.storage import stored_file_chunks
 from imports.tables import ImportRunTable, status_badge
 from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control
 
@@ -105,9 +107,24 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
 
 
 @school_group_required()
-def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> FileResponse:
+def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
     run = _run(school_group, run_id)
-    return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.original_filename)
+    try:
+        chunks = stored_file_chunks(run.file) if run.file else None
+    except FileNotFoundError:
+        chunks = None
+    if chunks is None:
+        messages.error(
+            request,
+            f"Le fichier de l'import n° {run.pk} n'est plus conservé (durée de conservation des "
+            "dépôts dépassée) : son bilan reste consultable. Pour le retrouver, exportez-le de "
+            "nouveau depuis votre logiciel d'emploi du temps.",
+        )
+        return redirect("imports:run_detail", school_group.pk, run.pk)
+    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    response["Content-Length"] = str(run.size)
+    response["Content-Disposition"] = content_disposition_header(True, run.original_filename)
+    return response
 
 
 @school_group_required()
