@@ -74,7 +74,7 @@ class S3Server:
             aws_secret_access_key=SECRET_KEY,
         )
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         listed = self.client().list_objects_v2(Bucket=self.bucket)
         return sorted(entry["Key"] for entry in listed.get("Contents", []))
 

@@ -135,7 +135,7 @@ def test_a_deposit_received_on_one_host_is_imported_on_another_through_the_bucke
     assert final.status == ImportRun.Status.INTEGRATED, final.bilan.get("text", "")
     assert sessions_differences(sample_files.sample, since=initial.effective_at) == []
     # The file is in the bucket, and in neither host's media folder.
-    assert final.file.name in s3_server.keys()
+    assert final.file.name in s3_server.object_keys()
     assert _files_under(dav_host / "media") == []
     assert _files_under(worker_host / "media") == []
 
