@@ -22,7 +22,7 @@ from imports.selectors import (
     school_year_current,
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
-from imports.services.queue import import_queue_position
+from imports.services.queue import import_queue_establishments_ahead
 from imports.services.settings import (
     RelaxationRefused,
     threshold_relaxation_create,
@@ -99,7 +99,9 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 ("Par enseignant", run.bilan.get("changes", {}).get("by_teacher", [])),
             ],
             "queue_position": (
-                import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
+                import_queue_establishments_ahead(run=run)
+                if run.status == ImportRun.Status.RECEIVED
+                else 0
             ),
             "has_unmatched_entries": bool(run.bilan.get("unmatched_entries")),
         },
@@ -298,11 +300,11 @@ def run_apply_anyway(request: HttpRequest, school_group: SchoolGroup, run_id: in
 
 
 def _announce_queued(request: HttpRequest, run: ImportRun) -> None:
-    ahead = import_queue_position(run=run)
+    ahead = import_queue_establishments_ahead(run=run)
     text = f"Le fichier « {run.original_filename} » est reçu (import n° {run.pk})."
     if ahead:
         text += (
-            f" {ahead} import(s) de la cité scolaire sont déjà en cours ou en attente : "
-            "le vôtre sera traité ensuite."
+            f" {ahead} établissement(s) de la cité scolaire ont déjà un import en cours ou en "
+            "attente : le vôtre sera traité ensuite."
         )
     messages.success(request, text + " Cette page se met à jour jusqu'à la fin du traitement.")
