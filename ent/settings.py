@@ -235,6 +235,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("imports"))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)  # beat's file, with Redis too
 CELERY_BEAT_SCHEDULE = {
     "imports-sweep": {
         "task": "imports.import_run_sweep",
