@@ -178,6 +178,14 @@ if ENT_S3_BUCKET:
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Retention (imports.services.retention, applied nightly by beat) ----------------------
+# Deposited files of the current school year and the previous ones, up to this count.
+ENT_RETENTION_DEPOSIT_SCHOOL_YEARS = env.int("ENT_RETENTION_DEPOSIT_SCHOOL_YEARS", default=2)
+# Records of runs never integrated (bilans included) are kept this many years.
+ENT_RETENTION_BILAN_YEARS = env.int("ENT_RETENTION_BILAN_YEARS", default=5)
+# School years are counted from the first day of this month (August: between two years).
+ENT_SCHOOL_YEAR_START_MONTH = env.int("ENT_SCHOOL_YEAR_START_MONTH", default=8)
+
 # --- WebDAV deposit (/webdav/, or `manage.py serve_webdav`) ------------------------------
 # Per-account deposit folders; shared between WebDAV processes when there are several.
 ENT_WEBDAV_SPOOL_DIR = Path(env("ENT_WEBDAV_SPOOL_DIR", default=str(VAR_DIR / "webdav")))
@@ -241,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.import_run_sweep",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
+    },
+    "imports-retention": {
+        "task": "imports.retention_apply",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 3600},
     },
 }
 

@@ -54,3 +54,17 @@ def import_run_sweep_task(**kwargs: Any) -> None:
         )
         if run_id is not None:
             import_run_execute_task.delay(import_run_id=run_id)
+
+
+@shared_task(
+    name="imports.retention_apply",
+    queue=CeleryQueue.DEFAULT.value,
+    ignore_result=True,
+)
+def retention_apply_task(**kwargs: Any) -> None:
+    """Delete old deposited files, old never-integrated runs and this host's spool leftovers."""
+    from django.conf import settings
+
+    from imports.services.retention import retention_apply
+
+    retention_apply(now=timezone.now(), spool_dir=settings.ENT_WEBDAV_SPOOL_DIR)
