@@ -2,8 +2,8 @@
 
 Every process shares the configured PostgreSQL database, Redis and file storage with the
 benchmark (the database URL is rebuilt from the live connection, so a test database works
-too). Workers run one import each (``-c 1``) and take their host name in turn from
-``hosts``, standing for several machines.
+too). Workers run one import each (``-c 1``) at a lower priority (``nice``, as in the
+``Procfile``) and take their host name in turn from ``hosts``, standing for several machines.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Child:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("wb") as log:  # a fresh log: its ready mark is this run's
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 self.args,
                 cwd=settings.BASE_DIR,
@@ -169,6 +169,7 @@ def topology_build(
     hosts: tuple[str, ...],
     folder: Path,
     webdav_threads: int,
+    worker_nice: int = 10,
     env: dict[str, str] | None = None,
 ) -> Topology:
     """Describe the topology (nothing starts before :meth:`Topology.start`)."""
@@ -198,6 +199,10 @@ def topology_build(
             Child(
                 name=name,
                 args=[
+                    # Batch work yields the CPU to deposits and pages, as in the Procfile.
+                    "nice",
+                    "-n",
+                    str(worker_nice),
                     sys.executable,
                     "-m",
                     "celery",

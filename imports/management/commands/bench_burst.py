@@ -39,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--window", type=float, default=60.0, help="durée de la rafale (s)")
         parser.add_argument("--deposit-mb", type=float, default=5.0, help="taille de chaque dépôt")
         parser.add_argument("--webdav-threads", type=int, default=32)
+        parser.add_argument("--worker-nice", type=int, default=10, help="priorité des workers")
         parser.add_argument("--timeout", type=float, default=1800.0)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--keep-files", action="store_true")
@@ -77,6 +78,7 @@ class Command(BaseCommand):
             hosts=tuple(h for h in options["hosts"].split(",") if h),
             folder=folder,
             webdav_threads=options["webdav_threads"],
+            worker_nice=options["worker_nice"],
         ).start()
         try:
             return burst_run(
