@@ -20,7 +20,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Message, User
 from accounts.services import credential_reveal_consume, depositor_account_create
@@ -254,7 +253,3 @@ def _found(target: Target) -> Counter[_Key]:
 
 def _show(key: _Key) -> str:
     return f"{key[0]:%Y-%m-%d %H:%M} {key[2]} {'/'.join(key[3])} {key[4]}"
-
-
-def fleet_now() -> dt.datetime:
-    return timezone.now()

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ent.models import Establishment, SchoolGroup
@@ -295,7 +295,7 @@ def _send(
         return list(pool.map(one, range(len(targets))))
 
 
-def _burst_runs(fleet: Fleet, since: dt.datetime):  # type: ignore[no-untyped-def]
+def _burst_runs(fleet: Fleet, since: dt.datetime) -> QuerySet[ImportRun]:
     return ImportRun.objects.filter(
         school_group_id__in=fleet.school_group_ids,
         mode=ImportRun.Mode.AUTOMATIC,
@@ -401,6 +401,6 @@ def _apply_counts(run_ids: list[int]) -> dict[int, int]:
     rows = (
         ImportStep.objects.filter(run_id__in=run_ids, name=_APPLY_STEP)
         .values("run_id")
-        .annotate(n=Count("pk", filter=Q(name=_APPLY_STEP)))
+        .annotate(n=Count("pk"))
     )
     return {row["run_id"]: row["n"] for row in rows}
