@@ -182,7 +182,8 @@ def burst_run(
         )
         send_seconds = time.monotonic() - t0
         progress(f"{len(puts)} dépôts envoyés en {send_seconds:.1f} s ; attente des imports…")
-        runs = _wait_final(fleet, since=burst_start, expected=len(puts), timeout=timeout)
+        accepted = sum(1 for put in puts if put.status == 201)
+        runs = _wait_final(fleet, since=burst_start, expected=accepted, timeout=timeout)
         drain = time.monotonic() - t0
     finally:
         sampler.stop()
