@@ -91,6 +91,24 @@ class SchoolYear(models.Model):
     def contains(self, day: dt.date) -> bool:
         return self.start_date <= day < self.end_date
 
+    @property
+    def is_declared(self) -> bool:
+        """False for the national default the ENT uses when the school group declared none."""
+        return self.pk is not None
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end_date - dt.timedelta(days=1)
+
+    @property
+    def notice(self) -> str:
+        """The French sentence saying which year applies and who can adjust it."""
+        from ent.school_years import school_year_notice
+
+        return school_year_notice(
+            start=self.start_date, end=self.end_date, declared=self.is_declared
+        )
+
 
 class Person(models.Model):
     """Someone of the ENT directory (filled from the AAF feed)."""
@@ -110,6 +128,8 @@ class Person(models.Model):
         _("jointure AAF"), max_length=64, unique=True, null=True, blank=True
     )
     ine = models.CharField(_("INE"), max_length=11, unique=True, null=True, blank=True)
+    # The directory's functions, readable ("Direction — Personnel de direction"), staff only.
+    function = models.CharField(_("fonction"), max_length=255, blank=True)
     sts_id = models.CharField(_("identifiant STS"), max_length=32, blank=True, db_index=True)
     pronote_idpn = models.CharField(_("IDPN PRONOTE"), max_length=64, blank=True, db_index=True)
     # Accent- and case-insensitive "last first" key, kept in sync in save().

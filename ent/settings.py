@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -51,7 +52,14 @@ INSTALLED_APPS = [
     "accounts",
     "ent",
     "imports",
+    "deposits",
+    # Development tooling (samples, writers, benches, demo): no production app imports it.
+    "devtools",
 ]
+# The project package imports no app: these dotted paths wire the apps into the WSGI entry
+# point and into `manage.py run_embedded` (empty: nothing mounted or announced).
+ENT_WSGI_WRAPPERS = ["deposits.webdav.app.mount_webdav"]
+ENT_EMBEDDED_ANNOUNCEMENT = "devtools.demo.demo_announcement"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -149,7 +157,7 @@ STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -178,7 +186,7 @@ if ENT_S3_BUCKET:
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# --- Retention (imports.services.retention, applied nightly by beat) ----------------------
+# --- Retention (imports.services.retention, deposits.retention; nightly by beat) ---------
 # Deposited files of the current school year and the previous ones, up to this count.
 ENT_RETENTION_DEPOSIT_SCHOOL_YEARS = env.int("ENT_RETENTION_DEPOSIT_SCHOOL_YEARS", default=2)
 # Records of runs never integrated (bilans included) are kept this many years.
@@ -250,8 +258,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
-    "imports-retention": {
-        "task": "imports.retention_apply",
+    "deposits-retention": {
+        "task": "deposits.retention_apply",
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 3600},
     },

@@ -6,9 +6,10 @@ student, class and group of the file, which directory entry it is, or that none 
 fit. An ambiguity (several entries fit equally) is reported, never guessed.
 
 Order of evidence:
-- teachers: manual match, PRONOTE IDPN, STS-Web id, name + birth date, then name alone when
+- teachers: manual match (by source key, then by name for a match saved from another
+  format's file), PRONOTE IDPN, STS-Web id, name + birth date, then name alone when
   exactly one teacher of the directory has it;
-- students: manual match, INE, SIECLE id, then name + birth date;
+- students: manual match (likewise), INE, SIECLE id, then name + birth date;
 - classes and groups: manual match, code, then the accent- and case-insensitive name.
 Names compare accent-, case-, hyphen- and space-insensitively (:func:`ent.text.name_key`).
 """
@@ -25,10 +26,15 @@ from ent.text import name_key
 
 
 class SourcePerson(Protocol):
-    ident: str
-    last_name: str
-    first_name: str
-    birth_date: dt.date | None
+    # Read-only members: the parsers' people are frozen dataclasses.
+    @property
+    def ident(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def birth_date(self) -> dt.date | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,8 @@ class Directory:
     groups: list[DirectoryUnit] = field(default_factory=list)
     # kind → source key → directory id (from ManualMatch)
     manual: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # kind → name key → saved matches: the same matches, by what all formats share
+    manual_by_name: Mapping[str, Mapping[str, list[SavedByName]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,48 @@ def person_source_key(person: SourcePerson, *ids: str) -> str:
             return f"{prefix}:{value}"
     birth = person.birth_date.isoformat() if person.birth_date else "-"
     return f"n:{name_key(person.last_name, person.first_name)}|{birth}"
+
+
+def manual_match_name_key(label: str) -> str:
+    """Return the name key of an entry's label ("DUPONT Claire, né(e) le …" → "dupont claire")."""
+    return name_key(label.split(",", 1)[0])
+
+
+def manual_match_by_name(
+    source_key: str,
+    key: str,
+    birth_date: dt.date | None,
+    by_name: Mapping[str, list[SavedByName]],
+) -> list[int]:
+    """Return the directory ids of manual matches saved under the same name for another format.
+
+    Source identifiers differ between formats (EDT's PRONOTE id, UnDeuxTEMPS's STS id, or
+    none), so a match saved from one format's file is found again by name. A match whose
+    identifier is of the same kind as the entity's but with another value, or whose known
+    birth date differs from the entity's, is a homonym, never used.
+    """
+    prefix, _sep, value = source_key.partition(":")
+    ids = []
+    for saved in by_name.get(key, []):
+        saved_prefix, _sep, saved_value = saved.source_key.partition(":")
+        if prefix in _ID_PREFIXES and saved_prefix == prefix and saved_value != value:
+            continue
+        if birth_date and saved.birth_date and birth_date != saved.birth_date:
+            continue
+        ids.append(saved.target_id)
+    return ids
+
+
+_ID_PREFIXES = ("a", "b", "c")
+
+
+@dataclass(frozen=True, slots=True)
+class SavedByName:
+    """A manual match as found by name: its source key and birth date, and its target."""
+
+    source_key: str
+    birth_date: dt.date | None
+    target_id: int
 
 
 def unit_source_key(code: str) -> str:
@@ -166,6 +216,7 @@ def _match_people(
     *,
     id_attrs: tuple[str, str],
     name_alone: bool,
+    manual_by_name: Mapping[str, list[SavedByName]] | None = None,
 ) -> KindResult:
     """Match people on: manual match, the two ids of ``id_attrs``, name + birth date, then,
     when ``name_alone``, a name that exactly one directory person has."""
@@ -178,6 +229,7 @@ def _match_people(
         source_key = person_source_key(person, first_id, second_id)
         evidence = [
             [manual[source_key]] if source_key in manual else [],
+            manual_match_by_name(source_key, key, person.birth_date, manual_by_name or {}),
             index.by(id_attrs[0], first_id),
             index.by(id_attrs[1], second_id),
             index.by_name_birth.get((key, person.birth_date), []) if person.birth_date else [],
@@ -198,6 +250,7 @@ def match_teachers(
         directory.teachers,
         directory.manual.get("TEACHER", {}),
         ids,
+        manual_by_name=directory.manual_by_name.get("TEACHER", {}),
         id_attrs=("pronote_idpn", "sts_id"),
         name_alone=True,
     )
@@ -212,6 +265,7 @@ def match_students(
         directory.students,
         directory.manual.get("STUDENT", {}),
         ids,
+        manual_by_name=directory.manual_by_name.get("STUDENT", {}),
         id_attrs=("ine", "siecle_id"),
         name_alone=False,
     )

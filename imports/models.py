@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from imports.parsers.registry import SourceFormat
+
 
 class ImportRun(models.Model):
     class Status(models.TextChoices):
@@ -25,12 +27,11 @@ class ImportRun(models.Model):
         AUTOMATIC = "AUTOMATIC", _("Automatique")
         MANUAL = "MANUAL", _("Manuel")
 
-    class SourceFormat(models.TextChoices):
-        UNKNOWN = "", _("Inconnu")
-        INDEX_EDUCATION = "INDEX_EDUCATION", _("EDT / PRONOTE")
-        INDEX_EDUCATION_ENCRYPTED = "INDEX_EDUCATION_ENCRYPTED", _("EDT / PRONOTE (chiffré)")
-        UNDEUXTEMPS = "UNDEUXTEMPS", _("UnDeuxTEMPS")
+    # Derived from the registered parsers: one line there per source format.
+    SourceFormat = SourceFormat
 
+    # A run whose worker died (or met a transient database error) this many times FAILs.
+    MAX_ATTEMPTS = 3
     WAITING_STATUSES = (Status.RECEIVED,)
     FINAL_STATUSES = (
         Status.INTEGRATED,
@@ -168,7 +169,9 @@ class ManualMatch(models.Model):
     """A match chosen by hand, reused by later imports of the school group, across years.
 
     ``source_key`` identifies the timetable's entity stably (PRONOTE/STS ids when present,
-    else its accent- and case-insensitive name and birth date, or its code).
+    else its accent- and case-insensitive name and birth date, or its code); ``name_key``
+    lets a file of another format, whose ids differ, use the match too
+    (:func:`imports.matching.manual_match_by_name`).
     """
 
     class Kind(models.TextChoices):
@@ -182,6 +185,12 @@ class ManualMatch(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     source_key = models.CharField(max_length=255)
+    # What every source format shares: the accent- and case-insensitive name (people) or
+    # code (classes, groups). A match made on one format's file serves the others' files.
+    name_key = models.CharField(max_length=320, blank=True, db_index=True)
+    # The entity's birth date in the file it was matched from: a homonym born another day
+    # in another format's file is not this person.
+    birth_date = models.DateField(null=True, blank=True)
     source_label = models.CharField(max_length=255, blank=True)
     person = models.ForeignKey(
         "ent.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -253,3 +262,31 @@ class ThresholdRelaxation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_group_id}:{self.control} [{self.starts_at}, {self.ends_at})"
+
+
+class ThresholdSettingsChange(models.Model):
+    """Who changed a school group's thresholds, when, and what (shown on the settings page).
+
+    Unticking "Bloquant" on the coherence check and restoring the defaults are confirmed by
+    the user first; both are flagged here so the page can say who did it and when.
+    """
+
+    school_group = models.ForeignKey(
+        "ent.SchoolGroup", on_delete=models.CASCADE, related_name="threshold_changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    changed_at = models.DateTimeField(_("modifié le"))
+    defaults_restored = models.BooleanField(_("valeurs par défaut rétablies"), default=False)
+    coherence_unblocked = models.BooleanField(_("cohérence rendue non bloquante"), default=False)
+    # French lines, one per changed control ("% de matières créées : 50 % → 60 %").
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("modification des seuils")
+        verbose_name_plural = _("modifications des seuils")
+        indexes = [models.Index(fields=["school_group", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.school_group_id}@{self.changed_at:%Y-%m-%d %H:%M}"

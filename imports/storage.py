@@ -18,6 +18,8 @@ CHUNK_BYTES = 256 * 1024
 
 def stored_file_chunks(field_file: FieldFile, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
     """Open ``field_file`` now (``FileNotFoundError`` if it is gone) and return its chunks."""
+    if not field_file.name:
+        raise FileNotFoundError("no stored file")
     opened = field_file.storage.open(field_file.name, "rb")
     s3_object = getattr(opened, "obj", None)
     if s3_object is not None:

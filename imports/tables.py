@@ -6,30 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from imports.models import ImportRun
-
-# Plain text symbols (present in ordinary fonts), not emoji: they render everywhere.
-STATUS_ICONS = {
-    ImportRun.Status.RECEIVED: ("◷", "warning"),
-    ImportRun.Status.RUNNING: ("↻", "warning"),
-    ImportRun.Status.INTEGRATED: ("✔", "ok"),
-    ImportRun.Status.BLOCKED: ("✖", "error"),
-    ImportRun.Status.REJECTED: ("✖", "error"),
-    ImportRun.Status.WAITING_INITIALISATION: ("◷", "warning"),
-    ImportRun.Status.SUPERSEDED: ("↪", "muted"),
-    ImportRun.Status.DUPLICATE: ("♻", "muted"),
-    ImportRun.Status.FAILED: ("⚠", "error"),
-    ImportRun.Status.PREVIEWED: ("◎", "muted"),
-}
-
-
-def status_badge(run: ImportRun) -> str:
-    icon, tone = STATUS_ICONS[ImportRun.Status(run.status)]
-    return format_html(
-        '<span class="status status-{}"><span aria-hidden="true">{}</span> {}</span>',
-        tone,
-        icon,
-        run.get_status_display(),
-    )
+from imports.status_display import status_badge
 
 
 class ImportRunTable(tables.Table):
@@ -51,10 +28,10 @@ class ImportRunTable(tables.Table):
         return status_badge(record)
 
     def render_mode(self, record: ImportRun) -> str:
-        return _("Oui") if record.mode == ImportRun.Mode.AUTOMATIC else _("Non")
+        return str(_("Oui") if record.mode == ImportRun.Mode.AUTOMATIC else _("Non"))
 
     def render_establishment(self, record: ImportRun) -> str:
-        return record.establishment.name if record.establishment else _("Tous")
+        return record.establishment.name if record.establishment else str(_("Tous"))
 
     def render_original_filename(self, record: ImportRun) -> str:
         url = reverse("imports:run_file", args=[record.school_group_id, record.pk])

@@ -16,6 +16,7 @@ from collections.abc import Collection
 from typing import Protocol
 
 from ent.identifiers import is_valid_uai
+from ent.school_years import WHO_ADJUSTS
 from imports.timetable import Problem, Severity, Timetable, UnitKind
 
 STS_GROUP_NAME_MAX = 8
@@ -94,10 +95,10 @@ def _check_school_year(
         return [
             Problem(
                 code="no_school_year",
-                message="Aucune année scolaire en cours n'est déclarée dans l'ENT : l'année du "
+                message="Aucune année scolaire en cours n'est connue de l'ENT : l'année du "
                 "fichier ne peut pas être vérifiée.",
-                action="Le chef d'établissement doit déclarer l'année scolaire en cours dans "
-                "l'ENT, puis relancer l'import.",
+                action=f"L'année scolaire se déclare par {WHO_ADJUSTS} ; relancez ensuite "
+                "l'import.",
             )
         ]
     start, end = _span(school_year)
@@ -113,7 +114,8 @@ def _check_school_year(
                 f"{year.end - dt.timedelta(days=1):%d/%m/%Y}, qui n'est pas l'année en cours "
                 f"dans l'ENT (du {start:%d/%m/%Y} au {end - dt.timedelta(days=1):%d/%m/%Y}).",
                 action="Faites l'export de l'année en cours depuis votre logiciel d'emploi du "
-                "temps, puis déposez-le à nouveau.",
+                "temps, puis déposez-le à nouveau. Si ce sont les dates de l'ENT qui sont "
+                f"fausses, elles s'ajustent par {WHO_ADJUSTS}.",
                 ref="AnneeScolaire",
             )
         ]

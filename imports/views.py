@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -13,8 +12,11 @@ from django_tables2 import RequestConfig
 from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
+from imports.dates_display import from_label, until_label
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
 from imports.models import ImportRun, ThresholdRelaxation
+from imports.readiness import manual_import_readiness
+from imports.report import report_of
 from imports.selectors import (
     establishments_initialised,
     import_run_list,
@@ -22,22 +24,27 @@ from imports.selectors import (
     school_year_current,
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
+from imports.services.guard import ImportRunning
 from imports.services.queue import import_queue_establishments_ahead
-from imports.services.settings import (
+from imports.status_display import source_format_display, status_badge, step_look
+from imports.storage import stored_file_chunks
+from imports.tables import ImportRunTable
+from imports.thresholds import (
+    DEFAULT_SETTINGS,
+    SPECS,
+    Control,
     RelaxationRefused,
     threshold_relaxation_create,
     threshold_relaxation_end,
     threshold_relaxations_pending,
     threshold_settings_for,
-    threshold_settings_save,
 )
-from imports.storage import stored_file_chunks
-from imports.tables import ImportRunTable, status_badge
-from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control
-
-
-def _parse_instant(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+from imports.thresholds.changes import (
+    ConfirmationNeeded,
+    coherence_unblocked_since,
+    threshold_settings_change,
+    threshold_settings_changes_recent,
+)
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -71,7 +78,7 @@ def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
 @school_group_required()
 def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
     run = _run(school_group, run_id)
-    unmatched = run.bilan.get("unmatched", {})
+    report = report_of(run)
     return render(
         request,
         "imports/run_detail.html",
@@ -79,10 +86,13 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "school_group": school_group,
             "run": run,
             "status_badge": status_badge(run),
-            "steps": list(run.steps.all()),
+            "steps": [(step, step_look(step, run)) for step in run.steps.all()],
+            "source_format": source_format_display(run),
+            "report": report,
+            # Each result with its relaxation's end as users entered it ("15/12/2026 inclus").
             "thresholds": [
-                {**t, "relaxed_until": _parse_instant(t.get("relaxed_until"))}
-                for t in run.bilan.get("thresholds", [])
+                (t, until_label(t.relaxed_until) if t.relaxed_until else None)
+                for t in report.thresholds
             ],
             "counters": [
                 (label, run.counters[key])
@@ -90,26 +100,26 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 if key in run.counters
             ],
             "unmatched": [
-                (label, unmatched[key])
+                (label, report.unmatched[key])
                 for key, label in UNMATCHED_LABELS.items()
-                if unmatched.get(key)
+                if report.unmatched.get(key)
             ],
             "changes_tables": [
-                ("Par classe ou groupe", run.bilan.get("changes", {}).get("by_audience", [])),
-                ("Par enseignant", run.bilan.get("changes", {}).get("by_teacher", [])),
+                ("Par classe ou groupe", report.changes_by_audience),
+                ("Par enseignant", report.changes_by_teacher),
             ],
             "queue_position": (
                 import_queue_establishments_ahead(run=run)
                 if run.status == ImportRun.Status.RECEIVED
                 else 0
             ),
-            "has_unmatched_entries": bool(run.bilan.get("unmatched_entries")),
+            "has_unmatched_entries": bool(report.unmatched_entries),
         },
     )
 
 
 @school_group_required()
-def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
+def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponseBase:
     run = _run(school_group, run_id)
     try:
         chunks = stored_file_chunks(run.file) if run.file else None
@@ -125,7 +135,7 @@ def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> Ht
         return redirect("imports:run_detail", school_group.pk, run.pk)
     response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
     response["Content-Length"] = str(run.size)
-    response["Content-Disposition"] = content_disposition_header(True, run.original_filename)
+    response["Content-Disposition"] = content_disposition_header(True, run.original_filename) or ""
     return response
 
 
@@ -142,26 +152,63 @@ def run_bilan_download(
 @school_group_required()
 def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     """Show and save the school group's thresholds; read-only while an import runs."""
-    running = import_run_running(school_group)
     current = threshold_settings_for(school_group_id=school_group.pk)
-    if request.method == "POST" and running is None:
-        if request.POST.get("defaults"):
-            threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
-            messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
-            return redirect("imports:threshold_settings", school_group.pk)
-        form = ThresholdSettingsForm(request.POST, current=current)
-        if form.is_valid():
-            threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
-            messages.success(
-                request, "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import."
-            )
+    if request.method == "POST":
+        restoring = bool(request.POST.get("defaults"))
+        form = ThresholdSettingsForm(None if restoring else request.POST, current=current)
+        if restoring or form.is_valid():
+            try:
+                change = threshold_settings_change(
+                    school_group_id=school_group.pk,
+                    wanted=DEFAULT_SETTINGS if restoring else form.settings(),
+                    user_id=request.user.pk,
+                    now=timezone.now(),
+                    defaults_restored=restoring,
+                    confirmed=request.POST.get("confirmed") == "1",
+                )
+            except ConfirmationNeeded as question:
+                return _threshold_confirm(request, school_group, question)
+            except ImportRunning as refused:
+                messages.error(request, str(refused))
+                return redirect("imports:threshold_settings", school_group.pk)
+            if change is None:
+                messages.info(request, "Aucun changement : les seuils sont déjà ceux-ci.")
+            elif restoring:
+                messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+            else:
+                messages.success(
+                    request,
+                    "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import.",
+                )
             return redirect("imports:threshold_settings", school_group.pk)
         messages.error(
             request, "Les seuils n'ont pas été enregistrés : corrigez les valeurs signalées."
         )
     else:
         form = ThresholdSettingsForm(current=current)
-    return _threshold_page(request, school_group, form=form, running=running)
+    return _threshold_page(
+        request, school_group, form=form, running=import_run_running(school_group)
+    )
+
+
+def _threshold_confirm(
+    request: HttpRequest, school_group: SchoolGroup, question: ConfirmationNeeded
+) -> HttpResponse:
+    """Ask to confirm a sensitive threshold change; the answer re-posts the same values."""
+    return render(
+        request,
+        "imports/threshold_confirm.html",
+        {
+            "school_group": school_group,
+            "question": str(question),
+            "changes": question.changes,
+            "fields": [
+                (name, value)
+                for name, value in request.POST.items()
+                if name not in ("csrfmiddlewaretoken", "confirmed")
+            ],
+        },
+    )
 
 
 def _threshold_page(
@@ -181,8 +228,16 @@ def _threshold_page(
             "form": form,
             "running": running,
             "relaxation_form": relaxation_form or ThresholdRelaxationForm(),
+            "changes": threshold_settings_changes_recent(school_group_id=school_group.pk),
+            "coherence_unblocked": coherence_unblocked_since(school_group_id=school_group.pk),
             "relaxations": [
-                (relaxation, SPECS[Control(relaxation.control)].label, relaxation.starts_at <= now)
+                (
+                    relaxation,
+                    SPECS[Control(relaxation.control)].label,
+                    relaxation.starts_at <= now,
+                    from_label(relaxation.starts_at),
+                    until_label(relaxation.ends_at),
+                )
                 for relaxation in threshold_relaxations_pending(
                     school_group_id=school_group.pk, now=now
                 )
@@ -195,9 +250,8 @@ def _threshold_page(
 @school_group_required()
 def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     """Relax one threshold for a while; it reverts by itself at the end."""
-    running = import_run_running(school_group)
     form = ThresholdRelaxationForm(request.POST)
-    if running is None and form.is_valid():
+    if form.is_valid():
         now = timezone.now()
         starts_at, ends_at = form.window(now=now)
         try:
@@ -214,22 +268,22 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
             )
         except RelaxationRefused as refused:
             form.add_error(None, str(refused))
+        except ImportRunning as refused:
+            messages.error(request, str(refused))
+            return redirect("imports:threshold_settings", school_group.pk)
         else:
             messages.success(
                 request,
-                f"Seuil assoupli jusqu'au {timezone.localtime(relaxation.ends_at):%d/%m/%Y à %H:%M}"
-                " ; il reviendra de lui-même à son réglage habituel.",
+                f"Seuil assoupli jusqu'au {until_label(relaxation.ends_at)} ; il reviendra de "
+                "lui-même à son réglage habituel.",
             )
             return redirect("imports:threshold_settings", school_group.pk)
-    if running is not None:
-        messages.error(request, "Un import est en cours : réessayez une fois qu'il est terminé.")
-        return redirect("imports:threshold_settings", school_group.pk)
     current = threshold_settings_for(school_group_id=school_group.pk)
     return _threshold_page(
         request,
         school_group,
         form=ThresholdSettingsForm(current=current),
-        running=None,
+        running=import_run_running(school_group),
         relaxation_form=form,
     )
 
@@ -241,7 +295,11 @@ def threshold_relaxation_stop(
 ) -> HttpResponse:
     """End a relaxation now (or drop one that has not started)."""
     relaxation = get_object_or_404(ThresholdRelaxation, pk=relaxation_id, school_group=school_group)
-    threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    try:
+        threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    except ImportRunning as refused:
+        messages.error(request, str(refused))
+        return redirect("imports:threshold_settings", school_group.pk)
     messages.success(request, "L'assouplissement est terminé : le seuil habituel s'applique.")
     return redirect("imports:threshold_settings", school_group.pk)
 
@@ -253,6 +311,10 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
     form = ManualImportForm(
         request.POST or None, request.FILES or None, establishments=establishments
     )
+    checks = manual_import_readiness(school_group=school_group, today=timezone.localdate())
+    blocking = " ".join(check.text for check in checks if check.blocking)
+    if request.method == "POST" and form.is_valid() and blocking:
+        form.add_error(None, blocking)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -272,14 +334,14 @@ def manual_import(request: HttpRequest, school_group: SchoolGroup) -> HttpRespon
         else:
             _announce_queued(request, run)
             return redirect("imports:run_detail", school_group.pk, run.pk)
-    today = timezone.localdate()
     return render(
         request,
         "imports/manual_import.html",
         {
             "school_group": school_group,
             "form": form,
-            "school_year": school_year_current(school_group, today=today),
+            "checks": checks,
+            "can_submit": not any(check.blocking for check in checks),
             "running": import_run_running(school_group),
         },
     )

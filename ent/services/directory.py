@@ -34,7 +34,16 @@ from ent.models import (
 from ent.text import name_key
 
 BATCH_SIZE = 1000
-PERSON_FIELDS = ("kind", "last_name", "first_name", "birth_date", "email", "ine", "search_key")
+PERSON_FIELDS = (
+    "kind",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "email",
+    "ine",
+    "search_key",
+    "function",
+)
 _KINDS_BY_CATEGORY = {
     AafCategory.STUDENT: (Person.Kind.STUDENT,),
     AafCategory.RELATIVE: (Person.Kind.RELATIVE,),
@@ -56,6 +65,31 @@ _VERBS = {
     "deactivated": "désactivé(e)s",
     "removed": "retiré(e)s",
 }
+
+
+def aaf_function_label(functions: Iterable[str]) -> str:
+    """Return readable functions from raw ``ENTPersonFonctions`` values.
+
+    ``<structure>$<code>$<family>$<discipline code>$<discipline>`` becomes
+    "Famille — Discipline" (e.g. "Enseignement — Anglais"); several are joined by " ; ".
+    """
+    labels: list[str] = []
+    for raw in functions:
+        parts = raw.split("$")
+        if len(parts) >= 5:
+            parts = parts[1:]  # the leading structure jointure
+        family = parts[1] if len(parts) > 1 else ""
+        discipline = parts[3] if len(parts) > 3 else ""
+        words = [w for w in (family, discipline) if w]
+        label = " — ".join(_readable(w) for w in words)
+        if label and label not in labels:
+            labels.append(label)
+    return " ; ".join(labels)[:255]
+
+
+def _readable(word: str) -> str:
+    # Acronyms (CPE, EPS) stay upper-case; words in capitals become sentence case.
+    return word if len(word) <= 4 else word.capitalize()
 
 
 class AafImportError(ValueError):
@@ -125,7 +159,9 @@ class _DirectoryImporter:
         self.school_group = school_group
         self.summary = AafImportSummary()
         self.structures: dict[str, Establishment] = {
-            e.aaf_jointure: e for e in Establishment.objects.exclude(aaf_jointure=None)
+            e.aaf_jointure: e
+            for e in Establishment.objects.exclude(aaf_jointure=None)
+            if e.aaf_jointure is not None
         }
         self.file_structures: set[str] = set()
         self.seen: dict[AafCategory, set[str]] = {}
@@ -243,6 +279,7 @@ class _DirectoryImporter:
             "email": record.email,
             "ine": None if record.jointure in self.refused_ines else (record.ine or None),
             "search_key": name_key(record.last_name, record.first_name),
+            "function": aaf_function_label(record.functions),
         }
 
     def _people(self, records: list[AafPerson]) -> None:
@@ -269,11 +306,13 @@ class _DirectoryImporter:
         counts["people.created"] += len(created)
         counts["people.updated"] += len(changed)
         counts["people.unchanged"] += len(records) - len(created) - len(changed)
-        ids = dict(
-            Person.objects.filter(aaf_jointure__in=[r.jointure for r in records]).values_list(
-                "aaf_jointure", "pk"
-            )
-        )
+        ids = {
+            jointure: pk
+            for jointure, pk in Person.objects.filter(
+                aaf_jointure__in=[r.jointure for r in records]
+            ).values_list("aaf_jointure", "pk")
+            if jointure is not None
+        }
         self._sync_establishments(records, ids)
         self._sync_class_memberships(records, ids)
         self._sync_group_memberships(records, ids)
@@ -283,7 +322,7 @@ class _DirectoryImporter:
         ines = {r.ine: r.jointure for r in records if r.ine}
         holders = Person.objects.filter(ine__in=ines).values_list("ine", "aaf_jointure")
         for ine, holder in holders:
-            if holder != ines[ine]:
+            if ine is not None and holder != ines[ine]:
                 self.summary.warnings.append(
                     f"INE {ine} déjà attribué à une autre personne : ignoré pour {ines[ine]}."
                 )
@@ -358,7 +397,7 @@ class _DirectoryImporter:
         self.summary.counts["class_memberships.removed"] += len(current - wanted)
 
     def _sync_group_memberships(self, records: list[AafPerson], ids: dict[str, int]) -> None:
-        wanted = set()
+        wanted: set[tuple[int, int, str]] = set()
         for record in records:
             if record.category is AafCategory.RELATIVE:
                 continue
@@ -375,8 +414,8 @@ class _DirectoryImporter:
             person_id__in=ids.values(), source=GroupMembership.Source.DIRECTORY
         )
         current = set(existing.values_list("person_id", "group_id", "role"))
-        for person_id, group_id, role in current - wanted:
-            existing.filter(person_id=person_id, group_id=group_id, role=role).delete()
+        for person_id, group_id, stale_role in current - wanted:
+            existing.filter(person_id=person_id, group_id=group_id, role=stale_role).delete()
         GroupMembership.objects.bulk_create(
             [GroupMembership(person_id=p, group_id=g, role=r) for p, g, r in wanted - current]
         )

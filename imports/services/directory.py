@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ent.models import Person, SchoolClass, TeachingGroup
-from imports.matching import Directory, DirectoryPerson, DirectoryUnit
+from imports.matching import Directory, DirectoryPerson, DirectoryUnit, SavedByName
 from imports.models import ManualMatch
 
 
@@ -26,10 +26,16 @@ def directory_snapshot(*, school_group_id: int, establishment_ids: list[int]) ->
         elif kind in (Person.Kind.TEACHER, Person.Kind.STAFF):
             teachers.append(record)
     manual: dict[str, dict[str, int]] = defaultdict(dict)
-    for kind, key, person, school_class, group in ManualMatch.objects.filter(
+    manual_by_name: dict[str, dict[str, list[SavedByName]]] = defaultdict(lambda: defaultdict(list))
+    for kind, key, name, birth, person, school_class, group in ManualMatch.objects.filter(
         school_group_id=school_group_id
-    ).values_list("kind", "source_key", "person_id", "school_class_id", "group_id"):
-        manual[kind][key] = person or school_class or group
+    ).values_list(
+        "kind", "source_key", "name_key", "birth_date", "person_id", "school_class_id", "group_id"
+    ):
+        target = person or school_class or group
+        manual[kind][key] = target
+        if name:
+            manual_by_name[kind][name].append(SavedByName(key, birth, target))
     return Directory(
         teachers=teachers,
         students=students,
@@ -46,4 +52,5 @@ def directory_snapshot(*, school_group_id: int, establishment_ids: list[int]) ->
             ).values_list("pk", "code", "name", "establishment_id")
         ],
         manual=manual,
+        manual_by_name=manual_by_name,
     )

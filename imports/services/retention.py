@@ -1,6 +1,6 @@
 """Bounded growth: deposited files and run records are kept for a stated time, then removed.
 
-Applied every night by the beat task ``imports.retention_apply`` (and ``manage.py
+Applied every night by the beat task ``deposits.retention_apply`` (and ``manage.py
 retention_apply``):
 
 - the deposited file of a run received before the first of the school years kept
@@ -9,9 +9,9 @@ retention_apply``):
 - the record (steps and bilan included) of a run that was never INTEGRATED and was received
   more than ``ENT_RETENTION_BILAN_YEARS`` ago (default 5) is deleted. An INTEGRATED run's
   record is never deleted: it is the archive of what changed the ENT's timetable;
-- spool leftovers on this host: uploads interrupted by a crash (``tmp/put-*`` older than a
-  day), folders of deleted depositor accounts, and visible copies older than the deposit
-  retention.
+- spool leftovers on this host (:mod:`deposits.retention`): uploads interrupted by a crash
+  (``tmp/put-*`` older than a day), folders of deleted depositor accounts, and visible copies
+  older than the deposit retention.
 
 School years are counted from ``ENT_SCHOOL_YEAR_START_MONTH`` (default 8: 1 August, between
 one year's last deposits in July and the next year's first ones).
@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import DepositorAccount
 from imports.models import ImportRun
 
 logger = logging.getLogger(__name__)
 BATCH = 500
-TMP_GRACE = dt.timedelta(days=1)
 
 
 @dataclass
@@ -65,13 +61,12 @@ def bilan_cutoff(now: dt.datetime) -> dt.datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-def retention_apply(*, now: dt.datetime, spool_dir: Path | None = None) -> RetentionReport:
-    """Apply the whole policy; ``spool_dir`` is this host's WebDAV spool, if it has one."""
-    report = RetentionReport()
+def retention_apply(*, now: dt.datetime, report: RetentionReport | None = None) -> RetentionReport:
+    """Apply the policy to deposited files and run records (the WebDAV spool is
+    :mod:`deposits.retention`'s, which calls this for the whole nightly policy)."""
+    report = report or RetentionReport()
     retention_files_apply(now=now, report=report)
     retention_runs_apply(now=now, report=report)
-    if spool_dir is not None:
-        retention_spool_apply(spool_dir=spool_dir, now=now, report=report)
     logger.info("Retention applied: %s", report)
     return report
 
@@ -108,30 +103,3 @@ def retention_runs_apply(*, now: dt.datetime, report: RetentionReport) -> None:
             ImportRun.file.field.storage.delete(name)
             report.files_deleted += 1
         report.runs_deleted += len(ids)
-
-
-def retention_spool_apply(*, spool_dir: Path, now: dt.datetime, report: RetentionReport) -> None:
-    """Remove this host's spool leftovers."""
-    tmp = spool_dir / "tmp"
-    if tmp.is_dir():
-        limit = (now - TMP_GRACE).timestamp()
-        for leftover in tmp.glob("put-*"):
-            if leftover.is_file() and leftover.stat().st_mtime < limit:
-                leftover.unlink(missing_ok=True)
-                report.spool_files_deleted += 1
-    accounts = spool_dir / "accounts"
-    if not accounts.is_dir():
-        return
-    alive = {str(pk) for pk in DepositorAccount.objects.values_list("pk", flat=True)}
-    kept_from = deposit_cutoff(now).timestamp()
-    for folder in accounts.iterdir():
-        if not folder.is_dir():
-            continue
-        if folder.name not in alive:
-            shutil.rmtree(folder, ignore_errors=True)
-            report.spool_folders_deleted += 1
-            continue
-        for copy in folder.rglob("*"):
-            if copy.is_file() and copy.stat().st_mtime < kept_from:
-                copy.unlink(missing_ok=True)
-                report.spool_files_deleted += 1

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from accounts.models import DepositorAccount
-from tests.accounts.conftest import initialise_school_group
+from deposits.models import DepositorAccount
 from tests.browser.conftest import log_in, log_out
 from tests.conftest import PASSWORD, Personas
+from tests.deposits.conftest import initialise_school_group, staff_member
 
 
 def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
@@ -20,6 +20,7 @@ def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
     initialise_school_group(personas.group_a)
     group_id = personas.group_a.pk
     charlie = personas.charlie
+    staff_member(personas.college_a, charlie.last_name, charlie.first_name, user=charlie)
 
     log_in(page, "hugo", PASSWORD)
     page.goto(f"/cites/{group_id}/import-automatise/comptes/")

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
+from deposits.retention import retention_apply_all
 from imports.models import ImportRun, ImportStep
 from imports.services.retention import bilan_cutoff, deposit_cutoff, retention_apply
 from tests.conftest import Personas
@@ -90,7 +91,7 @@ def test_runs_never_integrated_go_after_five_years_and_integrated_ones_stay(
 def test_spool_leftovers_are_removed_and_live_accounts_kept(
     personas: Personas, tmp_path: Path
 ) -> None:
-    from tests.imports.webdav.conftest import make_depositor
+    from tests.deposits.webdav.conftest import make_depositor
 
     depositor = make_depositor(personas.group_a, personas.charlie)
     spool = tmp_path / "spool"
@@ -108,7 +109,7 @@ def test_spool_leftovers_are_removed_and_live_accounts_kept(
     gone = spool / "accounts" / "999999"
     gone.mkdir(parents=True)
 
-    report = retention_apply(now=NOW, spool_dir=spool)
+    report = retention_apply_all(now=NOW, spool_dir=spool)
 
     assert not stale.exists() and fresh.exists()
     assert not gone.exists()

@@ -6,8 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from imports.models import ImportRun, ThresholdSetting
-from imports.services.settings import threshold_settings_for
-from imports.thresholds import CONTROLS, DEFAULT_SETTINGS, Control, Setting
+from imports.thresholds import CONTROLS, DEFAULT_SETTINGS, Control, Setting, threshold_settings_for
 from tests.conftest import PASSWORD, Personas
 
 
@@ -74,7 +73,7 @@ def test_restoring_the_defaults_resets_every_control(personas: Personas) -> None
     client = _client("alice")
     client.post(_url(personas), _form_data(groups_unmatched_percent=40))
 
-    client.post(_url(personas), {"defaults": "1"})
+    client.post(_url(personas), {"defaults": "1", "confirmed": "1"})
 
     assert threshold_settings_for(school_group_id=personas.group_a.pk) == DEFAULT_SETTINGS
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from imports.burst.fleet import MEDIUM, SMALL, fleet_create
-from imports.burst.run import burst_run
-from imports.burst.topology import topology_build
+from devtools.burst.fleet import MEDIUM, SMALL, fleet_create
+from devtools.burst.run import burst_run
+from devtools.burst.topology import topology_build
 from imports.models import ImportRun
 
 pytestmark = pytest.mark.slow

@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from imports.models import ImportRun
+from tests.deposits.webdav.conftest import DavServer, make_depositor
 from tests.factories import RoleFactory, UserFactory
 from tests.imports.celery_harness import (
     CeleryWorker,
@@ -38,7 +39,6 @@ from tests.imports.e2e.scenario import (
     school_group_load,
     sessions_differences,
 )
-from tests.imports.webdav.conftest import DavServer, make_depositor
 
 pytestmark = pytest.mark.slow
 BASE_DIR = Path(django_settings.BASE_DIR)
