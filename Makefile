@@ -13,7 +13,7 @@ TEST_DB ?= ent_test
 TEST_REDIS_DB ?= 15
 TEST_ENV := ENT_VAR_DIR=$(CURDIR)/var/test $(if $(PG_UP),DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(TEST_DB)) $(if $(REDIS_UP),REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB))
 
-.PHONY: install run test lint format migrations-check
+.PHONY: install run topology test lint format migrations-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ run: install
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed_demo
 	$(MANAGE) run_embedded
+
+# The production shape on one machine (Procfile): needs DATABASE_URL and REDIS_URL.
+topology: install
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "Set DATABASE_URL (PostgreSQL) and REDIS_URL (Redis): see docs/operations.md"; exit 1; }
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 test: install
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -156,13 +157,42 @@ STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Deposited files in S3-compatible object storage (hosts then share nothing but PostgreSQL,
+# Redis and the bucket); without a bucket they stay under MEDIA_ROOT.
+ENT_S3_BUCKET = env("ENT_S3_BUCKET", default="")
+if ENT_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ENT_S3_BUCKET,
+            # Empty: AWS itself; else the S3-compatible server (MinIO, Ceph, Garage, OVH…).
+            "endpoint_url": env("ENT_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("ENT_S3_REGION", default="") or None,
+            # Empty keys: boto3's own chain (AWS_* variables, instance role).
+            "access_key": env("ENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("ENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("ENT_S3_PREFIX", default=""),
+            "addressing_style": env("ENT_S3_ADDRESSING_STYLE", default="path"),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
 # Deposits larger than this are refused before anything is kept.
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Retention (imports.services.retention, deposits.retention; nightly by beat) ---------
+# Deposited files of the current school year and the previous ones, up to this count.
+ENT_RETENTION_DEPOSIT_SCHOOL_YEARS = env.int("ENT_RETENTION_DEPOSIT_SCHOOL_YEARS", default=2)
+# Records of runs never integrated (bilans included) are kept this many years.
+ENT_RETENTION_BILAN_YEARS = env.int("ENT_RETENTION_BILAN_YEARS", default=5)
+# School years are counted from the first day of this month (August: between two years).
+ENT_SCHOOL_YEAR_START_MONTH = env.int("ENT_SCHOOL_YEAR_START_MONTH", default=8)
 
 # --- WebDAV deposit (/webdav/, or `manage.py serve_webdav`) ------------------------------
 # Per-account deposit folders; shared between WebDAV processes when there are several.
@@ -221,11 +251,17 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("imports"))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)  # beat's file, with Redis too
 CELERY_BEAT_SCHEDULE = {
     "imports-sweep": {
         "task": "imports.import_run_sweep",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
+    },
+    "deposits-retention": {
+        "task": "deposits.retention_apply",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 3600},
     },
 }
 

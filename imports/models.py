@@ -119,7 +119,11 @@ class ImportRun(models.Model):
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("imports")
-        indexes = [models.Index(fields=["school_group", "status", "received_at"])]
+        indexes = [
+            models.Index(fields=["school_group", "status", "received_at"]),
+            # The history: a group's runs newest first, a page at a time (bench_history).
+            models.Index(fields=["school_group", "-received_at", "-id"], name="import_run_history"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="import_run_sha256_hex"

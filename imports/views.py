@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -30,8 +32,9 @@ from imports.services.confirmations import (
 )
 from imports.services.deposits import DepositRefused, deposit_receive
 from imports.services.guard import ImportRunning
-from imports.services.queue import import_queue_position
+from imports.services.queue import import_queue_establishments_ahead
 from imports.status_display import source_format_display, status_badge, step_look
+from imports.storage import stored_file_chunks
 from imports.tables import ImportRunTable
 from imports.thresholds import (
     DEFAULT_SETTINGS,
@@ -117,7 +120,9 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 ("Par enseignant", report.changes_by_teacher),
             ],
             "queue_position": (
-                import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
+                import_queue_establishments_ahead(run=run)
+                if run.status == ImportRun.Status.RECEIVED
+                else 0
             ),
             "has_unmatched_entries": bool(report.unmatched_entries),
             "produced": run_produced(run),
@@ -127,9 +132,24 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
 
 
 @school_group_required()
-def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> FileResponse:
+def run_file(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponseBase:
     run = _run(school_group, run_id)
-    return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.original_filename)
+    try:
+        chunks = stored_file_chunks(run.file) if run.file else None
+    except FileNotFoundError:
+        chunks = None
+    if chunks is None:
+        messages.error(
+            request,
+            f"Le fichier de l'import n° {run.pk} n'est plus conservé (durée de conservation des "
+            "dépôts dépassée) : son bilan reste consultable. Pour le retrouver, exportez-le de "
+            "nouveau depuis votre logiciel d'emploi du temps.",
+        )
+        return redirect("imports:run_detail", school_group.pk, run.pk)
+    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    response["Content-Length"] = str(run.size)
+    response["Content-Disposition"] = content_disposition_header(True, run.original_filename) or ""
+    return response
 
 
 @school_group_required()
@@ -387,11 +407,11 @@ def run_rollback_start(
 
 
 def _announce_queued(request: HttpRequest, run: ImportRun) -> None:
-    ahead = import_queue_position(run=run)
+    ahead = import_queue_establishments_ahead(run=run)
     text = f"Le fichier « {run.original_filename} » est reçu (import n° {run.pk})."
     if ahead:
         text += (
-            f" {ahead} import(s) de la cité scolaire sont déjà en cours ou en attente : "
-            "le vôtre sera traité ensuite."
+            f" {ahead} établissement(s) de la cité scolaire ont déjà un import en cours ou en "
+            "attente : le vôtre sera traité ensuite."
         )
     messages.success(request, text + " Cette page se met à jour jusqu'à la fin du traitement.")

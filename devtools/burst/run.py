@@ -1,0 +1,408 @@
+"""The burst: every target of a fleet deposits one export through real WebDAV PUTs at once.
+
+:func:`burst_run` initialises each target's school year (the manual first import, as the
+wizard does), then sends one automatic deposit per target from ``clients`` parallel HTTP
+clients, spread over ``window_seconds``, each body padded to ``deposit_bytes`` with an XML
+comment (a new export of the same timetable, so not a duplicate). It waits until every run is
+final and returns a :class:`BurstReport`: what was accepted, lost or applied twice, the
+latencies, the drain time, the workers' peak memory and the database connections used.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.client
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from devtools.burst.fleet import Fleet, Target, target_differences
+from devtools.burst.topology import Topology
+from ent.models import Establishment, SchoolGroup
+from imports.models import ImportRun, ImportStep
+from imports.services.deposits import deposit_receive
+
+POLL_SECONDS = 0.5
+_APPLY_STEP = "séances"
+
+
+@dataclass
+class Put:
+    target: Target
+    status: int
+    sent_at: float
+    seconds: float
+    error: str = ""
+    # The account's first request of the burst: its password is checked (PBKDF2), not cached.
+    first_of_account: bool = False
+
+
+@dataclass
+class Sampler:
+    """Samples worker memory and database connections in a thread while the burst runs."""
+
+    topology: Topology
+    peak_worker_process: int = 0
+    peak_workers_total: int = 0
+    peak_connections: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Sampler:
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                rss = self.topology.worker_rss()
+                if rss:
+                    self.peak_worker_process = max(self.peak_worker_process, max(rss.values()))
+                    self.peak_workers_total = max(self.peak_workers_total, sum(rss.values()))
+                self.peak_connections = max(self.peak_connections, database_connections())
+                time.sleep(POLL_SECONDS)
+        finally:
+            connection.close()
+
+
+def database_connections() -> int:
+    """Connections open on this database (every process of the topology, and this one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+@dataclass
+class BurstReport:
+    establishments: int
+    school_groups: int
+    targets: int
+    presets: dict[str, int]
+    workers: int
+    hosts: tuple[str, ...]
+    initialisation_seconds: float
+    deposits_sent: int
+    deposits_accepted: int
+    deposit_bytes: int
+    put_p50: float
+    put_p95: float
+    put_max: float
+    put_warm_p50: float
+    put_warm_p95: float
+    put_first_p95: float
+    send_seconds: float
+    runs_created: int
+    statuses: dict[str, int]
+    final_p50: float
+    final_p95: float
+    final_max: float
+    drain_seconds: float
+    peak_worker_process_mb: float
+    peak_workers_total_mb: float
+    peak_connections: int
+    lost: list[str]
+    applied_twice: list[str]
+    session_differences: list[str]
+    refused: list[str]
+
+    @property
+    def sound(self) -> bool:
+        return not (self.lost or self.applied_twice or self.session_differences or self.refused)
+
+    def lines(self) -> list[str]:
+        presets = ", ".join(f"{n} {p}" for p, n in sorted(self.presets.items()))
+        return [
+            f"Flotte : {self.establishments} établissements, {self.school_groups} cités "
+            f"scolaires, {self.targets} exports ({presets})",
+            f"Topologie : {self.workers} workers Celery (-c 1) sur {len(self.hosts)} hôtes "
+            f"({', '.join(self.hosts)}), serve_webdav à part",
+            f"Initialisation (imports manuels de l'année) : {self.initialisation_seconds:.1f} s",
+            f"Dépôts envoyés : {self.deposits_sent} en {self.send_seconds:.1f} s, acceptés : "
+            f"{self.deposits_accepted} ({self.deposit_bytes / 1e6:.1f} Mo chacun)",
+            f"PUT : p50 {self.put_p50 * 1000:.0f} ms, p95 {self.put_p95 * 1000:.0f} ms, "
+            f"max {self.put_max * 1000:.0f} ms ; identifiants déjà vérifiés : p50 "
+            f"{self.put_warm_p50 * 1000:.0f} ms, p95 {self.put_warm_p95 * 1000:.0f} ms ; "
+            f"premier dépôt du compte (PBKDF2) : p95 {self.put_first_p95 * 1000:.0f} ms",
+            f"Imports créés : {self.runs_created} ; statuts finaux : "
+            + ", ".join(f"{s} {n}" for s, n in sorted(self.statuses.items())),
+            f"Dépôt → statut final : p50 {self.final_p50:.1f} s, p95 {self.final_p95:.1f} s, "
+            f"max {self.final_max:.1f} s",
+            f"Vidage de la file : {self.drain_seconds:.1f} s",
+            f"Mémoire des workers : pic {self.peak_worker_process_mb:.0f} Mo par processus, "
+            f"{self.peak_workers_total_mb:.0f} Mo au total",
+            f"Connexions PostgreSQL : pic {self.peak_connections}",
+            f"Perdus : {len(self.lost)}, appliqués deux fois : {len(self.applied_twice)}, "
+            f"refusés : {len(self.refused)}, séances différentes : "
+            f"{len(self.session_differences)}",
+            *(f"  {line}" for line in [*self.lost, *self.applied_twice, *self.refused]),
+            *(f"  {line}" for line in self.session_differences[:20]),
+        ]
+
+
+def burst_run(
+    *,
+    fleet: Fleet,
+    topology: Topology,
+    clients: int,
+    window_seconds: float,
+    deposit_bytes: int,
+    timeout: float,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> BurstReport:
+    """Initialise the fleet, send the burst, wait for the drain, check and measure."""
+    sampler = Sampler(topology).start()
+    try:
+        started = time.monotonic()
+        initial = _initialise(fleet, timeout=timeout, progress=progress)
+        initialisation = time.monotonic() - started
+        progress(f"Initialisation terminée en {initialisation:.1f} s ; rafale de dépôts…")
+        burst_start = timezone.now()
+        t0 = time.monotonic()
+        puts = _send(
+            fleet,
+            port=topology.webdav_port,
+            clients=clients,
+            window_seconds=window_seconds,
+            deposit_bytes=deposit_bytes,
+        )
+        send_seconds = time.monotonic() - t0
+        progress(f"{len(puts)} dépôts envoyés en {send_seconds:.1f} s ; attente des imports…")
+        accepted = sum(1 for put in puts if put.status == 201)
+        runs = _wait_final(fleet, since=burst_start, expected=accepted, timeout=timeout)
+        drain = time.monotonic() - t0
+    finally:
+        sampler.stop()
+    return _report(
+        fleet,
+        topology,
+        puts=puts,
+        runs=runs,
+        initial=initial,
+        initialisation=initialisation,
+        send_seconds=send_seconds,
+        drain=drain,
+        deposit_bytes=deposit_bytes,
+        sampler=sampler,
+    )
+
+
+def _initialise(
+    fleet: Fleet, *, timeout: float, progress: Callable[[str], None]
+) -> dict[str, ImportRun]:
+    """The manual first import of each target (confirmed despite the thresholds)."""
+    runs: dict[str, int] = {}
+    for target in fleet.targets:
+        with transaction.atomic(), target.edt_path.open("rb") as stream:
+            run = deposit_receive(
+                school_group=SchoolGroup.objects.get(pk=target.school_group_id),
+                establishment=(
+                    None
+                    if target.establishment_id is None
+                    else Establishment.objects.get(pk=target.establishment_id)
+                ),
+                filename=target.edt_path.name,
+                stream=stream,
+                deposited_by_id=None,
+                mode=ImportRun.Mode.MANUAL,
+                apply_anyway=True,
+                now=timezone.now(),
+            )
+        runs[target.key] = run.pk
+    progress(f"{len(runs)} imports d'initialisation déposés…")
+    finals = _wait_ids(list(runs.values()), timeout=timeout)
+    failed = [r for r in finals.values() if r.status != ImportRun.Status.INTEGRATED]
+    if failed:
+        detail = "; ".join(f"n° {r.pk} {r.status} {r.current_step}" for r in failed[:5])
+        raise RuntimeError(f"{len(failed)} imports d'initialisation non intégrés : {detail}")
+    return {key: finals[pk] for key, pk in runs.items()}
+
+
+def _wait_ids(ids: list[int], *, timeout: float) -> dict[int, ImportRun]:
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = {r.pk: r for r in ImportRun.objects.filter(pk__in=ids)}
+        if all(r.is_final for r in runs.values()) and len(runs) == len(ids):
+            return runs
+        if time.monotonic() > deadline:
+            waiting = Counter(r.status for r in runs.values() if not r.is_final)
+            raise RuntimeError(f"Imports toujours en cours après {timeout:.0f} s : {waiting}")
+        time.sleep(POLL_SECONDS)
+
+
+def _body(target: Target, deposit_bytes: int) -> bytes:
+    export = target.edt_path.read_bytes()
+    comment = f"\n<!-- nouvel export {timezone.now():%Y-%m-%d %H:%M:%S} ".encode()
+    padding = max(0, deposit_bytes - len(export) - len(comment) - 5)
+    return export + comment + b"." * padding + b" -->\n"
+
+
+def _send(
+    fleet: Fleet, *, port: int, clients: int, window_seconds: float, deposit_bytes: int
+) -> list[Put]:
+    targets = list(fleet.targets)
+    step = window_seconds / max(1, len(targets))
+    first: dict[int, int] = {}
+    for index, target in enumerate(targets):
+        first.setdefault(target.school_group_id, index)
+    t0 = time.monotonic() + 0.5
+
+    def one(index: int) -> Put:
+        target = targets[index]
+        body = _body(target, deposit_bytes)
+        depositor = fleet.depositors[target.school_group_id]
+        token = base64.b64encode(f"{depositor.login}:{depositor.password}".encode()).decode()
+        delay = t0 + index * step - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        sent = time.monotonic()
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            client.request(
+                "PUT",
+                f"{target.folder}{target.edt_path.name}",
+                body=body,
+                headers={"Authorization": f"Basic {token}", "Content-Type": "application/xml"},
+            )
+            response = client.getresponse()
+            response.read()
+            return Put(
+                target,
+                response.status,
+                sent,
+                time.monotonic() - sent,
+                first_of_account=first[target.school_group_id] == index,
+            )
+        except OSError as error:
+            return Put(target, 0, sent, time.monotonic() - sent, error=str(error))
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(one, range(len(targets))))
+
+
+def _burst_runs(fleet: Fleet, since: dt.datetime) -> QuerySet[ImportRun]:
+    return ImportRun.objects.filter(
+        school_group_id__in=fleet.school_group_ids,
+        mode=ImportRun.Mode.AUTOMATIC,
+        received_at__gte=since,
+    )
+
+
+def _wait_final(
+    fleet: Fleet, *, since: dt.datetime, expected: int, timeout: float
+) -> list[ImportRun]:
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = list(_burst_runs(fleet, since))
+        if len(runs) >= expected and all(r.is_final for r in runs):
+            return runs
+        if time.monotonic() > deadline:
+            return runs
+        time.sleep(POLL_SECONDS)
+
+
+def _percentile(values: Iterable[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+def _report(
+    fleet: Fleet,
+    topology: Topology,
+    *,
+    puts: list[Put],
+    runs: list[ImportRun],
+    initial: dict[str, ImportRun],
+    initialisation: float,
+    send_seconds: float,
+    drain: float,
+    deposit_bytes: int,
+    sampler: Sampler,
+) -> BurstReport:
+    accepted = [p for p in puts if p.status == 201]
+    warm = [p for p in accepted if not p.first_of_account]
+    refused = [f"{p.target.key}: HTTP {p.status} {p.error}" for p in puts if p.status != 201]
+    by_target: dict[tuple[int, int | None], list[ImportRun]] = {}
+    for run in runs:
+        by_target.setdefault((run.school_group_id, run.establishment_id), []).append(run)
+    lost, twice, differences = [], [], []
+    applied = _apply_counts([r.pk for r in runs])
+    for put in accepted:
+        target = put.target
+        mine = by_target.get((target.school_group_id, target.establishment_id), [])
+        if not mine or not all(r.is_final for r in mine):
+            lost.append(f"{target.key}: aucun import final pour le dépôt accepté")
+            continue
+        if len(mine) > 1 or any(applied.get(r.pk, 0) > 1 for r in mine):
+            twice.append(f"{target.key}: {len(mine)} imports, étapes d'écriture {applied}")
+        integrated = [r for r in mine if r.status == ImportRun.Status.INTEGRATED]
+        if len(integrated) != 1:
+            lost.append(f"{target.key}: statut {[r.status for r in mine]}")
+            continue
+        since = initial[target.key].effective_at or initial[target.key].received_at
+        differences += target_differences(target, since=since)
+    latencies = [
+        (r.finished_at - r.received_at).total_seconds() for r in runs if r.finished_at is not None
+    ]
+    return BurstReport(
+        establishments=fleet.establishments,
+        school_groups=len(fleet.school_group_ids),
+        targets=len(fleet.targets),
+        presets=dict(fleet.presets()),
+        workers=len(topology.workers),
+        hosts=tuple(sorted({w.name.split("@", 1)[1] for w in topology.workers})),
+        initialisation_seconds=initialisation,
+        deposits_sent=len(puts),
+        deposits_accepted=len(accepted),
+        deposit_bytes=deposit_bytes,
+        put_p50=_percentile((p.seconds for p in accepted), 0.50),
+        put_p95=_percentile((p.seconds for p in accepted), 0.95),
+        put_max=max((p.seconds for p in accepted), default=0.0),
+        put_warm_p50=_percentile((p.seconds for p in warm), 0.50),
+        put_warm_p95=_percentile((p.seconds for p in warm), 0.95),
+        put_first_p95=_percentile((p.seconds for p in accepted if p.first_of_account), 0.95),
+        send_seconds=send_seconds,
+        runs_created=len(runs),
+        statuses=dict(Counter(r.status for r in runs)),
+        final_p50=_percentile(latencies, 0.50),
+        final_p95=_percentile(latencies, 0.95),
+        final_max=max(latencies, default=0.0),
+        drain_seconds=drain,
+        peak_worker_process_mb=sampler.peak_worker_process / 1e6,
+        peak_workers_total_mb=sampler.peak_workers_total / 1e6,
+        peak_connections=sampler.peak_connections,
+        lost=lost,
+        applied_twice=twice,
+        session_differences=differences,
+        refused=refused,
+    )
+
+
+def _apply_counts(run_ids: list[int]) -> dict[int, int]:
+    """How many times each run recorded its session-writing step."""
+    rows = (
+        ImportStep.objects.filter(run_id__in=run_ids, name=_APPLY_STEP)
+        .values("run_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["run_id"]: row["n"] for row in rows}
