@@ -35,10 +35,7 @@ def _raw_request(server: DavServer, head: bytes, *body_parts: bytes, cut: bool =
             )
             return b""
         response = b""
-        while b"\r\n\r\n" not in response:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
+        while chunk := sock.recv(65536):  # "Connection: close": read to the end
             response += chunk
         return response
 
