@@ -7,11 +7,11 @@ PostgreSQL and Redis; every code path is the same in both modes.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -217,12 +217,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("imports"))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Beat keeps its schedule here, in every mode (created now: beat does not create it).
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+# How often the sweep requeues abandoned runs and re-enqueues waiting ones.
+ENT_SWEEP_INTERVAL_SECONDS = env.int("ENT_SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "imports-sweep": {
         "task": "imports.import_run_sweep",
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 50},
+        "schedule": dt.timedelta(seconds=ENT_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": max(ENT_SWEEP_INTERVAL_SECONDS - 10, 1)},
     },
 }
 
