@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from ent.formatting import format_percent
 from imports.models import ImportRun
 
 UNMATCHED_LABELS = {
@@ -71,8 +72,14 @@ def bilan_render_text(run: ImportRun) -> str:
     if thresholds:
         lines += ["", "Seuils :"]
         for t in thresholds:
-            setting = "contrôle" if t["setting"] is None else f"seuil {t['setting']} %"
-            value = ("incohérences : " + t["value"]) if t["setting"] is None else f"{t['value']} %"
+            setting = (
+                "contrôle" if t["setting"] is None else f"seuil {format_percent(t['setting'])}"
+            )
+            value = (
+                ("incohérences : " + t["value"])
+                if t["setting"] is None
+                else format_percent(t["value"])
+            )
             flags = ("bloquant" if t["blocking"] else "non bloquant") + (
                 ", DÉPASSÉ" if t["exceeded"] else ""
             )

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone
 
+from ent.formatting import format_moment, format_percent
 from imports.bilan import bilan_render_text, bilan_subject
 from imports.matching import MatchResult
 from imports.models import ImportRun, ImportStep
@@ -230,14 +230,15 @@ def thresholds_check(*, run: ImportRun, recorder: _Recorder, evaluations: list[E
     exceeded = [e for e in evaluations if e.exceeded]
     blocking = blocking_exceeded(evaluations)
     details = [
-        f"{e.label} : {e.value} {'%' if e.setting is not None else ''} "
-        f"(seuil {e.setting if e.setting is not None else '—'}"
+        f"{e.label} : "
+        f"{format_percent(e.value) if e.setting is not None else e.value} "
+        f"(seuil {format_percent(e.setting) if e.setting is not None else '—'}"
         f"{', bloquant' if e.blocking else ''})"
         for e in exceeded
     ] + [
-        f"{e.label} : seuil assoupli ({e.setting} %"
+        f"{e.label} : seuil assoupli ({format_percent(e.setting)}"  # type: ignore[arg-type]
         f"{', bloquant' if e.blocking else ', non bloquant'}) jusqu'au "
-        f"{timezone.localtime(e.relaxed_until):%d/%m/%Y à %H:%M}"
+        f"{format_moment(e.relaxed_until)}"
         for e in evaluations
         if e.relaxed_until is not None
     ]

@@ -150,7 +150,7 @@ def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Time
             details=[_problem_line(p) for p in errors + warnings][:DETAILS_MAX],
         )
     summary = (
-        f"Fichier {timetable.software or timetable.source_format.value} valide : "
+        f"Fichier {_format_label(timetable)} valide : "
         f"{len(timetable.courses)} cours, {len(timetable.teachers)} enseignants, "
         f"{len(timetable.students)} élèves, {len(timetable.classes)} classes, "
         f"{len(timetable.groups)} groupes."
@@ -191,6 +191,13 @@ def _parse(run: ImportRun) -> Timetable:
             ) from invalid
 
 
+def _format_label(timetable: Timetable) -> str:
+    """The format as users know it ("EDT / PRONOTE", "UnDeuxTEMPS"), with the software."""
+    label = ImportRun.SourceFormat(timetable.source_format.value).label
+    software = timetable.software.strip()
+    return f"{label} ({software})" if software and software.upper() not in label.upper() else label
+
+
 def _problem_dict(problem: Problem) -> dict[str, str]:
     return {
         "code": problem.code,
@@ -198,6 +205,7 @@ def _problem_dict(problem: Problem) -> dict[str, str]:
         "message": problem.message,
         "action": problem.action,
         "ref": problem.ref,
+        "detail": problem.detail,
     }
 
 
