@@ -79,8 +79,8 @@ class Supervisor:
                 )
             if child.process is None and child.restart_at is not None and now >= child.restart_at:
                 child.restarts += 1
-                self._spawn(child)
-                self._say(f"{child.label} redémarré (pid {child.process.pid}).")  # type: ignore[union-attr]
+                process = self._spawn(child)
+                self._say(f"{child.label} redémarré (pid {process.pid}).")
 
     def stop(self, *, grace: float) -> None:
         """Ask every child to stop (SIGTERM); kill what is left after ``grace`` seconds."""
@@ -101,12 +101,14 @@ class Supervisor:
             child.process = None
             child.restart_at = None
 
-    def _spawn(self, child: Child) -> None:
-        child.process = subprocess.Popen(  # noqa: S603
+    def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(  # noqa: S603
             list(child.argv), env=self._env, start_new_session=True
         )
+        child.process = process
         child.started_at = self._clock()
         child.restart_at = None
+        return process
 
 
 def _kill_group(pid: int, sig: signal.Signals) -> None:

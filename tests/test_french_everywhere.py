@@ -23,13 +23,14 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import DepositorAccount, Message, Role
-from accounts.services import depositor_account_create
+from accounts.models import Message, Role
+from deposits.models import DepositorAccount
+from deposits.services import depositor_account_create
 from ent.formatting import format_moment, format_number, format_percent
 from ent.models import Person
 from imports.models import ImportRun, ThresholdRelaxation
-from imports.services.settings import threshold_settings_save
-from imports.thresholds import CONTROLS, Setting
+from imports.report import report_of
+from imports.thresholds import CONTROLS, Setting, threshold_settings_save
 from tests.factories import RoleFactory, UserFactory
 from tests.imports.pipeline_support import (
     NOW,
@@ -222,7 +223,7 @@ def test_no_page_bilan_message_or_mail_shows_english_or_a_point_decimal(
         texts[code] = visible_text(render_to_string(f"{code}.html"))
     texts["login"] = visible_text(Client().get(reverse("accounts:login")).content.decode())
     for run in ImportRun.objects.all():
-        texts[f"bilan {run.pk}"] = run.bilan.get("text", "")
+        texts[f"bilan {run.pk}"] = report_of(run).text
         for step in run.steps.all():
             texts[f"step {run.pk} {step.name}"] = " ".join(
                 [step.name, step.message, step.action, *step.details]

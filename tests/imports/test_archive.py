@@ -11,7 +11,8 @@ import datetime as dt
 
 from ent.models import ClosingPeriod, Session
 from imports.models import ImportRun
-from imports.thresholds import Control
+from imports.report import report_of
+from imports.thresholds import Control, Evaluation
 from tests.factories import SchoolYearFactory
 from tests.imports.pipeline_support import (
     PARIS,
@@ -33,8 +34,8 @@ def next_year_file(courses: list[CourseSpec] | None = None) -> bytes:
     return edt_file(courses, year_start="2027-09-01", year_end="2028-07-01", week1="2027-08-30")
 
 
-def evaluation(run: ImportRun, control: Control) -> dict[str, object]:
-    (found,) = [t for t in run.bilan["thresholds"] if t["control"] == control.value]
+def evaluation(run: ImportRun, control: Control) -> Evaluation:
+    (found,) = [t for t in report_of(run).thresholds if t.control == control]
     return found
 
 
@@ -74,8 +75,8 @@ def test_the_first_import_of_a_new_year_keeps_last_years_closings_and_sessions(
     )
     removed = evaluation(run, Control.CLOSINGS_REMOVED)
     added = evaluation(run, Control.CLOSINGS_ADDED)
-    assert (removed["numerator"], removed["denominator"]) == (0, 0)
-    assert added["denominator"] == 0
+    assert (removed.numerator, removed.denominator) == (0, 0)
+    assert added.denominator == 0
 
 
 def test_the_closing_thresholds_count_only_the_files_own_year(school: School) -> None:
@@ -91,7 +92,7 @@ def test_the_closing_thresholds_count_only_the_files_own_year(school: School) ->
 
     assert first.counters["closings_added"] == this_year
     removed = evaluation(second, Control.CLOSINGS_REMOVED)
-    assert (removed["numerator"], removed["denominator"]) == (1, this_year)
+    assert (removed.numerator, removed.denominator) == (1, this_year)
     assert second.counters["closings_removed"] == 1
     closings, sessions = archive()
     assert last_year_closings <= closings

@@ -16,6 +16,7 @@ from cheroot import wsgi
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
 
 from ent.celery import CeleryQueue
 from ent.supervisor import Child, Supervisor
@@ -85,10 +86,11 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def _announce(self, url: str) -> None:
-        from ent.demo import demo_announcement
-
         self.stdout.write(self.style.SUCCESS(f"ENT prêt sur {url}/"))
-        for line in demo_announcement(base_url=url):
-            self.stdout.write(line)
+        if settings.ENT_EMBEDDED_ANNOUNCEMENT:
+            # devtools.demo.demo_announcement by default: the demo logins and files.
+            announcement = import_string(settings.ENT_EMBEDDED_ANNOUNCEMENT)
+            for line in announcement(base_url=url):
+                self.stdout.write(line)
         self.stdout.write("Ctrl-C pour tout arrêter.")
         self.stdout.flush()
