@@ -9,7 +9,8 @@ from django.core.cache import cache
 
 
 class LoginThrottle:
-    """Count failures in a sliding window held in the cache; block past the allowed number."""
+    """Count failures in the cache until ``window`` seconds pass without one; block past the
+    allowed number."""
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
@@ -38,12 +39,17 @@ class LoginThrottle:
     def register_failure(self, login: str, address: str) -> None:
         """Count one failure for the login and for the address."""
         for key in self._keys(login, address):
-            if not cache.add(key, 1, timeout=self.window):
-                try:
-                    cache.incr(key)
-                except ValueError:
-                    # The entry expired between add() and incr(): start a new window.
-                    cache.add(key, 1, timeout=self.window)
+            if cache.add(key, 1, timeout=self.window):
+                continue
+            try:
+                cache.incr(key)
+            except ValueError:
+                # The entry expired between add() and incr(): start a new window.
+                cache.add(key, 1, timeout=self.window)
+                continue
+            # Some backends (the file cache) give an incremented entry the default timeout:
+            # every backend keeps the count for the window after the last failure.
+            cache.touch(key, self.window)
 
     def reset(self, login: str) -> None:
         """Forget the login's failures after a success (the address keeps its count)."""

@@ -7,6 +7,7 @@ PostgreSQL and Redis; every code path is the same in both modes.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # The test database is a file too: server threads and child processes share it as in
+    # production (an in-memory shared-cache database answers "table is locked" at once
+    # instead of waiting for the lock).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -250,13 +255,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("imports"))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Beat keeps its schedule here, in every mode (created now: beat does not create it).
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
-(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)  # beat's file, with Redis too
+# How often the sweep requeues abandoned runs and re-enqueues waiting ones.
+ENT_SWEEP_INTERVAL_SECONDS = env.int("ENT_SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "imports-sweep": {
         "task": "imports.import_run_sweep",
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 50},
+        "schedule": dt.timedelta(seconds=ENT_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": max(ENT_SWEEP_INTERVAL_SECONDS - 10, 1)},
     },
     "deposits-retention": {
         "task": "deposits.retention_apply",

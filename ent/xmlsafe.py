@@ -94,3 +94,54 @@ def safe_iterparse(
             check_tree(element)
             checked = True
         yield event, element
+
+
+# libxml2's error codes, as users can understand them; anything else is "mal formé".
+_SYNTAX_ERRORS_FR = {
+    etree.ErrorTypes.ERR_DOCUMENT_EMPTY: "le fichier est vide",
+    etree.ErrorTypes.ERR_DOCUMENT_START: "le début du fichier n'est pas du XML",
+    etree.ErrorTypes.ERR_DOCUMENT_END: "du contenu suit la fin du document",
+    etree.ErrorTypes.ERR_EXTRA_CONTENT: "du contenu suit la fin du document",
+    etree.ErrorTypes.ERR_GT_REQUIRED: "une balise n'est pas refermée (« > » manquant)",
+    etree.ErrorTypes.ERR_LTSLASH_REQUIRED: "une balise fermante est incomplète",
+    etree.ErrorTypes.ERR_TAG_NAME_MISMATCH: (
+        "une balise fermante ne correspond pas à la balise ouverte"
+    ),
+    etree.ErrorTypes.ERR_TAG_NOT_FINISHED: "le fichier s'arrête au milieu d'un élément",
+    etree.ErrorTypes.ERR_INVALID_CHAR: "un caractère n'est pas autorisé en XML",
+    etree.ErrorTypes.ERR_INVALID_CHARREF: "une référence de caractère (&#…;) est invalide",
+    etree.ErrorTypes.ERR_INVALID_ENCODING: (
+        "des caractères ne correspondent pas à l'encodage déclaré"
+    ),
+    etree.ErrorTypes.ERR_UNKNOWN_ENCODING: "l'encodage déclaré est inconnu",
+    etree.ErrorTypes.ERR_UNSUPPORTED_ENCODING: "l'encodage déclaré n'est pas pris en charge",
+    etree.ErrorTypes.ERR_NAME_REQUIRED: "un nom de balise ou d'attribut est attendu",
+    etree.ErrorTypes.ERR_LT_IN_ATTRIBUTE: "une valeur d'attribut contient « < »",
+    etree.ErrorTypes.ERR_ATTRIBUTE_NOT_STARTED: "une valeur d'attribut n'est pas entre guillemets",
+    etree.ErrorTypes.ERR_ATTRIBUTE_NOT_FINISHED: "une valeur d'attribut n'est pas refermée",
+    etree.ErrorTypes.ERR_ATTRIBUTE_WITHOUT_VALUE: "un attribut n'a pas de valeur",
+    etree.ErrorTypes.ERR_ATTRIBUTE_REDEFINED: "un attribut est répété dans une même balise",
+    etree.ErrorTypes.ERR_STRING_NOT_STARTED: "une valeur n'est pas entre guillemets",
+    etree.ErrorTypes.ERR_STRING_NOT_CLOSED: "une valeur entre guillemets n'est pas refermée",
+    etree.ErrorTypes.ERR_UNDECLARED_ENTITY: "une entité (&…;) n'est pas déclarée",
+    etree.ErrorTypes.ERR_ENTITY_LOOP: "des entités se référencent en boucle",
+    etree.ErrorTypes.ERR_RESOURCE_LIMIT: "le document dépasse les limites de lecture",
+}
+
+
+def xml_syntax_error_fr(error: etree.XMLSyntaxError) -> tuple[str, str]:
+    """Return what went wrong in French, with its line and column, and libxml2's own text.
+
+    The first part goes in French sentences shown to users; the second, untranslated, is
+    the technical detail they may pass on to support.
+    """
+    described = _SYNTAX_ERRORS_FR.get(error.code, "le XML est mal formé")
+    line, offset = getattr(error, "lineno", None), getattr(error, "offset", None)
+    column = offset + 1 if offset is not None else None  # lxml counts from 0, people from 1
+    if line and column:
+        where = f"ligne {line}, colonne {column} : "
+    elif line:
+        where = f"ligne {line} : "
+    else:
+        where = ""
+    return where + described, (error.msg or "").strip()

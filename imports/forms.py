@@ -33,7 +33,7 @@ class ThresholdSettingsForm(forms.Form):
                         "required": _("Indiquez un pourcentage entre 0 et 100."),
                         "invalid": _("Indiquez un nombre entier entre 0 et 100."),
                         "min_value": _("Le seuil ne peut pas être négatif."),
-                        "max_value": _("Le seuil ne peut pas dépasser %(limit_value)s %%."),
+                        "max_value": _("Le seuil ne peut pas dépasser %(limit_value)s\u202f%%."),
                     },
                     widget=forms.NumberInput(attrs={"class": "percent", "step": 1}),
                 )

@@ -104,6 +104,10 @@ class Plan:
     establishment_ids: frozenset[int]
     effective_at: dt.datetime  # sessions are generated from here…
     window_end: dt.datetime  # …to the end of the school year (exclusive)
+    # The file's school year [start, end): closings and memberships dated before it are the
+    # archive, which an import never modifies or deletes.
+    year_start: dt.date = dt.date.min
+    year_end: dt.date = dt.date.max
     subjects: dict[tuple[int, str], str] = field(default_factory=dict)  # → label
     groups: dict[tuple[int, str], PlannedGroup] = field(default_factory=dict)
     services: dict[str, PlannedService] = field(default_factory=dict)
@@ -163,6 +167,8 @@ def plan_build(
         establishment_ids=frozenset(e for e, _uai in establishments),
         effective_at=effective_at,
         window_end=window_end,
+        year_start=timetable.year.start,
+        year_end=timetable.year.end,
     )
     builder.build(plan)
     return plan
@@ -442,6 +448,8 @@ class _PlanBuilder:
                 period = (pk, closing.start, closing.end)
                 if period in taken or closing.end <= closing.start:
                     continue
+                if not plan.year_start <= closing.start < plan.year_end:
+                    continue  # another school year's closing: its own year's files own it
                 taken.add(period)
                 plan.closings.add(PlannedClosing(*period, closing.label[:NAME_MAX]))
 

@@ -30,11 +30,18 @@ class ReportedProblem:
     message: str
     action: str = ""
     ref: str = ""
+    # The untranslated text of the library that failed (e.g. lxml's), for support only.
+    detail: str = ""
 
     @classmethod
     def of(cls, problem: Problem) -> ReportedProblem:
         return cls(
-            problem.code, problem.severity.value, problem.message, problem.action, problem.ref
+            problem.code,
+            problem.severity.value,
+            problem.message,
+            problem.action,
+            problem.ref,
+            problem.detail,
         )
 
     @property
@@ -162,6 +169,7 @@ def _problem_dump(problem: ReportedProblem) -> dict[str, str]:
         "message": problem.message,
         "action": problem.action,
         "ref": problem.ref,
+        "detail": problem.detail,
     }
 
 
@@ -172,6 +180,7 @@ def _problem_load(data: Mapping[str, Any]) -> ReportedProblem:
         message=str(data.get("message", "")),
         action=str(data.get("action") or ""),
         ref=str(data.get("ref") or ""),
+        detail=str(data.get("detail") or ""),
     )
 
 

@@ -28,7 +28,8 @@ class Problem:
     """Something wrong with a file, for the bilan: French ``message`` and ``action``.
 
     ``code`` is stable (tests and the UI key on it); ``ref`` points into the source (an
-    element and its ``Ident``, a zip member, a line) when there is one.
+    element and its ``Ident``, a zip member, a line) when there is one; ``detail`` is the
+    untranslated text of the library that failed, shown folded for support.
     """
 
     code: str
@@ -36,6 +37,7 @@ class Problem:
     action: str = ""
     ref: str = ""
     severity: Severity = Severity.ERROR
+    detail: str = ""
 
 
 class TimetableInvalid(Exception):
@@ -46,8 +48,10 @@ class TimetableInvalid(Exception):
         self.problems = problems
 
     @classmethod
-    def one(cls, code: str, message: str, action: str = "", ref: str = "") -> TimetableInvalid:
-        return cls([Problem(code=code, message=message, action=action, ref=ref)])
+    def one(
+        cls, code: str, message: str, action: str = "", ref: str = "", detail: str = ""
+    ) -> TimetableInvalid:
+        return cls([Problem(code=code, message=message, action=action, ref=ref, detail=detail)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from cheroot import wsgi
 from django.conf import settings
@@ -165,15 +167,27 @@ def webdav_server_stop(server: wsgi.Server, tracker: ServerConnections) -> None:
 
 
 def _path_guard(app: WsgiApp) -> WsgiApp:
-    """Answer 400 to a path escaping the root (``..``) with a complete response.
+    """Give WsgiDAV UTF-8 names in their composed form, and paths inside the root.
 
-    WsgiDAV 4.4 refuses such paths too, but from inside a generator, so the error body is
-    lost while its ``Content-Length`` is sent: the client then waits for bytes that never come.
+    A name that is not UTF-8 (an old client sending Latin-1) is refused with a French reason
+    instead of being stored under a garbled name; names are put in Unicode's composed form
+    (NFC: macOS sends "é" as "e" + accent), in the path and in ``Destination``, so that one
+    name is one file. A path escaping the root (``..``) gets a complete 400: WsgiDAV 4.4
+    refuses it too, but from inside a generator, so the error body is lost while its
+    ``Content-Length`` is sent and the client waits for bytes that never come.
     """
 
     def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path != "*":
+            try:
+                path = _composed_utf8(path)
+                if environ.get("HTTP_DESTINATION"):
+                    environ["HTTP_DESTINATION"] = _composed_destination(environ["HTTP_DESTINATION"])
+            except UnicodeError:
+                return _plain_response(start_response, "400 Bad Request", NOT_UTF8_MESSAGE)
+            # WSGI strings carry bytes as Latin-1; WsgiDAV decodes them as UTF-8 again.
+            environ["PATH_INFO"] = path.encode("utf-8").decode("iso-8859-1")
             try:
                 util.normalize_path(path)
             except DAVError as error:
@@ -181,6 +195,33 @@ def _path_guard(app: WsgiApp) -> WsgiApp:
         return app(environ, start_response)
 
     return guarded
+
+
+NOT_UTF8_MESSAGE = (
+    "Dépôt refusé : le nom du fichier n'est pas écrit en UTF-8. Renommez le fichier sans "
+    "caractères accentués, ou réglez votre logiciel de dépôt pour qu'il envoie les noms en "
+    "UTF-8, puis déposez-le de nouveau.\n"
+)
+
+
+def _composed_utf8(wsgi_path: str) -> str:
+    """Decode a WSGI path (UTF-8 bytes as Latin-1) and compose it (NFC)."""
+    return unicodedata.normalize("NFC", wsgi_path.encode("iso-8859-1").decode("utf-8"))
+
+
+def _composed_destination(destination: str) -> str:
+    parts = urlsplit(destination)
+    path = unicodedata.normalize("NFC", unquote(parts.path, errors="strict"))
+    return urlunsplit(parts._replace(path=quote(path)))
+
+
+def _plain_response(start_response: StartResponse, status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(
+        status,
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _db_hygiene(app: WsgiApp) -> WsgiApp:

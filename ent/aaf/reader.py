@@ -25,7 +25,7 @@ from ent.aaf.records import (
     AafStructure,
     AafSubject,
 )
-from ent.xmlsafe import UnsafeXmlError, safe_iterparse
+from ent.xmlsafe import UnsafeXmlError, safe_iterparse, xml_syntax_error_fr
 
 FILE_PATTERN = re.compile(
     r"_(EtabEducNat|MatiereEducNat|MefEducNat|Eleve|PersRelEleve|PersEducNat)_[0-9]{4}\.xml$"
@@ -83,9 +83,10 @@ def read_file(aaf_file: AafFile) -> Iterator[AafRecord]:
     except UnsafeXmlError as exc:
         raise AafFormatError(str(exc), path=path) from exc
     except etree.XMLSyntaxError as exc:
+        where, detail = xml_syntax_error_fr(exc)
         raise AafFormatError(
-            f"XML illisible ({exc.msg}). Le fichier est peut-être tronqué : demandez un "
-            "nouvel export de l'annuaire.",
+            f"XML illisible ({where} ; détail technique : {detail}). Le fichier est peut-être "
+            "tronqué : demandez un nouvel export de l'annuaire.",
             path=path,
             line=exc.lineno,
         ) from exc

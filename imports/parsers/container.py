@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 
-from ent.xmlsafe import UnsafeXmlError, check_stream_prolog, check_tree
+from ent.xmlsafe import UnsafeXmlError, check_stream_prolog, check_tree, xml_syntax_error_fr
 from imports.timetable import TimetableInvalid
 
 NAMESPACE = "http://www.index-education.com/conteneurexportchiffre"
@@ -128,10 +128,12 @@ def _read_container(data: bytes) -> etree._Element:
     try:
         tree = etree.parse(stream, _container_parser())
     except etree.XMLSyntaxError as exc:
+        where, detail = xml_syntax_error_fr(exc)
         raise TimetableInvalid.one(
             "truncated",
-            f"Le fichier chiffré est incomplet ou n'est pas un XML valide ({exc.msg}).",
+            f"Le fichier chiffré est incomplet ou n'est pas un XML valide ({where}).",
             "Le dépôt a sans doute été interrompu. " + REEXPORT,
+            detail=detail,
         ) from None
     try:
         check_tree(tree)

@@ -42,7 +42,7 @@ from typing import IO
 
 from lxml import etree
 
-from ent.xmlsafe import UnsafeXmlError, safe_iterparse
+from ent.xmlsafe import UnsafeXmlError, safe_iterparse, xml_syntax_error_fr
 from imports.parsers import container as container_module
 from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.container import REEXPORT, local_name
@@ -176,17 +176,19 @@ def parse_payload(stream: IO[bytes], *, source_format: str) -> Timetable:
     except UnsafeXmlError as exc:
         raise TimetableInvalid.one("unsafe_xml", str(exc), REEXPORT) from None
     except etree.XMLSyntaxError as exc:
+        where, detail = xml_syntax_error_fr(exc)
         if "amplification" in exc.msg or "external entity" in exc.msg:
             raise TimetableInvalid.one(
                 "unsafe_xml",
-                f"Le fichier utilise des entités XML interdites pour des raisons de sécurité "
-                f"({exc.msg}).",
+                "Le fichier utilise des entités XML interdites pour des raisons de sécurité.",
                 REEXPORT,
+                detail=detail,
             ) from None
         raise TimetableInvalid.one(
             "truncated",
-            f"Le fichier XML est incomplet ou mal formé ({exc.msg}).",
+            f"Le fichier XML est incomplet ou mal formé ({where}).",
             "Le dépôt a sans doute été interrompu. " + REEXPORT,
+            detail=detail,
         ) from None
     return reader.timetable(source_format)
 

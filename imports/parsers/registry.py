@@ -43,6 +43,15 @@ def accepted_files_text() -> str:
     return ", ".join(parts[:-1]) + (" et " if len(parts) > 1 else "") + parts[-1]
 
 
+def format_label(value: str) -> str:
+    """Return the French name users know the stored format ``value`` by ("EDT / PRONOTE")."""
+    for parser in PARSERS:
+        for spec in parser.formats:
+            if spec.value == value:
+                return spec.label
+    return value
+
+
 def parser_for(head: bytes) -> TimetableParser | None:
     """Return the parser that recognises a file starting with ``head``, if any."""
     return next((parser for parser in PARSERS if parser.sniff(head)), None)

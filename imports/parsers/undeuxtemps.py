@@ -46,7 +46,14 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ent.xmlsafe import PROLOG_SCAN_BYTES, UnsafeXmlError, check_prolog, check_tree, safe_parser
+from ent.xmlsafe import (
+    PROLOG_SCAN_BYTES,
+    UnsafeXmlError,
+    check_prolog,
+    check_tree,
+    safe_parser,
+    xml_syntax_error_fr,
+)
 from imports.parsers import undeuxtemps_format as fmt
 from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.safezip import SafeZip
@@ -285,12 +292,13 @@ class _Parser:
         except UnsafeXmlError as error:
             raise TimetableInvalid.one("unsafe_xml", str(error), _REEXPORT, ref=name) from None
         except etree.XMLSyntaxError as error:
+            where, detail = xml_syntax_error_fr(error)
             raise TimetableInvalid.one(
                 "udt_invalid_xml",
-                f"Le fichier {name} du zip n'est pas un XML valide ({error.msg}, ligne "
-                f"{error.lineno}).",
+                f"Le fichier {name} du zip n'est pas un XML valide ({where}).",
                 _REEXPORT,
                 ref=name,
+                detail=detail,
             ) from None
 
     def _warn(self, code: str, message: str, ref: str, action: str = "") -> None:

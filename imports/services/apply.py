@@ -4,7 +4,7 @@ The diff only reads; the apply runs in one transaction with bulk operations, so 
 anywhere leaves the previous timetable exactly as it was. Sessions compare on their natural
 key (service key, start): unchanged sessions are not rewritten. Only generated sessions from
 the import time to the end of the school year are touched: past sessions and sessions entered
-by hand never are.
+by hand never are, nor closing periods and memberships dated before the file's school year.
 """
 
 from __future__ import annotations
@@ -172,10 +172,15 @@ def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, in
 
 
 def _diff_closings(plan: Plan, diff: Diff) -> None:
+    # Only the file's own school year: earlier years' closings are the archive of the
+    # cahier de textes (never deleted) and do not count in the closing thresholds.
     existing = {
         PlannedClosing(e, start, end, label): pk
         for pk, e, start, end, label in ClosingPeriod.objects.filter(
-            establishment_id__in=plan.establishment_ids, source=ClosingPeriod.Source.TIMETABLE
+            establishment_id__in=plan.establishment_ids,
+            source=ClosingPeriod.Source.TIMETABLE,
+            start_date__gte=plan.year_start,
+            start_date__lt=plan.year_end,
         ).values_list("pk", "establishment_id", "start_date", "end_date", "label")
     }
     by_period = {(c.establishment_id, c.start_date, c.end_date): pk for c, pk in existing.items()}
@@ -393,7 +398,7 @@ def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tup
     existing_qs = GroupMembership.objects.filter(
         source=GroupMembership.Source.TIMETABLE,
         group__establishment_id__in=plan.establishment_ids,
-    )
+    ).exclude(end_date__lte=plan.year_start)  # memberships of past years are the archive
     existing = {
         (person, group, role): pk
         for pk, person, group, role in existing_qs.values_list(

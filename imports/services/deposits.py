@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import unicodedata
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
+from ent.db import retry_on_busy_database
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
 from imports.parsers.registry import accepted_files_text, accepted_suffixes
@@ -70,27 +74,39 @@ def deposit_receive(
     ``stream`` must be seekable: it is read once to hash it, then saved. Raises
     :class:`DepositRefused` for a wrong type or a file over the size limit (nothing is kept).
     """
+    filename = unicodedata.normalize("NFC", filename)
     deposit_check_name(filename)
     digest, size = _hash(stream)
     deposit_check_size(size)
-    with transaction.atomic():
-        run = ImportRun(
-            school_group=school_group,
-            establishment=establishment,
-            mode=mode,
-            original_filename=filename,
-            sha256=digest,
-            size=size,
-            deposited_by_id=deposited_by_id,
-            apply_anyway=apply_anyway,
-            preview_only=preview_only,
-            received_at=now,
-            **(links or {}),
-        )
-        run.file.save(f"{now:%Y%m%d-%H%M%S}-{filename}", File(stream), save=False)
-        run.save()
-        _enqueue_on_commit(run)
-    return run
+    # The bytes are on disk (fsynced) before the run that points at them is committed; a
+    # failed commit takes them away again.
+    stored_name = _store_durably(f"{now:%Y%m%d-%H%M%S}-{filename}", stream)
+
+    def record() -> ImportRun:
+        with transaction.atomic():
+            run = ImportRun(
+                school_group=school_group,
+                establishment=establishment,
+                mode=mode,
+                original_filename=filename,
+                sha256=digest,
+                size=size,
+                deposited_by_id=deposited_by_id,
+                apply_anyway=apply_anyway,
+                preview_only=preview_only,
+                received_at=now,
+                **(links or {}),
+            )
+            run.file.name = stored_name
+            run.save()
+            _enqueue_on_commit(run)
+        return run
+
+    try:
+        return retry_on_busy_database(record)
+    except BaseException:
+        ImportRun._meta.get_field("file").storage.delete(stored_name)
+        raise
 
 
 def _hash(stream: IO[bytes]) -> tuple[str, int]:
@@ -102,6 +118,31 @@ def _hash(stream: IO[bytes]) -> tuple[str, int]:
         size += len(chunk)
     stream.seek(0)
     return sha.hexdigest(), size
+
+
+def _store_durably(name: str, stream: IO[bytes]) -> str:
+    """Save ``stream`` in the deposit storage, flushed to the disk; return its stored name."""
+    field = ImportRun._meta.get_field("file")
+    stored_name = field.storage.save(field.generate_filename(None, name), File(stream))
+    try:
+        path = Path(field.storage.path(stored_name))
+    except NotImplementedError:
+        return stored_name  # a remote storage: durable once saved
+    try:
+        _fsync(path, os.O_RDONLY)
+        _fsync(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except BaseException:
+        field.storage.delete(stored_name)
+        raise
+    return stored_name
+
+
+def _fsync(path: Path, flags: int) -> None:
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _enqueue_on_commit(run: ImportRun) -> None:

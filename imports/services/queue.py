@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from ent.clock import Clock
+from ent.formatting import format_moment
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun, ImportStep
 from imports.services.pipeline import import_run_abandon, import_run_execute
@@ -83,11 +84,11 @@ def _supersede(waiting: list[ImportRun], *, now: dt.datetime) -> None:
         ImportStep.objects.create(
             run=run,
             position=1,
-            name="queue",
+            name="file d'attente",
             outcome=ImportStep.Outcome.INTERRUPTED,
             message=(
                 f"Un dépôt plus récent (import n° {newer.pk}, reçu le "
-                f"{newer.received_at:%d/%m/%Y à %H:%M}) pour la même cible le remplace."
+                f"{format_moment(newer.received_at)}) pour la même cible le remplace."
             ),
             action="Aucune action : seul le fichier le plus récent est importé.",
         )

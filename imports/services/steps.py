@@ -29,7 +29,7 @@ from imports.matching import (
 )
 from imports.models import ImportRun, ImportStep
 from imports.parsers.context import parse_context_from_settings
-from imports.parsers.registry import parse_deposit
+from imports.parsers.registry import format_label, parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
 from imports.report import ChangeRow, ReportedProblem, UnmatchedEntry
 from imports.selectors import (
@@ -150,7 +150,7 @@ def step_validate(timetable: Timetable, target: Target) -> Validated:
             problems=errors + warnings,
         )
     summary = (
-        f"Fichier {timetable.software or timetable.source_format} valide : "
+        f"Fichier {_format_label(timetable)} valide : "
         f"{len(timetable.courses)} cours, {len(timetable.teachers)} enseignants, "
         f"{len(timetable.students)} élèves, {len(timetable.classes)} classes, "
         f"{len(timetable.groups)} groupes."
@@ -188,6 +188,13 @@ def _parse(run: ImportRun) -> Timetable:
                 details=_problem_lines(invalid.problems),
                 problems=list(invalid.problems),
             ) from invalid
+
+
+def _format_label(timetable: Timetable) -> str:
+    """The format as users know it ("EDT / PRONOTE", "UnDeuxTEMPS"), with the software."""
+    label = format_label(timetable.source_format)
+    software = timetable.software.strip()
+    return f"{label} ({software})" if software and software.upper() not in label.upper() else label
 
 
 def _problem_lines(problems: list[Problem]) -> list[str]:

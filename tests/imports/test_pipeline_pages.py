@@ -77,7 +77,7 @@ def test_the_bilan_text_lists_thresholds_counters_unmatched_and_problems(school:
 
     text = integrated.bilan["text"]
     assert "Seuils :" in text
-    assert "% de matières créées : 100.00 % (seuil 50 %, bloquant, DÉPASSÉ)" in text
+    assert "% de matières créées : 100\u202f% (seuil 50\u202f%, bloquant, DÉPASSÉ)" in text
     assert f"Séances créées : {integrated.counters['sessions_created']}" in text
     assert "Enseignants non rapprochés (1) :\n  - DUPONT Claire" in text
     assert "Problèmes relevés dans le fichier (1) :" in rejected.bilan["text"]

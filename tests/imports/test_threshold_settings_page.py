@@ -65,7 +65,7 @@ def test_a_percentage_over_100_is_refused_in_french_and_nothing_is_saved(
     response = _client("alice").post(_url(personas), _form_data(sessions_delta_percent=120))
 
     assert response.status_code == 200
-    assert "Le seuil ne peut pas dépasser 100 %." in response.content.decode()
+    assert "Le seuil ne peut pas dépasser 100\u202f%." in response.content.decode()
     assert not ThresholdSetting.objects.exists()
 
 

@@ -16,13 +16,7 @@ from imports.parsers.registry import SourceFormat
 from imports.timetable import Timetable, UnitKind
 from tests.devtools.samples.conftest import PARTNER
 from tests.imports.parsers.comparison import entity_names, occurrence_keys
-
-# The shared specification folder sits beside the project root (``../shared``).
-XSD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "spec" / "xsd"
-
-
-def _schema(name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(XSD_DIR / name)))
+from tests.shared_spec import xsd
 
 
 def _assert_valid(schema: etree.XMLSchema, data: bytes) -> None:
@@ -36,7 +30,7 @@ def test_generated_payload_validates_against_the_export_schema(preset: str) -> N
 
     payload = write_index_education_xml(sample.timetable, uai=sample.uai)
 
-    _assert_valid(_schema("ExportEmploiDuTemps.xsd"), payload)
+    _assert_valid(xsd("ExportEmploiDuTemps.xsd"), payload)
     root = etree.fromstring(payload)
     assert root.get("Version") == "1.1"
     assert root.get("UAI") == sample.uai
@@ -50,7 +44,7 @@ def test_encrypted_container_validates_against_the_container_schema(
 
     data = small_files.edt_encrypted.read_bytes()
 
-    _assert_valid(_schema("ConteneurExportChiffre.xsd"), data)
+    _assert_valid(xsd("ConteneurExportChiffre.xsd"), data)
     root = etree.fromstring(data)
     ns = {"c": "http://www.index-education.com/conteneurexportchiffre"}
     assert root.findtext("c:UAI", namespaces=ns) == small_files.edt_xml.stem.split("_")[1]
@@ -107,7 +101,7 @@ def test_cancellations_written_as_attribute_give_the_same_sessions(
     parsed = parse_deposit(path, filename=path.name, context=context)
 
     assert b"SemainesAnnulation=" in payload
-    assert not _schema("ExportEmploiDuTemps.xsd").validate(etree.fromstring(payload))
+    assert not xsd("ExportEmploiDuTemps.xsd").validate(etree.fromstring(payload))
     assert occurrence_keys(parsed) == occurrence_keys(small.timetable)
     cancelled = Counter(bool(c.cancelled_weeks) for c in parsed.courses)
     assert cancelled[True] == sum(1 for c in small.timetable.courses if c.cancelled_weeks)

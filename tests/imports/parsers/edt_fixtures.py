@@ -17,7 +17,6 @@ from lxml.builder import ElementMaker
 from ent.identifiers import make_uai
 
 NS = "http://www.index-education.com/exportemploidutemps"
-XSD_DIR = "/work/shared/spec/xsd"
 UAI = make_uai("0750001")
 OTHER_UAI = make_uai("0931234")
 SPEC_MASK = 35132630760702
@@ -167,8 +166,3 @@ def to_bytes(root: etree._Element) -> bytes:
 def edt_bytes(**kwargs: str) -> bytes:
     """Return the default tiny export serialised, with :func:`edt_root` overrides."""
     return to_bytes(edt_root(**kwargs))
-
-
-def xsd(name: str) -> etree.XMLSchema:
-    """Return Index Education's schema ``name`` (``ExportEmploiDuTemps.xsd`` …)."""
-    return etree.XMLSchema(etree.parse(f"{XSD_DIR}/{name}"))

@@ -21,7 +21,8 @@ from imports.parsers.container import (
 )
 from imports.timetable import TimetableInvalid
 from tests.imports.parsers.conftest import PARTNER, KeyPair
-from tests.imports.parsers.edt_fixtures import UAI, edt_bytes, xsd
+from tests.imports.parsers.edt_fixtures import UAI, edt_bytes
+from tests.shared_spec import xsd
 
 EXPORTED_AT = dt.datetime(2025, 9, 15, 17, 42, 5, tzinfo=ZoneInfo("Europe/Paris"))
 LIMIT = 10 * 1024 * 1024

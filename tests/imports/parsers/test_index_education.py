@@ -40,8 +40,8 @@ from tests.imports.parsers.edt_fixtures import (
     edt_root,
     section,
     to_bytes,
-    xsd,
 )
+from tests.shared_spec import xsd
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -113,6 +113,7 @@ def test_a_toy_format_deposit_goes_through_the_whole_pipeline(
     assert run.status == ImportRun.Status.INTEGRATED, [s.message for s in run.steps.all()]
     assert run.source_format == "TOY"
     validation = run.steps.get(name="validation")
-    assert validation.message.startswith("Fichier Logiciel jouet valide : 82 cours")
+    # The format's French name comes from the registry, the software from the file.
+    assert validation.message.startswith("Fichier Format jouet (Logiciel jouet) valide : 82 cours")
     assert run.counters["sessions_created"] > 2000
     assert "Statut : Intégré" in run.bilan["text"]

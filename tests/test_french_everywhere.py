@@ -1,0 +1,241 @@
+"""Every page, bilan, message and mail users can meet is in French, numbers written the
+French way.
+
+One school group goes through every kind of run (integrated, rejected with a broken XML,
+blocked by a threshold, superseded, duplicate, preview, with unmatched people), has a
+depositor account (credentials message) and a threshold relaxation; then every page of the
+site is rendered for its manager, with the error pages, each run's bilan, every message and
+every mail. The visible text must contain no word of a small English deny-list and no
+percentage with a decimal point or a plain space before "%".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Message, Role
+from deposits.models import DepositorAccount
+from deposits.services import depositor_account_create
+from ent.formatting import format_moment, format_number, format_percent
+from ent.models import Person
+from imports.models import ImportRun, ThresholdRelaxation
+from imports.report import report_of
+from imports.thresholds import CONTROLS, Setting, threshold_settings_save
+from tests.factories import RoleFactory, UserFactory
+from tests.imports.pipeline_support import (
+    NOW,
+    School,
+    default_courses,
+    deposit,
+    edt_file,
+    initialise,
+    process,
+    run_import,
+    school,
+)
+
+__all__ = ["school"]
+
+# English that must never reach users (whole words, case-sensitive).
+DENY_LIST = (
+    "the",
+    "and",
+    "of",
+    "Error",
+    "error",
+    "Not Found",
+    "Forbidden",
+    "Bad Request",
+    "Server Error",
+    "Couldn't",
+    "invalid",
+    "required",
+    "Please",
+    "queue",
+    "None",
+    "True",
+    "False",
+    "INDEX_EDUCATION",
+    "INDEX_EDUCATION_ENCRYPTED",
+    "UNDEUXTEMPS",
+)
+_DENIED = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in DENY_LIST) + r")(?![\w-])")
+# "100.00 %", "12.5%", or a plain/no-break space before "%" (French wants U+202F).
+_BAD_PERCENT = re.compile(r"\d\.\d+\s*%|\d[ \u00a0]?%")
+_TECHNICAL = re.compile(r'<code lang="en">.*?</code>', re.S)
+_HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+LATER = NOW + dt.timedelta(hours=10)
+
+
+def visible_text(markup: str) -> str:
+    """The text a user reads: tags, scripts and the untranslated technical folds removed."""
+    without = _TAG.sub(" ", _HIDDEN.sub(" ", _TECHNICAL.sub(" ", markup)))
+    return html.unescape(without)
+
+
+def english_and_bad_numbers(text: str) -> list[str]:
+    found = [
+        f"English {m.group(0)!r}: …{text[max(m.start() - 60, 0) : m.end() + 60]!r}…"
+        for m in _DENIED.finditer(text)
+    ]
+    found += [
+        f"Number {m.group(0)!r}: …{text[max(m.start() - 60, 0) : m.end() + 60]!r}…"
+        for m in _BAD_PERCENT.finditer(text)
+    ]
+    return found
+
+
+def test_the_formatting_helpers_write_french_numbers_and_paris_times() -> None:
+    assert format_percent("100.00") == "100\u202f%"
+    assert format_percent("12.50") == "12,5\u202f%"
+    assert format_number(1234.5) == "1\u202f234,5"
+    assert format_moment(dt.datetime(2026, 11, 16, 14, 0, tzinfo=dt.UTC)) == "16/11/2026 à 15:00"
+    assert english_and_bad_numbers("Seuil : 100.00 % et 12,5 % ; the end") != []
+
+
+@pytest.fixture
+def every_kind(
+    school: School, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> Iterator[tuple[School, Client]]:
+    manager = RoleFactory(school_group=school.group, name=Role.Name.MANAGER).user
+    depositor_user = UserFactory(email="deposant@example.org")
+    RoleFactory(user=depositor_user, school_group=school.group)
+    with django_capture_on_commit_callbacks(execute=True):
+        depositor_account_create(
+            school_group=school.group,
+            user=depositor_user,
+            notify=True,
+            created_by=manager,
+            now=NOW,
+        )
+        Person.objects.filter(pk=school.teachers[0].pk).update(pronote_idpn="", last_name="AUTRE")
+        initialise(school)
+        account = DepositorAccount.objects.get()
+        broken = edt_file()[:-40]  # cut in the middle of an element
+        rejected = run_import(school, broken, now=LATER, mode=ImportRun.Mode.MANUAL)
+        rejected.deposited_by = depositor_user
+        rejected.save()
+        only_6a = [c for c in default_courses() if c.school_class in (0, None)]
+        blocked = run_import(school, edt_file(only_6a), now=LATER + dt.timedelta(minutes=1))
+        deposit(school, edt_file(comment="premier"), now=LATER + dt.timedelta(minutes=2))
+        deposit(school, edt_file(comment="second"), now=LATER + dt.timedelta(minutes=3))
+        process(school, now=LATER + dt.timedelta(minutes=4))
+        run_import(school, edt_file(comment="second"), now=LATER + dt.timedelta(minutes=5))
+        run_import(
+            school,
+            edt_file(comment="aperçu"),
+            now=LATER + dt.timedelta(minutes=6),
+            mode=ImportRun.Mode.MANUAL,
+            preview_only=True,
+        )
+    settings = {spec.control: Setting(spec.default_percent, True) for spec in CONTROLS}
+    threshold_settings_save(school_group_id=school.group.pk, settings=settings)
+    ThresholdRelaxation.objects.create(
+        school_group=school.group,
+        control=CONTROLS[0].control.value,
+        percent=80,
+        blocking=False,
+        starts_at=NOW,
+        ends_at=NOW + dt.timedelta(days=365),
+        reason="Rentrée : emplois du temps encore mouvants",
+        created_by=manager,
+        created_at=NOW,
+    )
+    assert {r.status for r in ImportRun.objects.all()} >= {
+        ImportRun.Status.INTEGRATED,
+        ImportRun.Status.REJECTED,
+        ImportRun.Status.BLOCKED,
+        ImportRun.Status.SUPERSEDED,
+        ImportRun.Status.DUPLICATE,
+        ImportRun.Status.PREVIEWED,
+    }, [(r.pk, r.status) for r in ImportRun.objects.all()]
+    assert blocked.status == ImportRun.Status.BLOCKED
+    assert account.pk
+    client = Client()
+    client.force_login(manager)
+    yield school, client
+
+
+def _site_urls(school: School) -> list[str]:
+    """Every page of the site (the admin aside) with this school group's objects."""
+    values: dict[str, list[object]] = {
+        "group_id": [school.group.pk],
+        "run_id": list(ImportRun.objects.values_list("pk", flat=True)),
+        "message_id": list(Message.objects.values_list("pk", flat=True)),
+        "account_id": list(DepositorAccount.objects.values_list("pk", flat=True)),
+        "relaxation_id": list(ThresholdRelaxation.objects.values_list("pk", flat=True)),
+        "match_id": [],
+        "token": ["jeton-inconnu"],
+    }
+    urls = []
+    for name, params in _patterns(get_resolver().url_patterns):
+        unknown = set(params) - set(values)
+        assert not unknown, f"{name}: say which values to render it with ({unknown})"
+        combos: list[dict[str, object]] = [{}]
+        for param in params:
+            combos = [{**c, param: v} for c in combos for v in values[param]]
+        urls += [reverse(name, kwargs=combo) for combo in combos]
+    return urls
+
+
+def _patterns(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, list[str]]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            prefix = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            for name, params in _patterns(pattern.url_patterns, prefix):
+                yield name, list(pattern.pattern.converters) + params
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", list(pattern.pattern.converters)
+
+
+def test_no_page_bilan_message_or_mail_shows_english_or_a_point_decimal(
+    every_kind: tuple[School, Client],
+) -> None:
+    school, client = every_kind
+    texts: dict[str, str] = {}
+    for url in _site_urls(school):
+        response = client.get(url)
+        if response.status_code == 405 or response.get("Content-Type", "").startswith(
+            ("application/xml", "application/zip", "application/octet-stream")
+        ):
+            continue  # POST-only actions, and the deposited file itself
+        assert response.status_code in (200, 302, 404, 410), (url, response.status_code)
+        body = b"".join(response) if response.streaming else response.content
+        texts[url] = visible_text(body.decode())
+    texts["404"] = visible_text(client.get("/cette-page-n-existe-pas/").content.decode())
+    refused = Client(enforce_csrf_checks=True).post(reverse("accounts:login"), {})
+    assert refused.status_code == 403
+    texts["403 CSRF"] = visible_text(refused.content.decode())
+    for code in ("400", "403", "500"):
+        texts[code] = visible_text(render_to_string(f"{code}.html"))
+    texts["login"] = visible_text(Client().get(reverse("accounts:login")).content.decode())
+    for run in ImportRun.objects.all():
+        texts[f"bilan {run.pk}"] = report_of(run).text
+        for step in run.steps.all():
+            texts[f"step {run.pk} {step.name}"] = " ".join(
+                [step.name, step.message, step.action, *step.details]
+            )
+    for message in Message.objects.all():
+        texts[f"message {message.pk}"] = f"{message.subject}\n{message.body}"
+    for sent in mail.outbox:
+        texts[f"mail {sent.subject}"] = f"{sent.subject}\n{sent.body}"
+
+    assert len(texts) > 30
+    assert any(m.startswith("message") for m in texts) and mail.outbox
+    problems = {
+        where: found for where, text in texts.items() if (found := english_and_bad_numbers(text))
+    }
+    assert problems == {}
