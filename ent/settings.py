@@ -155,7 +155,10 @@ STORAGES = {
 }
 # Deposits larger than this are refused before anything is kept.
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Body limits (ent.limits, checked before anything reads the body): forms of the site other
+# than the manual import upload, and WebDAV requests other than PUT (XML bodies).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ENT_MAX_FORM_BYTES", default=1024 * 1024)
+ENT_WEBDAV_MAX_XML_BYTES = env.int("ENT_WEBDAV_MAX_XML_BYTES", default=64 * 1024)
 
 # --- WebDAV deposit (/webdav/, or `manage.py serve_webdav`) ------------------------------
 # Per-account deposit folders; shared between WebDAV processes when there are several.
@@ -163,6 +166,10 @@ ENT_WEBDAV_SPOOL_DIR = Path(env("ENT_WEBDAV_SPOOL_DIR", default=str(VAR_DIR / "w
 # Lock keys in Redis start with this; locks never outlive the cap (seconds).
 ENT_WEBDAV_LOCK_PREFIX = env("ENT_WEBDAV_LOCK_PREFIX", default="ent-webdav")
 ENT_WEBDAV_LOCK_TIMEOUT_MAX = env.int("ENT_WEBDAV_LOCK_TIMEOUT_MAX", default=3600)
+# A lock's <owner> element larger than this is refused (400).
+ENT_WEBDAV_LOCK_OWNER_MAX_BYTES = env.int("ENT_WEBDAV_LOCK_OWNER_MAX_BYTES", default=1024)
+# Locked empty files (locks taken on new names before the upload) allowed per folder.
+ENT_WEBDAV_MAX_PLACEHOLDERS = env.int("ENT_WEBDAV_MAX_PLACEHOLDERS", default=5)
 
 # --- Index Education partnership (encrypted EDT/PRONOTE exports) ------------------------
 PRONOTE_PARTNER_NAME = env("PRONOTE_PARTNER_NAME", default="ENT-EDT-IMPORT")

@@ -12,7 +12,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from ent.celery import CeleryQueue
-from ent.wsgi import application
+from ent.httpserver import guarded_server
+
+
+def web_server(*, host: str, port: int, threads: int) -> wsgi.Server:
+    """The embedded web server: Django and /webdav, with the body limits of ent.limits."""
+    from ent.wsgi import application
+    from imports.webdav.app import server_body_ceiling
+
+    return guarded_server(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        max_body_bytes=server_body_ceiling(),
+    )
 
 
 class Command(BaseCommand):
@@ -32,7 +46,7 @@ class Command(BaseCommand):
                 [*celery, "beat", "-l", "INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
             ),
         ]
-        server = wsgi.Server((host, port), application, numthreads=threads)
+        server = web_server(host=host, port=port, threads=threads)
         signal.signal(signal.SIGTERM, lambda *_: server.stop())
         self._announce(f"http://{host}:{port}")
         try:
