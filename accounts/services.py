@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import CredentialReveal, DepositorAccount, Message, User
-from accounts.throttle import LoginThrottle
+from accounts.throttle import webdav_login_throttle
 from ent.models import SchoolGroup
 from ent.text import ascii_fold
 
@@ -36,7 +36,6 @@ REVEAL_VALIDITY = dt.timedelta(days=7)
 VERIFIED_CREDENTIALS_TTL_SECONDS = 300
 LOGIN_PREFIX = "emp"
 
-webdav_login_throttle = LoginThrottle("webdav")
 # Hashing this sentinel makes an unknown login cost as much as a wrong password.
 _UNUSABLE_PASSWORD = make_password(None)
 _LOGIN_PART = re.compile(r"[^a-z0-9]+")
@@ -280,15 +279,16 @@ def credential_reveal_is_pending(*, token: str, user: User, now: dt.datetime) ->
 
 
 def depositor_authenticate(
-    *, login: str, password: str, address: str
+    *, login: str, password: str, address: str, now: dt.datetime
 ) -> AuthenticatedDepositor | None:
     """Check Basic credentials of a depositor account; ``None`` when refused.
 
-    Failures are throttled per login and per address; once blocked, nothing is hashed.
-    A success is remembered for a few minutes under a key derived from the login, the
-    password and the account's credentials version, so a new password voids it at once.
+    Attempts are throttled by :mod:`accounts.throttle` (per login and address first); a
+    refused attempt hashes nothing. A success is remembered for a few minutes under a key
+    derived from the login, the password and the account's credentials version, so a new
+    password voids it at once.
     """
-    if webdav_login_throttle.is_blocked(login, address):
+    if webdav_login_throttle.is_blocked(login, address, now=now):
         return None
     account = (
         DepositorAccount.objects.filter(login=login)
@@ -298,12 +298,12 @@ def depositor_authenticate(
     if account is not None and _credentials_cached(account, password):
         return _authenticated(account)
     if not check_password(password, account.password if account else _UNUSABLE_PASSWORD):
-        webdav_login_throttle.register_failure(login, address)
+        webdav_login_throttle.register_failure(login, address, now=now)
         return None
     if account is None:
         return None
     cache.set(_credentials_cache_key(account, password), 1, VERIFIED_CREDENTIALS_TTL_SECONDS)
-    webdav_login_throttle.reset(login)
+    webdav_login_throttle.register_success(login, address)
     return _authenticated(account)
 
 

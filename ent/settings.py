@@ -127,9 +127,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins allowed per login and per client address before a pause.
+# Login throttling (accounts/throttle.py; the same rule for the site, /admin/ and WebDAV).
+# Failures of one login from one address within the window before that pair waits it out:
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=5)
-LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=300)
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=900)
+# Failures of one login (all addresses) / from one address (all logins) in the window past
+# which attempts from addresses the login never succeeded from wait a growing delay.
+LOGIN_THROTTLE_LOGIN_CEILING = env.int("LOGIN_THROTTLE_LOGIN_CEILING", default=20)
+LOGIN_THROTTLE_ADDRESS_CEILING = env.int("LOGIN_THROTTLE_ADDRESS_CEILING", default=100)
+LOGIN_THROTTLE_BASE_DELAY_SECONDS = env.int("LOGIN_THROTTLE_BASE_DELAY_SECONDS", default=5)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = env.int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", default=300)
+# How long a successful login keeps its address exempt from those delays.
+LOGIN_THROTTLE_TRUSTED_DAYS = env.int("LOGIN_THROTTLE_TRUSTED_DAYS", default=30)
 # Reverse proxies (TLS front) whose X-Forwarded-For is believed for the client address;
 # without this, every client behind the proxy would share one throttling counter.
 ENT_TRUSTED_PROXIES = env.list("ENT_TRUSTED_PROXIES", default=[])
