@@ -40,7 +40,7 @@ class ThrottledLoginMixin:
         except forms.ValidationError:
             web_login_throttle.register_failure(login, address, now=now)
             raise
-        web_login_throttle.register_success(login, address)
+        web_login_throttle.register_success(login, address, now=now)
         return cleaned
 
 

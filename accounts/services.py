@@ -303,7 +303,7 @@ def depositor_authenticate(
     if account is None:
         return None
     cache.set(_credentials_cache_key(account, password), 1, VERIFIED_CREDENTIALS_TTL_SECONDS)
-    webdav_login_throttle.register_success(login, address)
+    webdav_login_throttle.register_success(login, address, now=now)
     return _authenticated(account)
 
 

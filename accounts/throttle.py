@@ -55,6 +55,15 @@ class LoginThrottle:
         digest = hashlib.sha256("\0".join(values).encode()).hexdigest()[:32]
         return f"throttle:{self.scope}:{kind}:{digest}"
 
+    def _counter(self, kind: str, now: dt.datetime, *values: str) -> str:
+        """The key of a failure counter in the current window.
+
+        Windows are fixed slices of time, so a counter never outlives its window whatever
+        the cache backend does with the expiry on ``incr`` (the file cache resets it).
+        """
+        window = int(now.timestamp()) // settings.LOGIN_THROTTLE_WINDOW_SECONDS
+        return f"{self._key(kind, *values)}:{window}"
+
     @staticmethod
     def _login(login: str) -> str:
         return login.strip().lower()
@@ -65,7 +74,7 @@ class LoginThrottle:
         """Tell whether an attempt of ``login`` from ``address`` may be checked now."""
         login = self._login(login)
         window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-        pair = cache.get(self._key("pair", login, address), 0)
+        pair = cache.get(self._counter("pair", now, login, address), 0)
         if pair >= settings.LOGIN_THROTTLE_ATTEMPTS:
             return ThrottleDecision(False, window, "pair")
         if cache.get(self._key("trusted", login, address)):
@@ -86,7 +95,7 @@ class LoginThrottle:
         """Count one failure for the pair, the login and the address."""
         login = self._login(login)
         window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-        pair = self._count(self._key("pair", login, address), window)
+        pair = self._count(self._counter("pair", now, login, address), window)
         if pair == settings.LOGIN_THROTTLE_ATTEMPTS:
             logger.warning(
                 "Login throttle (%s): %s failures for %r from %s; this pair waits %s s",
@@ -102,7 +111,7 @@ class LoginThrottle:
         ):
             if not value:
                 continue
-            count = self._count(self._key(kind, value), window)
+            count = self._count(self._counter(kind, now, value), window)
             if count < ceiling:
                 continue
             delay = min(
@@ -121,10 +130,10 @@ class LoginThrottle:
                 delay,
             )
 
-    def register_success(self, login: str, address: str) -> None:
+    def register_success(self, login: str, address: str, *, now: dt.datetime) -> None:
         """Clear the pair's failures and trust this address for this login from now on."""
         login = self._login(login)
-        cache.delete(self._key("pair", login, address))
+        cache.delete(self._counter("pair", now, login, address))
         cache.set(
             self._key("trusted", login, address),
             1,

@@ -37,7 +37,7 @@ def test_an_address_the_login_succeeded_from_is_never_delayed(settings: object) 
     settings.LOGIN_THROTTLE_LOGIN_CEILING = 3  # type: ignore[attr-defined]
     settings.LOGIN_THROTTLE_ADDRESS_CEILING = 3  # type: ignore[attr-defined]
     throttle = LoginThrottle("unit")
-    throttle.register_success("emp.a.b", "10.0.0.1")
+    throttle.register_success("emp.a.b", "10.0.0.1", now=NOW)
     for n in range(10):
         throttle.register_failure("emp.a.b", f"10.0.1.{n}", now=NOW)
         throttle.register_failure(f"emp.x.{n}", "10.0.0.1", now=NOW)
