@@ -305,7 +305,14 @@ class DepositProvider(FilesystemProvider):
                         "terminez ou annulez les dépôts en cours, puis réessayez."
                     ),
                 )
-            return default_handler(environ, start_response)
+            existed = os.path.exists(file_path)
+            try:
+                return default_handler(environ, start_response)
+            except DAVError:
+                # A refused lock (owner too large…) leaves no empty file behind.
+                if not existed and self._is_placeholder(file_path):
+                    Path(file_path).unlink(missing_ok=True)
+                raise
         result = list(default_handler(environ, start_response))
         if self._is_placeholder(file_path) and not self._locked(path, environ):
             Path(file_path).unlink(missing_ok=True)
