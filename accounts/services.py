@@ -22,9 +22,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts.models import CredentialReveal, DepositorAccount, Message, User
+from accounts.models import CredentialReveal, DepositorAccount, Message, Role, User
 from accounts.throttle import webdav_login_throttle
-from ent.models import SchoolGroup
+from ent.models import Person, SchoolGroup
 from ent.text import ascii_fold
 
 logger = logging.getLogger(__name__)
@@ -136,9 +136,16 @@ def depositor_account_create(
 ) -> DepositorAccount:
     """Create a depositor account for ``user`` and send the credentials.
 
-    Raises :class:`DepositorAccountError` when the school group already has five accounts
-    or ``user`` already holds one in it.
+    Raises :class:`DepositorAccountError` when the school group already has five accounts,
+    ``user`` already holds one in it, or ``user`` belongs to another school group (a forged
+    choice: the page only offers people of this one).
     """
+    if depositor_holder_is_foreign(school_group=school_group, user=user):
+        raise DepositorAccountError(
+            f"{user.get_full_name() or user.username} n'appartient pas aux établissements de "
+            "cette cité scolaire : choisissez le titulaire dans la liste proposée.",
+            code="foreign_holder",
+        )
     if DepositorAccount.objects.filter(school_group=school_group, user=user).exists():
         raise DepositorAccountError(
             f"{user.get_full_name() or user.username} a déjà un compte d'accès pour cette "
@@ -172,6 +179,29 @@ def depositor_account_create(
                 ) from None
     raise DepositorAccountError(
         "Le compte d'accès n'a pas pu être créé, réessayez.", code="conflict"
+    )
+
+
+def depositor_holder_is_foreign(*, school_group: SchoolGroup, user: User) -> bool:
+    """Tell whether ``user`` belongs elsewhere and not to ``school_group``.
+
+    A user belongs to a school group through a role in it or through their directory entry
+    in one of its establishments. A superuser, or a user whose roles and directory entries
+    are all in other school groups, is foreign.
+    """
+    if user.is_superuser:
+        return True
+    here = (
+        Role.objects.filter(user=user, school_group=school_group).exists()
+        or Person.objects.filter(
+            user=user, is_active=True, establishments__school_group=school_group
+        ).exists()
+    )
+    if here:
+        return False
+    return (
+        Role.objects.filter(user=user).exists()
+        or Person.objects.filter(user=user, establishments__isnull=False).exists()
     )
 
 

@@ -24,6 +24,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.ENT_CONTENT_SECURITY_POLICY)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        already = "no-store" in response.headers.get("Cache-Control", "")
+        if user is not None and user.is_authenticated and not already:
             add_never_cache_headers(response)
         return response

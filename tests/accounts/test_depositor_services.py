@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import CredentialReveal, DepositorAccount, Message
+from ent.models import Person
 from tests.accounts.conftest import make_depositor
 from tests.conftest import Personas
 from tests.factories import UserFactory
@@ -257,3 +258,24 @@ def _reveal(personas: Personas) -> str:
     return services.credential_reveal_consume(
         token=token, user=personas.charlie, now=timezone.now()
     ).password
+
+
+def test_a_holder_is_foreign_only_when_they_belong_elsewhere(personas: Personas) -> None:
+    staff_a = UserFactory(username="staff-a")
+    person = Person.objects.create(
+        kind=Person.Kind.STAFF, last_name="Durand", first_name="Anne", user=staff_a
+    )
+    person.establishments.add(personas.college_a)
+    staff_b = UserFactory(username="staff-b")
+    Person.objects.create(
+        kind=Person.Kind.STAFF, last_name="Morel", first_name="Paul", user=staff_b
+    ).establishments.add(personas.college_b)
+
+    def foreign(user: object) -> bool:
+        return services.depositor_holder_is_foreign(school_group=personas.group_a, user=user)  # type: ignore[arg-type]
+
+    assert not foreign(personas.hugo)  # a role in group A
+    assert not foreign(staff_a)  # in the directory of one of group A's establishments
+    assert foreign(personas.bob)  # a role in group B only
+    assert foreign(staff_b)  # in group B's directory only
+    assert foreign(UserFactory(username="root", is_superuser=True))
