@@ -13,6 +13,7 @@ import base64
 import os
 import selectors
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,9 +24,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 
 from tests.conftest import Personas
-from tests.imports.webdav.conftest import Depositor, deposits, make_depositor
+from tests.imports.webdav.conftest import deposits, make_depositor
 from tests.imports.webdav.test_serve_webdav import _database_url, _free_port
 
 BASE_DIR = Path(django_settings.BASE_DIR)
@@ -68,8 +70,72 @@ def _wait_ready(process: subprocess.Popen[str]) -> None:
         seen += process.stdout.readline()
 
 
+@dataclass
+class ServerDatabase:
+    """The database the server process uses: the tests' own, or a file of its own."""
+
+    url: str
+    sqlite_file: Path | None
+
+    @property
+    def shared(self) -> bool:
+        return self.sqlite_file is None
+
+
+@pytest.fixture(scope="module")
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> ServerDatabase:
+    """PostgreSQL: the test database. SQLite (in memory for the tests): a migrated file."""
+    if connection.vendor != "sqlite":
+        return ServerDatabase(_database_url(), None)
+    path = tmp_path_factory.mktemp("server-db") / "server.sqlite3"
+    url = f"sqlite:///{path}"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        timeout=600,
+    )
+    return ServerDatabase(url, path)
+
+
+@dataclass
+class ServerDepositor:
+    group_path: str
+    auth: tuple[str, str]
+
+
+def _server_depositor(database: ServerDatabase, ready: Personas) -> ServerDepositor:
+    """A depositor account the server process knows."""
+    if database.shared:
+        depositor = make_depositor(ready.group_a, ready.charlie)
+        return ServerDepositor(depositor.group_path, depositor.auth)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.ent.embedded_web_server", "--seed-depositor"],
+        cwd=BASE_DIR,
+        env={**os.environ, "DATABASE_URL": database.url},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    group_id, login, password = result.stdout.split()
+    return ServerDepositor(f"/webdav/{group_id}/", (login, password))
+
+
+def _server_deposit_count(database: ServerDatabase) -> int:
+    if database.shared:
+        return deposits().count()
+    with sqlite3.connect(str(database.sqlite_file)) as db:
+        return db.execute(
+            "SELECT count(*) FROM imports_importrun WHERE mode = 'AUTOMATIC'"
+        ).fetchone()[0]
+
+
 @pytest.fixture
-def start_server(dav_env: Path, settings: object) -> Iterator[Callable[[str], ServerProcess]]:
+def start_server(
+    dav_env: Path, settings: object, server_database: ServerDatabase
+) -> Iterator[Callable[[str], ServerProcess]]:
     # The server process uses the project's hashers: accounts made here must match.
     settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
         "django.contrib.auth.hashers.PBKDF2PasswordHasher"
@@ -85,7 +151,7 @@ def start_server(dav_env: Path, settings: object) -> Iterator[Callable[[str], Se
         )
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": server_database.url,
             "ENT_WEBDAV_SPOOL_DIR": str(dav_env / "spool"),
             "DJANGO_MEDIA_ROOT": str(dav_env / "media"),
             "ENT_MAX_DEPOSIT_BYTES": str(DEPOSIT_LIMIT),
@@ -214,7 +280,7 @@ def _warm_up(server: ServerProcess) -> None:
     time.sleep(0.5)
 
 
-def _ordinary_put(server: ServerProcess, depositor: Depositor) -> int:
+def _ordinary_put(server: ServerProcess, depositor: ServerDepositor) -> int:
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_EDT>ok</EXPORT_EDT>\n'
     with server.connect() as sock:
         sock.sendall(
@@ -316,11 +382,14 @@ def test_anonymous_posts_over_the_limits_are_refused_before_any_byte_is_sent(
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_a_chunked_deposit_over_the_limit_gets_413_and_stays_out_of_memory(
-    start_server: Callable[[str], ServerProcess], ready: Personas, shape: str
+    start_server: Callable[[str], ServerProcess],
+    ready: Personas,
+    server_database: ServerDatabase,
+    shape: str,
 ) -> None:
-    depositor = make_depositor(ready.group_a, ready.charlie)
+    depositor = _server_depositor(server_database, ready)
     server = start_server(shape)
-    assert _ordinary_put(server, depositor) == 201
+    deposits_before = _server_deposit_count(server_database)
     before = server.peak_kib()
 
     with server.connect() as sock:
@@ -339,4 +408,8 @@ def test_a_chunked_deposit_over_the_limit_gets_413_and_stays_out_of_memory(
     assert answer.final == 413
     assert "limite" in answer.body.decode()
     assert server.peak_kib() - before < RSS_TOLERANCE_KIB
-    assert deposits().count() == 1
+    assert _server_deposit_count(server_database) == deposits_before
+    if server_database.shared:
+        # The account still deposits normally afterwards.
+        assert _ordinary_put(server, depositor) == 201
+        assert _server_deposit_count(server_database) == deposits_before + 1
