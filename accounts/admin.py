@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.forms import ThrottledAdminAuthenticationForm
-from accounts.models import DepositorAccount, Message, Role, User
+from accounts.models import Message, Role, User
 
 # /admin/login/ follows the same throttling as the site login.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -24,14 +24,6 @@ class RoleAdmin(admin.ModelAdmin):
     list_display = ["user", "name", "school_group"]
     list_filter = ["name", "school_group"]
     search_fields = ["user__username", "user__last_name"]
-
-
-@admin.register(DepositorAccount)
-class DepositorAccountAdmin(admin.ModelAdmin):
-    list_display = ["login", "user", "school_group", "slot", "notify", "created_at"]
-    list_filter = ["school_group"]
-    search_fields = ["login", "user__username", "user__last_name"]
-    readonly_fields = ["password", "credentials_version"]
 
 
 @admin.register(Message)

@@ -14,5 +14,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "nav_school_groups": list(school_groups_for(request.user).order_by("name")),
-        "nav_unread_messages": message_unread_count(user=request.user),  # type: ignore[arg-type]
+        "nav_unread_messages": message_unread_count(user=request.user),
     }

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from accounts.models import Role, User
 from ent.models import SchoolGroup
@@ -46,14 +47,16 @@ def get_school_group_for_user(
 
 def school_group_required(
     roles: Iterable[str] = MANAGEMENT_ROLES,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Decorate a view taking ``group_id``: log in, check the role, pass ``school_group``."""
     allowed = tuple(roles)
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, group_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: HttpRequest, group_id: int, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             school_group = get_school_group_for_user(request.user, group_id, allowed)
             return view(request, *args, school_group=school_group, **kwargs)
 

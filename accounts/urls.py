@@ -6,8 +6,6 @@ from accounts.forms import ThrottledAuthenticationForm
 
 app_name = "accounts"
 
-_DEPOSITORS = "cites/<int:group_id>/import-automatise/comptes/"
-
 urlpatterns = [
     path(
         "comptes/connexion/",
@@ -21,22 +19,4 @@ urlpatterns = [
     path("comptes/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("comptes/messages/", views.message_list, name="message_list"),
     path("comptes/messages/<int:message_id>/", views.message_detail, name="message_detail"),
-    path("comptes/acces/<str:token>/", views.credential_reveal, name="credential_reveal"),
-    path(_DEPOSITORS, views.depositor_list, name="depositor_list"),
-    path(f"{_DEPOSITORS}ajouter/", views.depositor_add, name="depositor_add"),
-    path(
-        f"{_DEPOSITORS}<int:account_id>/regenerer/",
-        views.depositor_regenerate,
-        name="depositor_regenerate",
-    ),
-    path(
-        f"{_DEPOSITORS}<int:account_id>/supprimer/",
-        views.depositor_delete,
-        name="depositor_delete",
-    ),
-    path(
-        f"{_DEPOSITORS}<int:account_id>/notification/",
-        views.depositor_notify,
-        name="depositor_notify",
-    ),
 ]

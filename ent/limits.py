@@ -42,6 +42,11 @@ def body_limit(environ: dict[str, Any]) -> int:
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
+def server_body_ceiling() -> int:
+    """The largest body any route accepts: the server refuses more before reading it."""
+    return settings.ENT_MAX_DEPOSIT_BYTES + MULTIPART_SLACK_BYTES
+
+
 def too_large_response(
     environ: dict[str, Any], start_response: StartResponse, limit: int
 ) -> list[bytes]:

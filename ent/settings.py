@@ -51,7 +51,14 @@ INSTALLED_APPS = [
     "accounts",
     "ent",
     "imports",
+    "deposits",
+    # Development tooling (samples, writers, benches, demo): no production app imports it.
+    "devtools",
 ]
+# The project package imports no app: these dotted paths wire the apps into the WSGI entry
+# point and into `manage.py run_embedded` (empty: nothing mounted or announced).
+ENT_WSGI_WRAPPERS = ["deposits.webdav.app.mount_webdav"]
+ENT_EMBEDDED_ANNOUNCEMENT = "devtools.demo.demo_announcement"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,12 +1,11 @@
+# The root URLconf wires the apps in by dotted path: the ent package imports none of them.
 from django.contrib import admin
 from django.urls import include, path
 
-from ent import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("cites/<int:group_id>/", views.school_group_detail, name="school_group_detail"),
+    path("", include("accounts.home_urls")),
     path("cites/<int:group_id>/imports/", include("imports.urls")),
     path("", include("accounts.urls")),
+    path("", include("deposits.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,7 +6,7 @@ from imports.models import ImportRun, ImportStep, ManualMatch, ThresholdSetting
 class ImportStepInline(admin.TabularInline):
     model = ImportStep
     extra = 0
-    readonly_fields = ["position", "name", "outcome", "message", "action", "created_at"]
+    readonly_fields = ("position", "name", "outcome", "message", "action", "created_at")
     fields = readonly_fields
 
 

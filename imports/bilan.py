@@ -1,12 +1,12 @@
-"""The bilan (import report): rendered in French from a run's steps and stored data."""
+"""The bilan: a run's report rendered in French, as the notification and the download."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django.utils import timezone
 
 from imports.models import ImportRun
+from imports.report import RunReport, report_of
+from imports.thresholds import threshold_line
 
 UNMATCHED_LABELS = {
     "teachers": "Enseignants non rapprochés",
@@ -37,15 +37,16 @@ def bilan_subject(run: ImportRun) -> str:
     """Return a subject line for the notification of ``run``."""
     target = run.establishment.name if run.establishment else "tous les établissements"
     if run.status == ImportRun.Status.INTEGRATED:
-        alerts = [t for t in run.bilan.get("thresholds", []) if t["exceeded"]]
+        alerts = report_of(run).thresholds_exceeded
         if alerts:
             return f"Emploi du temps intégré avec {len(alerts)} alerte(s) — {target}"
         return f"Emploi du temps intégré — {target}"
     return f"Problème d'import de l'emploi du temps : {run.get_status_display()} — {target}"
 
 
-def bilan_render_text(run: ImportRun) -> str:
-    """Return the bilan of ``run`` as French plain text."""
+def bilan_render_text(run: ImportRun, report: RunReport | None = None) -> str:
+    """Return the bilan of ``run`` (its stored report unless ``report`` is given) as text."""
+    report = report or report_of(run)
     received = timezone.localtime(run.received_at)
     target = run.establishment.name if run.establishment else "Tous les établissements"
     lines = [
@@ -67,29 +68,15 @@ def bilan_render_text(run: ImportRun) -> str:
         if step.action:
             lines.append(f"      Action : {step.action}")
         lines += [f"      - {detail}" for detail in step.details[:50]]
-    thresholds = run.bilan.get("thresholds", [])
-    if thresholds:
+    if report.thresholds:
         lines += ["", "Seuils :"]
-        for t in thresholds:
-            setting = "contrôle" if t["setting"] is None else f"seuil {t['setting']} %"
-            value = ("incohérences : " + t["value"]) if t["setting"] is None else f"{t['value']} %"
-            flags = ("bloquant" if t["blocking"] else "non bloquant") + (
-                ", DÉPASSÉ" if t["exceeded"] else ""
-            )
-            if t.get("relaxed_until"):
-                until = timezone.localtime(dt.datetime.fromisoformat(t["relaxed_until"]))
-                flags += f", assoupli jusqu'au {until:%d/%m/%Y à %H:%M}"
-            lines.append(f"  {t['label']} : {value} ({setting}, {flags})")
-    problems = run.bilan.get("problems", [])
-    if problems:
-        total = run.bilan.get("problems_total", len(problems))
-        lines += ["", f"Problèmes relevés dans le fichier ({total}) :"]
-        lines += [_problem_line(p) for p in problems]
-    coherence = run.bilan.get("coherence", [])
-    if coherence:
-        total = run.bilan.get("coherence_total", len(coherence))
-        lines += ["", f"Incohérences avec les périodes de fermeture ({total}) :"]
-        lines += [f"  - {item}" for item in coherence]
+        lines += [f"  {threshold_line(t)}" for t in report.thresholds]
+    if report.problems:
+        lines += ["", f"Problèmes relevés dans le fichier ({report.problems_total}) :"]
+        lines += [f"  - {p.line()}" for p in report.problems]
+    if report.coherence:
+        lines += ["", f"Incohérences avec les périodes de fermeture ({report.coherence_total}) :"]
+        lines += [f"  - {item}" for item in report.coherence]
     counters = run.counters or {}
     if counters:
         lines += ["", "Compteurs :"]
@@ -99,15 +86,8 @@ def bilan_render_text(run: ImportRun) -> str:
             if key in counters
         ]
     for key, label in UNMATCHED_LABELS.items():
-        items = run.bilan.get("unmatched", {}).get(key, [])
+        items = report.unmatched.get(key, [])
         if items:
             lines += ["", f"{label} ({len(items)}) :"]
             lines += [f"  - {item}" for item in items]
     return "\n".join(lines) + "\n"
-
-
-def _problem_line(problem: dict[str, str]) -> str:
-    flag = "Erreur" if problem.get("severity") == "ERROR" else "Avertissement"
-    ref = f" [{problem['ref']}]" if problem.get("ref") else ""
-    action = f"\n      Action : {problem['action']}" if problem.get("action") else ""
-    return f"  - {flag}{ref} : {problem.get('message', '')}{action}"

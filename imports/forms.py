@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ent.models import Establishment
+from imports.parsers.registry import accepted_files_text
 from imports.selectors import MatchEntry
 from imports.thresholds import CONTROLS, Control, ControlSpec, Setting
 
@@ -77,7 +79,6 @@ class ManualImportForm(forms.Form):
 
     file = forms.FileField(
         label=_("Fichier d'emploi du temps"),
-        help_text=_("Export .xml d'EDT ou de PRONOTE (clair ou chiffré), ou .zip d'UnDeuxTEMPS."),
         error_messages={"required": _("Choisissez le fichier exporté par votre logiciel.")},
     )
     target = forms.ChoiceField(label=_("Établissement concerné"), required=False)
@@ -101,10 +102,13 @@ class ManualImportForm(forms.Form):
 
     def __init__(self, *args: object, establishments: list[Establishment], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["file"].help_text = _("Export %(files)s, tel que produit par le logiciel.") % {
+            "files": accepted_files_text()
+        }
         self._establishments = {str(e.pk): e for e in establishments}
-        self.fields["target"].choices = [("", _("Tous les établissements"))] + [
-            (str(e.pk), f"{e.name} ({e.uai})") for e in establishments
-        ]
+        cast(forms.ChoiceField, self.fields["target"]).choices = [
+            ("", _("Tous les établissements"))
+        ] + [(str(e.pk), f"{e.name} ({e.uai})") for e in establishments]
 
     def establishment(self) -> Establishment | None:
         """Return the chosen establishment, or None for the whole school group."""

@@ -25,10 +25,15 @@ from ent.text import name_key
 
 
 class SourcePerson(Protocol):
-    ident: str
-    last_name: str
-    first_name: str
-    birth_date: dt.date | None
+    # Read-only members: the parsers' people are frozen dataclasses.
+    @property
+    def ident(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def birth_date(self) -> dt.date | None: ...
 
 
 @dataclass(frozen=True, slots=True)

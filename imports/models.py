@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from imports.parsers.registry import SourceFormat
+
 
 class ImportRun(models.Model):
     class Status(models.TextChoices):
@@ -25,12 +27,11 @@ class ImportRun(models.Model):
         AUTOMATIC = "AUTOMATIC", _("Automatique")
         MANUAL = "MANUAL", _("Manuel")
 
-    class SourceFormat(models.TextChoices):
-        UNKNOWN = "", _("Inconnu")
-        INDEX_EDUCATION = "INDEX_EDUCATION", _("EDT / PRONOTE")
-        INDEX_EDUCATION_ENCRYPTED = "INDEX_EDUCATION_ENCRYPTED", _("EDT / PRONOTE (chiffré)")
-        UNDEUXTEMPS = "UNDEUXTEMPS", _("UnDeuxTEMPS")
+    # Derived from the registered parsers: one line there per source format.
+    SourceFormat = SourceFormat
 
+    # A run whose worker died (or met a transient database error) this many times FAILs.
+    MAX_ATTEMPTS = 3
     WAITING_STATUSES = (Status.RECEIVED,)
     FINAL_STATUSES = (
         Status.INTEGRATED,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from ent.text import name_key
 from imports.matching import DirectoryUnit, person_source_key
 from imports.sessions import Occurrence, closed_days, course_occurrences
-from imports.timetable import ClosingPeriod, Course, Timetable, UnitKind
+from imports.timetable import Course, SourceClosing, Timetable, UnitKind
 
 ROOM_MAX = 100
 AUDIENCE_KEY_MAX = 1024
@@ -187,7 +187,7 @@ class _PlanBuilder:
         self.closed: dict[int, frozenset[dt.date]] = defaultdict(frozenset)
         for pk in {e for e, _s, _e in ent_closings}:
             self.closed[pk] = closed_days(
-                ClosingPeriod(start, end) for e, start, end in ent_closings if e == pk
+                SourceClosing(start, end) for e, start, end in ent_closings if e == pk
             )
         self.room_names: dict[tuple[str, ...], str] = {}
         self.new_groups: dict[tuple[int, str], PlannedGroup] = {}

@@ -10,6 +10,7 @@ from django.db.models import Model, Prefetch, Q, QuerySet
 from ent.models import Establishment, Person, SchoolClass, SchoolGroup, SchoolYear, TeachingGroup
 from ent.text import name_key
 from imports.models import ImportRun, ManualMatch
+from imports.report import report_of
 
 
 def school_year_current(school_group: SchoolGroup, *, today: dt.date) -> SchoolYear | None:
@@ -49,7 +50,7 @@ def import_run_running(school_group: SchoolGroup) -> ImportRun | None:
 
 def import_run_targets(run: ImportRun) -> list[Establishment]:
     """Return the establishments a run targets (all of its school group when none is named)."""
-    if run.establishment_id is not None:
+    if run.establishment is not None:
         return [run.establishment]
     return list(run.school_group.establishments.order_by("name"))
 
@@ -201,15 +202,15 @@ def manual_match_target(*, school_group: SchoolGroup, kind: str, target_id: int)
 
 def manual_match_entries(*, run: ImportRun) -> list[MatchEntry]:
     """Return the run's unmatched and ambiguous entities, in the bilan's order."""
-    raw = run.bilan.get("unmatched_entries", [])
+    raw = report_of(run).unmatched_entries
     saved = {
         (m.kind, m.source_key): m
         for m in ManualMatch.objects.filter(
             school_group_id=run.school_group_id,
-            source_key__in=[e["source_key"] for e in raw],
+            source_key__in=[e.source_key for e in raw],
         ).select_related("person", "school_class", "group", "created_by")
     }
-    candidate_ids = {pk for e in raw if e["kind"] in PERSON_KINDS for pk in e["candidates"]}
+    candidate_ids = {pk for e in raw if e.kind in PERSON_KINDS for pk in e.candidates}
     people = {
         choice.id: choice
         for kind in PERSON_KINDS
@@ -218,14 +219,14 @@ def manual_match_entries(*, run: ImportRun) -> list[MatchEntry]:
     return [
         MatchEntry(
             index=index,
-            kind=e["kind"],
-            source_key=e["source_key"],
-            label=e["label"],
-            birth_date=dt.date.fromisoformat(e["birth_date"]) if e["birth_date"] else None,
-            candidates=[people[pk] for pk in e["candidates"] if pk in people]
-            if e["kind"] in PERSON_KINDS
+            kind=e.kind,
+            source_key=e.source_key,
+            label=e.label,
+            birth_date=e.birth_date,
+            candidates=[people[pk] for pk in e.candidates if pk in people]
+            if e.kind in PERSON_KINDS
             else [],
-            manual=saved.get((e["kind"], e["source_key"])),
+            manual=saved.get((e.kind, e.source_key)),
         )
         for index, e in enumerate(raw)
     ]

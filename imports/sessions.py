@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from imports.timetable import ClosingPeriod, Course, Resource, Timetable
+from imports.timetable import Course, Resource, SourceClosing, Timetable
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class Occurrence:
     rooms: tuple[str, ...]
 
 
-def closed_days(closings: Iterable[ClosingPeriod]) -> frozenset[dt.date]:
+def closed_days(closings: Iterable[SourceClosing]) -> frozenset[dt.date]:
     """Return every day inside a closing period."""
     days: set[dt.date] = set()
     for closing in closings:

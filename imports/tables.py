@@ -51,10 +51,10 @@ class ImportRunTable(tables.Table):
         return status_badge(record)
 
     def render_mode(self, record: ImportRun) -> str:
-        return _("Oui") if record.mode == ImportRun.Mode.AUTOMATIC else _("Non")
+        return str(_("Oui") if record.mode == ImportRun.Mode.AUTOMATIC else _("Non"))
 
     def render_establishment(self, record: ImportRun) -> str:
-        return record.establishment.name if record.establishment else _("Tous")
+        return record.establishment.name if record.establishment else str(_("Tous"))
 
     def render_original_filename(self, record: ImportRun) -> str:
         url = reverse("imports:run_file", args=[record.school_group_id, record.pk])

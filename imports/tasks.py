@@ -9,6 +9,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from ent.celery import CeleryQueue
+from imports.models import ImportRun
+from imports.services.queue import import_queue_process, import_queue_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +24,6 @@ logger = logging.getLogger(__name__)
 )
 def import_run_execute_task(*, import_run_id: int, **kwargs: Any) -> None:
     """Process the school group's queue, starting from the group of ``import_run_id``."""
-    from imports.models import ImportRun
-    from imports.services.pipeline import import_queue_process
-
     school_group_id = (
         ImportRun.objects.filter(pk=import_run_id).values_list("school_group_id", flat=True).first()
     )
@@ -41,9 +40,6 @@ def import_run_execute_task(*, import_run_id: int, **kwargs: Any) -> None:
 )
 def import_run_sweep_task(**kwargs: Any) -> None:
     """Requeue abandoned runs and kick the queues that have waiting runs."""
-    from imports.models import ImportRun
-    from imports.services.queue import import_queue_sweep
-
     for school_group_id in import_queue_sweep(now=timezone.now()):
         run_id = (
             ImportRun.objects.filter(

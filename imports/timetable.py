@@ -18,12 +18,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class SourceFormat(StrEnum):
-    INDEX_EDUCATION = "INDEX_EDUCATION"
-    INDEX_EDUCATION_ENCRYPTED = "INDEX_EDUCATION_ENCRYPTED"
-    UNDEUXTEMPS = "UNDEUXTEMPS"
-
-
 class Severity(StrEnum):
     ERROR = "ERROR"  # the file cannot be imported
     WARNING = "WARNING"  # imported, but the bilan shows it
@@ -104,7 +98,7 @@ class TimeGrid:
 
 
 @dataclass(frozen=True, slots=True)
-class Subject:
+class SourceSubject:
     ident: str
     code: str
     label: str
@@ -151,7 +145,7 @@ class Student:
 
 
 @dataclass(frozen=True, slots=True)
-class SchoolClass:
+class SourceClass:
     ident: str
     name: str
     part_idents: tuple[str, ...] = ()
@@ -219,7 +213,7 @@ class Course:
 
 
 @dataclass(frozen=True, slots=True)
-class ClosingPeriod:
+class SourceClosing:
     start: dt.date
     end: dt.date  # exclusive
     label: str = ""
@@ -227,22 +221,22 @@ class ClosingPeriod:
 
 @dataclass
 class Timetable:
-    source_format: SourceFormat
+    source_format: str  # a value of imports.parsers.registry.SourceFormat
     uai: str  # the establishment the file says it is for ("" when the format has none)
     year: SchoolYearSpan
     software: str = ""  # e.g. "PRONOTE 2024 - 1.0.3", "UnDeuxTEMPS"
     format_version: str = ""
     exported_at: dt.datetime | None = None
     grid: TimeGrid | None = None
-    subjects: dict[str, Subject] = field(default_factory=dict)
+    subjects: dict[str, SourceSubject] = field(default_factory=dict)
     teachers: dict[str, Teacher] = field(default_factory=dict)
-    classes: dict[str, SchoolClass] = field(default_factory=dict)
+    classes: dict[str, SourceClass] = field(default_factory=dict)
     parts: dict[str, ClassPart] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     rooms: dict[str, Room] = field(default_factory=dict)
     students: dict[str, Student] = field(default_factory=dict)
     courses: list[Course] = field(default_factory=list)
-    closings: list[ClosingPeriod] = field(default_factory=list)
+    closings: list[SourceClosing] = field(default_factory=list)
     # Warnings found while parsing; errors raise TimetableInvalid instead.
     warnings: list[Problem] = field(default_factory=list)
 

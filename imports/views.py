@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +12,7 @@ from ent.models import SchoolGroup
 from imports.bilan import COUNTER_LABELS, UNMATCHED_LABELS, bilan_render_text
 from imports.forms import ManualImportForm, ThresholdRelaxationForm, ThresholdSettingsForm
 from imports.models import ImportRun, ThresholdRelaxation
+from imports.report import report_of
 from imports.selectors import (
     establishments_initialised,
     import_run_list,
@@ -21,8 +20,13 @@ from imports.selectors import (
     school_year_current,
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
+from imports.services.guard import ImportRunning
 from imports.services.queue import import_queue_position
-from imports.services.settings import (
+from imports.tables import ImportRunTable, status_badge
+from imports.thresholds import (
+    DEFAULT_SETTINGS,
+    SPECS,
+    Control,
     RelaxationRefused,
     threshold_relaxation_create,
     threshold_relaxation_end,
@@ -30,12 +34,6 @@ from imports.services.settings import (
     threshold_settings_for,
     threshold_settings_save,
 )
-from imports.tables import ImportRunTable, status_badge
-from imports.thresholds import DEFAULT_SETTINGS, SPECS, Control
-
-
-def _parse_instant(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -69,7 +67,7 @@ def run_list(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
 @school_group_required()
 def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> HttpResponse:
     run = _run(school_group, run_id)
-    unmatched = run.bilan.get("unmatched", {})
+    report = report_of(run)
     return render(
         request,
         "imports/run_detail.html",
@@ -78,28 +76,26 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "run": run,
             "status_badge": status_badge(run),
             "steps": list(run.steps.all()),
-            "thresholds": [
-                {**t, "relaxed_until": _parse_instant(t.get("relaxed_until"))}
-                for t in run.bilan.get("thresholds", [])
-            ],
+            "report": report,
+            "thresholds": report.thresholds,
             "counters": [
                 (label, run.counters[key])
                 for key, label in COUNTER_LABELS.items()
                 if key in run.counters
             ],
             "unmatched": [
-                (label, unmatched[key])
+                (label, report.unmatched[key])
                 for key, label in UNMATCHED_LABELS.items()
-                if unmatched.get(key)
+                if report.unmatched.get(key)
             ],
             "changes_tables": [
-                ("Par classe ou groupe", run.bilan.get("changes", {}).get("by_audience", [])),
-                ("Par enseignant", run.bilan.get("changes", {}).get("by_teacher", [])),
+                ("Par classe ou groupe", report.changes_by_audience),
+                ("Par enseignant", report.changes_by_teacher),
             ],
             "queue_position": (
                 import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
             ),
-            "has_unmatched_entries": bool(run.bilan.get("unmatched_entries")),
+            "has_unmatched_entries": bool(report.unmatched_entries),
         },
     )
 
@@ -123,26 +119,32 @@ def run_bilan_download(
 @school_group_required()
 def threshold_settings(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     """Show and save the school group's thresholds; read-only while an import runs."""
-    running = import_run_running(school_group)
     current = threshold_settings_for(school_group_id=school_group.pk)
-    if request.method == "POST" and running is None:
-        if request.POST.get("defaults"):
-            threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
-            messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
-            return redirect("imports:threshold_settings", school_group.pk)
+    if request.method == "POST":
         form = ThresholdSettingsForm(request.POST, current=current)
-        if form.is_valid():
-            threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
-            messages.success(
-                request, "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import."
-            )
+        try:
+            if request.POST.get("defaults"):
+                threshold_settings_save(school_group_id=school_group.pk, settings=DEFAULT_SETTINGS)
+                messages.success(request, "Les valeurs par défaut des seuils ont été rétablies.")
+                return redirect("imports:threshold_settings", school_group.pk)
+            if form.is_valid():
+                threshold_settings_save(school_group_id=school_group.pk, settings=form.settings())
+                messages.success(
+                    request,
+                    "Les seuils ont été enregistrés ; ils s'appliquent dès le prochain import.",
+                )
+                return redirect("imports:threshold_settings", school_group.pk)
+        except ImportRunning as refused:
+            messages.error(request, str(refused))
             return redirect("imports:threshold_settings", school_group.pk)
         messages.error(
             request, "Les seuils n'ont pas été enregistrés : corrigez les valeurs signalées."
         )
     else:
         form = ThresholdSettingsForm(current=current)
-    return _threshold_page(request, school_group, form=form, running=running)
+    return _threshold_page(
+        request, school_group, form=form, running=import_run_running(school_group)
+    )
 
 
 def _threshold_page(
@@ -176,9 +178,8 @@ def _threshold_page(
 @school_group_required()
 def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) -> HttpResponse:
     """Relax one threshold for a while; it reverts by itself at the end."""
-    running = import_run_running(school_group)
     form = ThresholdRelaxationForm(request.POST)
-    if running is None and form.is_valid():
+    if form.is_valid():
         now = timezone.now()
         starts_at, ends_at = form.window(now=now)
         try:
@@ -195,6 +196,9 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
             )
         except RelaxationRefused as refused:
             form.add_error(None, str(refused))
+        except ImportRunning as refused:
+            messages.error(request, str(refused))
+            return redirect("imports:threshold_settings", school_group.pk)
         else:
             messages.success(
                 request,
@@ -202,15 +206,12 @@ def threshold_relaxation_add(request: HttpRequest, school_group: SchoolGroup) ->
                 " ; il reviendra de lui-même à son réglage habituel.",
             )
             return redirect("imports:threshold_settings", school_group.pk)
-    if running is not None:
-        messages.error(request, "Un import est en cours : réessayez une fois qu'il est terminé.")
-        return redirect("imports:threshold_settings", school_group.pk)
     current = threshold_settings_for(school_group_id=school_group.pk)
     return _threshold_page(
         request,
         school_group,
         form=ThresholdSettingsForm(current=current),
-        running=None,
+        running=import_run_running(school_group),
         relaxation_form=form,
     )
 
@@ -222,7 +223,11 @@ def threshold_relaxation_stop(
 ) -> HttpResponse:
     """End a relaxation now (or drop one that has not started)."""
     relaxation = get_object_or_404(ThresholdRelaxation, pk=relaxation_id, school_group=school_group)
-    threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    try:
+        threshold_relaxation_end(relaxation=relaxation, now=timezone.now())
+    except ImportRunning as refused:
+        messages.error(request, str(refused))
+        return redirect("imports:threshold_settings", school_group.pk)
     messages.success(request, "L'assouplissement est terminé : le seuil habituel s'applique.")
     return redirect("imports:threshold_settings", school_group.pk)
 

@@ -16,6 +16,7 @@ from accounts.permissions import school_group_required
 from ent.models import SchoolGroup
 from imports.forms import ManualMatchForm, MatchSearchForm
 from imports.models import ImportRun, ManualMatch
+from imports.report import report_of
 from imports.selectors import (
     PEOPLE_SEARCH_MAX,
     MatchEntry,
@@ -25,15 +26,11 @@ from imports.selectors import (
     manual_match_people_search,
     manual_match_units,
 )
+from imports.services.guard import ImportRunning
 from imports.services.manual_matches import (
     ManualMatchRefused,
     manual_match_delete,
     manual_match_save,
-)
-
-RUNNING_REFUSAL = (
-    "Un import est en cours : les rapprochements ne peuvent pas être modifiés tant qu'il "
-    "n'est pas terminé. Réessayez dans quelques instants."
 )
 
 
@@ -45,9 +42,6 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
     entries = manual_match_entries(run=run)
     form = ManualMatchForm(request.POST or None, entries=entries)
     if request.method == "POST":
-        if running is not None:
-            messages.error(request, RUNNING_REFUSAL)
-            return redirect("imports:run_matches", school_group.pk, run.pk)
         if form.is_valid():
             entry: MatchEntry = form.cleaned_data["entry"]
             try:
@@ -62,6 +56,9 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
                 )
             except ManualMatchRefused as refused:
                 form.add_error("target", str(refused))
+            except ImportRunning as refused:
+                messages.error(request, str(refused))
+                return redirect("imports:run_matches", school_group.pk, run.pk)
             else:
                 messages.success(
                     request,
@@ -96,7 +93,7 @@ def run_matches(request: HttpRequest, school_group: SchoolGroup, run_id: int) ->
             ),
             "results_max": PEOPLE_SEARCH_MAX,
             "shown": len(entries),
-            "total": run.bilan.get("unmatched_entries_total", len(entries)),
+            "total": report_of(run).unmatched_entries_total,
         },
     )
 
@@ -127,10 +124,12 @@ def manual_match_remove(
         if run_id.isdigit()
         else redirect("imports:manual_matches", school_group.pk)
     )
-    if import_run_running(school_group) is not None:
-        messages.error(request, RUNNING_REFUSAL)
+    try:
+        deleted = manual_match_delete(school_group=school_group, match_id=match_id)
+    except ImportRunning as refused:
+        messages.error(request, str(refused))
         return back
-    if not manual_match_delete(school_group=school_group, match_id=match_id):
+    if not deleted:
         raise Http404("Rapprochement introuvable.")
     messages.success(
         request,

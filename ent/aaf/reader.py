@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,7 +265,9 @@ def _relative(identifier: str, attrs: dict[str, list[str]]) -> AafPerson:
     )
 
 
-_BUILDERS = {
+_BUILDERS: dict[
+    AafCategory, Callable[[str, dict[str, list[str]]], AafStructure | AafSubject | AafPerson]
+] = {
     AafCategory.STRUCTURE: _structure,
     AafCategory.SUBJECT: _subject,
     AafCategory.STUDENT: _student,

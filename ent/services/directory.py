@@ -125,7 +125,9 @@ class _DirectoryImporter:
         self.school_group = school_group
         self.summary = AafImportSummary()
         self.structures: dict[str, Establishment] = {
-            e.aaf_jointure: e for e in Establishment.objects.exclude(aaf_jointure=None)
+            e.aaf_jointure: e
+            for e in Establishment.objects.exclude(aaf_jointure=None)
+            if e.aaf_jointure is not None
         }
         self.file_structures: set[str] = set()
         self.seen: dict[AafCategory, set[str]] = {}
@@ -269,11 +271,13 @@ class _DirectoryImporter:
         counts["people.created"] += len(created)
         counts["people.updated"] += len(changed)
         counts["people.unchanged"] += len(records) - len(created) - len(changed)
-        ids = dict(
-            Person.objects.filter(aaf_jointure__in=[r.jointure for r in records]).values_list(
-                "aaf_jointure", "pk"
-            )
-        )
+        ids = {
+            jointure: pk
+            for jointure, pk in Person.objects.filter(
+                aaf_jointure__in=[r.jointure for r in records]
+            ).values_list("aaf_jointure", "pk")
+            if jointure is not None
+        }
         self._sync_establishments(records, ids)
         self._sync_class_memberships(records, ids)
         self._sync_group_memberships(records, ids)
@@ -283,7 +287,7 @@ class _DirectoryImporter:
         ines = {r.ine: r.jointure for r in records if r.ine}
         holders = Person.objects.filter(ine__in=ines).values_list("ine", "aaf_jointure")
         for ine, holder in holders:
-            if holder != ines[ine]:
+            if ine is not None and holder != ines[ine]:
                 self.summary.warnings.append(
                     f"INE {ine} déjà attribué à une autre personne : ignoré pour {ines[ine]}."
                 )
@@ -358,7 +362,7 @@ class _DirectoryImporter:
         self.summary.counts["class_memberships.removed"] += len(current - wanted)
 
     def _sync_group_memberships(self, records: list[AafPerson], ids: dict[str, int]) -> None:
-        wanted = set()
+        wanted: set[tuple[int, int, str]] = set()
         for record in records:
             if record.category is AafCategory.RELATIVE:
                 continue
@@ -375,8 +379,8 @@ class _DirectoryImporter:
             person_id__in=ids.values(), source=GroupMembership.Source.DIRECTORY
         )
         current = set(existing.values_list("person_id", "group_id", "role"))
-        for person_id, group_id, role in current - wanted:
-            existing.filter(person_id=person_id, group_id=group_id, role=role).delete()
+        for person_id, group_id, stale_role in current - wanted:
+            existing.filter(person_id=person_id, group_id=group_id, role=stale_role).delete()
         GroupMembership.objects.bulk_create(
             [GroupMembership(person_id=p, group_id=g, role=r) for p, g, r in wanted - current]
         )

@@ -1,4 +1,4 @@
-"""Build the parsers' :class:`~imports.parsers.ParseContext` from Django settings.
+"""Build the parsers' :class:`~imports.parsers.base.ParseContext` from Django settings.
 
 Settings read (all optional): ``PRONOTE_PARTNER_NAME``, ``PRONOTE_PRIVATE_KEY_PATH`` (the
 key is read only if the file exists), ``ENT_MAX_DEPOSIT_BYTES``, ``ENT_MAX_ZIP_MEMBERS``,
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from imports.parsers import Limits, ParseContext
+from imports.parsers.base import Limits, ParseContext
 
 
 def _private_key_pem() -> bytes | None:

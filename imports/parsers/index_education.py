@@ -43,25 +43,24 @@ from typing import IO
 from lxml import etree
 
 from ent.xmlsafe import UnsafeXmlError, safe_iterparse
-from imports.parsers import ParseContext
 from imports.parsers import container as container_module
+from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.container import REEXPORT, local_name
 from imports.timetable import (
     ClassPart,
-    ClosingPeriod,
     Course,
     Enrolment,
     Group,
     Problem,
     Resource,
     Room,
-    SchoolClass,
     SchoolYearSpan,
     Severity,
     Slot,
-    SourceFormat,
+    SourceClass,
+    SourceClosing,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -107,12 +106,34 @@ def root_local_name(head: bytes) -> str:
     return match.group(1).decode("ascii", "replace") if match else ""
 
 
+CLEAR = FormatSpec("INDEX_EDUCATION", "EDT / PRONOTE")
+ENCRYPTED = FormatSpec("INDEX_EDUCATION_ENCRYPTED", "EDT / PRONOTE (chiffré)")
+
+
+class IndexEducationParser:
+    """EDT and PRONOTE exports (Index Education), clear or in the encrypted container."""
+
+    label = "EDT / PRONOTE"
+    description = "un export EDT / PRONOTE (XML ExportEmploiDuTemps ou EXPORT_INDEX_EDUCATION)"
+    suffixes: tuple[str, ...] = (".xml",)
+    formats: tuple[FormatSpec, ...] = (CLEAR, ENCRYPTED)
+
+    def sniff(self, head: bytes) -> bool:
+        return looks_like_index_education(head)
+
+    def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
+        return parse_index_education(path, context=context, filename=filename)
+
+
+INDEX_EDUCATION_PARSER = IndexEducationParser()
+
+
 def looks_like_index_education(head: bytes) -> bool:
     """Tell whether the first bytes of a deposit are an EDT / PRONOTE export."""
     return root_local_name(head) in {PAYLOAD_ROOT, CONTAINER_ROOT}
 
 
-def parse_index_education(path: Path, *, context: ParseContext) -> Timetable:
+def parse_index_education(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
     """Parse the EDT / PRONOTE export at ``path``; raise ``TimetableInvalid``."""
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
@@ -125,14 +146,12 @@ def parse_index_education(path: Path, *, context: ParseContext) -> Timetable:
         )
         return _from_container(export)
     with path.open("rb") as stream:
-        return parse_payload(stream, source_format=SourceFormat.INDEX_EDUCATION)
+        return parse_payload(stream, source_format=CLEAR.value)
 
 
 def _from_container(export: container_module.DecryptedExport) -> Timetable:
     meta = export.metadata
-    timetable = parse_payload(
-        io.BytesIO(export.payload), source_format=SourceFormat.INDEX_EDUCATION_ENCRYPTED
-    )
+    timetable = parse_payload(io.BytesIO(export.payload), source_format=ENCRYPTED.value)
     if meta.uai and timetable.uai and meta.uai != timetable.uai:
         raise TimetableInvalid.one(
             "uai_container_mismatch",
@@ -148,7 +167,7 @@ def _from_container(export: container_module.DecryptedExport) -> Timetable:
     return timetable
 
 
-def parse_payload(stream: IO[bytes], *, source_format: SourceFormat) -> Timetable:
+def parse_payload(stream: IO[bytes], *, source_format: str) -> Timetable:
     """Parse a clear ``ExportEmploiDuTemps`` document from ``stream``."""
     reader = _PayloadReader()
     try:
@@ -208,9 +227,9 @@ class _PayloadReader:
         self.version = ""
         self.year: SchoolYearSpan | None = None
         self.grid: TimeGrid | None = None
-        self.subjects: dict[str, Subject] = {}
+        self.subjects: dict[str, SourceSubject] = {}
         self.teachers: dict[str, Teacher] = {}
-        self.classes: dict[str, SchoolClass] = {}
+        self.classes: dict[str, SourceClass] = {}
         self.parts: dict[str, ClassPart] = {}
         self.groups: dict[str, Group] = {}
         self.rooms: dict[str, Room] = {}
@@ -381,7 +400,7 @@ class _PayloadReader:
             )
         return ident
 
-    def _unique(self, table: dict[str, object], ident: str, kind: str) -> bool:
+    def _unique(self, table: Mapping[str, object], ident: str, kind: str) -> bool:
         if ident in table:
             self.warnings.append(
                 _problem(
@@ -397,7 +416,7 @@ class _PayloadReader:
     def _subject(self, element: etree._Element) -> None:
         ident = self._ident(element, "Matiere")
         if ident and self._unique(self.subjects, ident, "Matiere"):
-            self.subjects[ident] = Subject(
+            self.subjects[ident] = SourceSubject(
                 ident=ident, code=_attr(element, "Code"), label=_attr(element, "Libelle")
             )
 
@@ -445,7 +464,7 @@ class _PayloadReader:
             if part_ident and self._unique(self.parts, part_ident, "PartieDeClasse"):
                 self.parts[part_ident] = ClassPart(ident=part_ident, class_ident=ident)
                 part_idents.append(part_ident)
-        self.classes[ident] = SchoolClass(
+        self.classes[ident] = SourceClass(
             ident=ident, name=_attr(element, "Nom"), part_idents=tuple(part_idents)
         )
 
@@ -549,7 +568,7 @@ class _PayloadReader:
 
     # --- resolution ------------------------------------------------------------------------
 
-    def timetable(self, source_format: SourceFormat) -> Timetable:
+    def timetable(self, source_format: str) -> Timetable:
         if not self.root_checked:
             self._error("truncated", "Le fichier ne contient aucun élément.", ref=PAYLOAD_ROOT)
         if self.year is None and not any(p.ref == "AnneeScolaire" for p in self.errors):
@@ -719,7 +738,7 @@ class _PayloadReader:
         return int(raw.day), places[0].start, places[-1].end
 
 
-def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[ClosingPeriod]:
+def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[SourceClosing]:
     """Return the runs of school weeks without any active course, clipped to ``year``."""
     courses = list(courses)
     if not courses:
@@ -728,7 +747,7 @@ def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[Clo
     for course in courses:
         active |= course.weeks()
     first, last = year.week_of(year.start), year.last_week
-    closings: list[ClosingPeriod] = []
+    closings: list[SourceClosing] = []
     run_start: int | None = None
     for week in range(first, last + 2):
         idle = week <= last and week not in active
@@ -736,7 +755,7 @@ def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[Clo
             run_start = week
         elif not idle and run_start is not None:
             closings.append(
-                ClosingPeriod(
+                SourceClosing(
                     start=max(year.week_monday(run_start), year.start),
                     end=min(year.week_monday(week), year.end),
                     label=CLOSING_LABEL,

@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
-from imports.parsers import Limits
+from imports.parsers.base import Limits
 from imports.timetable import TimetableInvalid
 
 CHUNK_BYTES = 64 * 1024

@@ -47,25 +47,24 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from ent.xmlsafe import PROLOG_SCAN_BYTES, UnsafeXmlError, check_prolog, check_tree, safe_parser
-from imports.parsers import ParseContext
 from imports.parsers import undeuxtemps_format as fmt
+from imports.parsers.base import FormatSpec, ParseContext
 from imports.parsers.safezip import SafeZip
 from imports.sessions import closed_days
 from imports.timetable import (
-    ClosingPeriod,
     Course,
     Enrolment,
     Group,
     Problem,
     Resource,
     Room,
-    SchoolClass,
     SchoolYearSpan,
     Severity,
     Slot,
-    SourceFormat,
+    SourceClass,
+    SourceClosing,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -77,6 +76,28 @@ PARIS = ZoneInfo("Europe/Paris")
 SOFTWARE = "UnDeuxTEMPS"
 _PREFIX = re.compile(r"^(\d{3})")
 _REEXPORT = "Relancez la publication vers l'ENT depuis UnDeuxTEMPS et déposez le zip produit."
+
+
+UNDEUXTEMPS = FormatSpec("UNDEUXTEMPS", "UnDeuxTEMPS")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class UnDeuxTempsParser:
+    """UnDeuxTEMPS publications: a zip of UDCal_*.xml files."""
+
+    label = "UnDeuxTEMPS"
+    description = "un export UnDeuxTEMPS (zip UDCal_*.xml)"
+    suffixes: tuple[str, ...] = (".zip",)
+    formats: tuple[FormatSpec, ...] = (UNDEUXTEMPS,)
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(ZIP_MAGIC)
+
+    def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
+        return parse_undeuxtemps_zip(path, context=context, filename=filename)
+
+
+UNDEUXTEMPS_PARSER = UnDeuxTempsParser()
 
 
 def parse_undeuxtemps_zip(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
@@ -164,7 +185,7 @@ class _Accumulated:
     )
 
 
-_KINDS = ("teachers", "classes", "groups", "rooms")
+_KINDS: tuple[str, ...] = ("teachers", "classes", "groups", "rooms")
 # A ligfiche element's attributes and the co-teachers of its code.
 _RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
 # The lignes of one key in one file and the pieces they make.
@@ -285,7 +306,7 @@ class _Parser:
     def parse(self) -> Timetable:
         year, closings = self._calendar()
         self.t = Timetable(
-            source_format=SourceFormat.UNDEUXTEMPS,
+            source_format=UNDEUXTEMPS.value,
             uai="",
             year=year,
             software=SOFTWARE,
@@ -314,7 +335,7 @@ class _Parser:
 
     # Calendar, parameters, periods
 
-    def _calendar(self) -> tuple[SchoolYearSpan, list[ClosingPeriod]]:
+    def _calendar(self) -> tuple[SchoolYearSpan, list[SourceClosing]]:
         root = self._document(fmt.CALENDAR)
         if root is None:
             raise TimetableInvalid.one(
@@ -372,7 +393,7 @@ class _Parser:
             )
             return None
 
-    def _closings(self, root: etree._Element, errors: list[Problem]) -> list[ClosingPeriod]:
+    def _closings(self, root: etree._Element, errors: list[Problem]) -> list[SourceClosing]:
         closings = []
         for values, line in _elements(root, "fermeture"):
             ref = f"{fmt.CALENDAR} fermeture ligne {line}"
@@ -403,7 +424,7 @@ class _Parser:
                 )
                 continue
             label = values.get("libelle") or values.get("nom") or ""
-            closings.append(ClosingPeriod(first, last + dt.timedelta(days=1), label))
+            closings.append(SourceClosing(first, last + dt.timedelta(days=1), label))
         return sorted(closings, key=lambda c: (c.start, c.end, c.label))
 
     def _first_week(self, start: dt.date, errors: list[Problem]) -> dt.date | None:
@@ -472,10 +493,12 @@ class _Parser:
                 t.teachers.setdefault(code, teacher)
         for values, _ in self._rows(fmt.SUBJECTS, "mat"):
             if code := values.get("code", ""):
-                t.subjects.setdefault(code, Subject(code, code, values.get("libelle") or code))
+                t.subjects.setdefault(
+                    code, SourceSubject(code, code, values.get("libelle") or code)
+                )
         for values, _ in self._rows(fmt.DIVISIONS, "div"):
             if code := values.get("code", ""):
-                t.classes.setdefault(code, SchoolClass(code, values.get("libelle") or code))
+                t.classes.setdefault(code, SourceClass(code, values.get("libelle") or code))
         self._groups()
         self._regroupements()
 
@@ -603,8 +626,8 @@ class _Parser:
 
     def _fiches(self) -> None:
         by_slot: dict[tuple[int, str], list[_Cell]] = defaultdict(list)
-        for (day, code, _), cell in self.half_sequences.items():
-            by_slot[(day, code)].append(cell)
+        for (day, code, _), known in self.half_sequences.items():
+            by_slot[(day, code)].append(known)
         for values, _ in self._rows(fmt.FICHES, "fiche"):
             code = values.get("code", "")
             if not code or code in self.fiches:

@@ -1,7 +1,7 @@
 """The UnDeuxTEMPS (UDT) zip as this ENT reads and writes it: file names, value formats, weeks.
 
 Shared by :mod:`imports.parsers.undeuxtemps` (the parser) and
-:mod:`imports.parsers.undeuxtemps_writer` (the writer used by the synthetic generator), so
+:mod:`devtools.undeuxtemps_writer` (the writer used by the synthetic generator), so
 both agree on one documented subset of the format. No public sample exists: the subset is
 the one described in ``spec/undeuxtemps.md``. Every element is found by its local name
 anywhere in its file (the root element's name is not checked) and every value is read from

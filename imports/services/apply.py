@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -339,7 +340,7 @@ def _copy_sessions(rows: list[tuple[int, dt.datetime, dt.datetime, str]]) -> Non
 
 
 def _copy_rows(
-    model: type[Model], columns: tuple[str, ...], rows: list[tuple[object, ...]]
+    model: type[Model], columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
 ) -> None:
     """Insert ``rows`` with PostgreSQL's COPY: tens of thousands in a fraction of a second."""
     if not rows:

@@ -12,8 +12,11 @@ from django.db import transaction
 
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
+from imports.parsers.registry import accepted_files_text, accepted_suffixes
+from imports.tasks import import_run_execute_task
 
-ACCEPTED_SUFFIXES = (".xml", ".zip")
+# The endings of the formats registered at start-up (the WebDAV folders list these files).
+ACCEPTED_SUFFIXES = accepted_suffixes()
 _CHUNK = 1024 * 1024
 
 
@@ -26,11 +29,11 @@ class DepositRefused(ValueError):
 
 
 def deposit_check_name(filename: str) -> None:
-    """Refuse a file that is neither ``.xml`` nor ``.zip``."""
-    if not filename.lower().endswith(ACCEPTED_SUFFIXES):
+    """Refuse a file whose name no registered format accepts (e.g. neither .xml nor .zip)."""
+    if not filename.lower().endswith(accepted_suffixes()):
         raise DepositRefused(
-            f"« {filename} » n'est pas un export d'emploi du temps : seuls les fichiers .xml "
-            "(EDT, PRONOTE) et .zip (UnDeuxTEMPS) sont acceptés.",
+            f"« {filename} » n'est pas un export d'emploi du temps : seuls les fichiers "
+            f"{accepted_files_text()} sont acceptés.",
             code="wrong_type",
         )
 
@@ -123,8 +126,6 @@ def _hash(stream: IO[bytes]) -> tuple[str, int]:
 
 
 def _enqueue_on_commit(run: ImportRun) -> None:
-    from imports.tasks import import_run_execute_task
-
     run_id = run.pk
     # robust: a broker outage must not turn a committed deposit into an error (the client
     # would send it again); the periodic sweep enqueues RECEIVED runs left behind.

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
+from ent.clock import Clock
 from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun
+from imports.report import report_of
 from imports.services.deposits import deposit_receive
-from imports.services.pipeline import import_queue_process
-
-Clock = Callable[[], dt.datetime]
+from imports.services.queue import import_queue_process
 
 
 class ImportTargetUnknown(ValueError):
@@ -32,6 +30,10 @@ def import_target_resolve(
         if establishment is None:
             raise ImportTargetUnknown(f"Aucun établissement n'a l'UAI « {uai} ».")
         return establishment.school_group, establishment
+    if school_group_id is None:
+        raise ImportTargetUnknown(
+            "Indiquez l'UAI d'un établissement ou l'identifiant d'une cité scolaire."
+        )
     school_group = SchoolGroup.objects.filter(pk=school_group_id).first()
     if school_group is None:
         raise ImportTargetUnknown(f"Aucune cité scolaire n'a l'identifiant {school_group_id}.")
@@ -80,9 +82,7 @@ def import_run_summary(run: ImportRun) -> dict[str, object]:
         "source_format": run.source_format,
         "effective_at": run.effective_at.isoformat() if run.effective_at else None,
         "counters": run.counters,
-        "thresholds_exceeded": [
-            t["label"] for t in run.bilan.get("thresholds", []) if t.get("exceeded")
-        ],
+        "thresholds_exceeded": [t.label for t in report_of(run).thresholds_exceeded],
         "steps": [
             {
                 "name": step.name,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-
 from accounts.models import User
 from ent.models import Person, SchoolClass, SchoolGroup, TeachingGroup
 from imports.models import ManualMatch
 from imports.selectors import manual_match_target
+from imports.services.guard import no_import_running
+
+MATCHES = "les rapprochements"
 
 
 class ManualMatchRefused(ValueError):
@@ -44,7 +45,7 @@ def manual_match_save(
             "Cette entrée de l'annuaire n'appartient pas aux établissements de la cité scolaire "
             "ou n'est pas du bon type : choisissez-la dans la liste proposée."
         )
-    with transaction.atomic():
+    with no_import_running(school_group_id=school_group.pk, what=MATCHES):
         match, _created = ManualMatch.objects.update_or_create(
             school_group=school_group,
             kind=kind,
@@ -62,6 +63,10 @@ def manual_match_save(
 
 
 def manual_match_delete(*, school_group: SchoolGroup, match_id: int) -> bool:
-    """Delete the school group's manual match ``match_id``; tell whether there was one."""
-    deleted, _rows = ManualMatch.objects.filter(school_group=school_group, pk=match_id).delete()
+    """Delete the school group's manual match ``match_id``; tell whether there was one.
+
+    Raises :class:`~imports.services.guard.ImportRunning` while an import runs.
+    """
+    with no_import_running(school_group_id=school_group.pk, what=MATCHES):
+        deleted, _rows = ManualMatch.objects.filter(school_group=school_group, pk=match_id).delete()
     return bool(deleted)

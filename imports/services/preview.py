@@ -20,7 +20,7 @@ CHANGES_ROWS_MAX = 200
 _KINDS = ("added", "removed", "changed")
 
 
-def change_summary(plan: Plan, diff: Diff) -> dict[str, object]:
+def change_summary(plan: Plan, diff: Diff) -> dict[str, list[dict[str, Any]]]:
     """Return sessions added, removed and changed per audience and per teacher, busiest first."""
     by_service: dict[str, Counter[int | str]] = {kind: Counter() for kind in _KINDS}
     by_service["added"].update(session.service_key for session in diff.sessions_new)
@@ -34,7 +34,7 @@ def change_summary(plan: Plan, diff: Diff) -> dict[str, object]:
             "pk", "code"
         )
     )
-    for key in by_service["added"]:
+    for key in {session.service_key for session in diff.sessions_new}:
         service = plan.services[key]
         audiences[key] = [class_codes[pk] for pk in service.class_ids if pk in class_codes]
         audiences[key] += [code for _establishment, code in service.group_keys]
@@ -43,10 +43,10 @@ def change_summary(plan: Plan, diff: Diff) -> dict[str, object]:
     per_audience: dict[str, Counter[str]] = {kind: Counter() for kind in _KINDS}
     per_teacher: dict[str, Counter[int]] = {kind: Counter() for kind in _KINDS}
     for kind in _KINDS:
-        for service, count in by_service[kind].items():
-            for label in audiences.get(service, []):
+        for service_id, count in by_service[kind].items():
+            for label in audiences.get(service_id, []):
                 per_audience[kind][label] += count
-            for teacher in teachers.get(service, []):
+            for teacher in teachers.get(service_id, []):
                 per_teacher[kind][teacher] += count
     names = _teacher_names({t for kind in _KINDS for t in per_teacher[kind]})
     return {
@@ -59,7 +59,7 @@ def _rows(
     counters: Mapping[str, Counter[Any]], label_of: Callable[[Any], str]
 ) -> list[dict[str, Any]]:
     keys = set().union(*(counters[kind] for kind in _KINDS))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"label": label_of(key), **{kind: counters[kind][key] for kind in _KINDS}} for key in keys
     ]
     rows.sort(key=lambda row: (-(row["added"] + row["removed"] + row["changed"]), row["label"]))
@@ -74,20 +74,20 @@ def _existing_services(
     teachers: dict[int | str, list[int]] = {pk: [] for pk in service_ids}
     if not service_ids:
         return audiences, teachers
-    through = TeachingService.classes.through
-    for service, code in through.objects.filter(teachingservice_id__in=service_ids).values_list(
+    class_links = TeachingService.classes.through
+    for service, code in class_links.objects.filter(teachingservice_id__in=service_ids).values_list(
         "teachingservice_id", "schoolclass__code"
     ):
         audiences[service].append(code)
-    through = TeachingService.groups.through
-    for service, code in through.objects.filter(teachingservice_id__in=service_ids).values_list(
+    group_links = TeachingService.groups.through
+    for service, code in group_links.objects.filter(teachingservice_id__in=service_ids).values_list(
         "teachingservice_id", "teachinggroup__code"
     ):
         audiences[service].append(code)
-    through = TeachingService.teachers.through
-    for service, person in through.objects.filter(teachingservice_id__in=service_ids).values_list(
-        "teachingservice_id", "person_id"
-    ):
+    teacher_links = TeachingService.teachers.through
+    for service, person in teacher_links.objects.filter(
+        teachingservice_id__in=service_ids
+    ).values_list("teachingservice_id", "person_id"):
         teachers[service].append(person)
     return audiences, teachers
 

@@ -1,5 +1,7 @@
 """The import queue: one run at a time per school group, in order, with supersession.
 
+:func:`import_queue_process` is what the Celery task calls: it claims the school group's
+runs one at a time and has :func:`imports.services.pipeline.import_run_execute` run each.
 Runs wait in ``RECEIVED``. :func:`import_queue_advance` takes the school group's lock (its
 row, ``SELECT … FOR UPDATE``), marks waiting automatic runs that a newer deposit for the same
 target makes pointless as ``SUPERSEDED``, and claims the oldest remaining run with a
@@ -13,22 +15,32 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from ent.clock import Clock
 from ent.models import SchoolGroup
 from imports.models import ImportRun, ImportStep
+from imports.services.pipeline import import_run_abandon, import_run_execute
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], dt.datetime]
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = ImportRun.MAX_ATTEMPTS
 
 
 def _stale_after() -> dt.timedelta:
     return dt.timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+
+
+def import_queue_process(*, school_group_id: int, clock: Clock) -> None:
+    """Execute the school group's waiting runs, one at a time, until none is left."""
+    while True:
+        run = import_queue_claim_next(school_group_id=school_group_id, now=clock())
+        if run is None:
+            return
+        if not import_run_execute(run=run, clock=clock):
+            return  # a transient error: the sweep will bring the run back later
 
 
 def import_queue_claim_next(*, school_group_id: int, now: dt.datetime) -> ImportRun | None:
@@ -104,8 +116,6 @@ def import_queue_sweep(*, now: dt.datetime) -> list[int]:
         )
         for run in dead:
             if run.attempts >= MAX_ATTEMPTS:
-                from imports.services.pipeline import import_run_abandon
-
                 logger.error("Import run %s failed after %s attempts", run.pk, run.attempts)
                 import_run_abandon(run=run, clock=lambda: now)
                 continue

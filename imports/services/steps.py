@@ -1,9 +1,10 @@
 """The steps of one import run, from the stored file to the integrated timetable.
 
-:func:`run_steps` is called by :func:`imports.services.pipeline.import_run_execute` on a
-claimed run. Each step records its outcome through the pipeline's recorder; a step that ends
-the run raises :class:`~imports.services.pipeline.StepStop` with the final status, its French
-message and the action to take. Only the apply step writes the timetable, in one transaction.
+Each step is a function that reads what it needs and returns what it found: a value for the
+next steps and a :class:`StepNote` (outcome, French message, action) that the runner
+(:mod:`imports.services.pipeline`) records as the run's step. A step that ends the run raises
+:class:`StepStop` with the final status, its French message and the action to take. Steps
+write nothing but the timetable, in the apply step's one transaction.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,31 +28,22 @@ from imports.matching import (
     match_units,
 )
 from imports.models import ImportRun, ImportStep
-from imports.parsers import parse_deposit
 from imports.parsers.context import parse_context_from_settings
+from imports.parsers.registry import parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
+from imports.report import ChangeRow, ReportedProblem, UnmatchedEntry
 from imports.selectors import (
     establishments_initialised,
     import_run_last_integrated,
     import_run_targets,
     school_year_current,
 )
-from imports.services.apply import Diff, plan_apply, plan_diff
+from imports.services.apply import Diff
 from imports.services.directory import directory_snapshot
-from imports.services.pipeline import (
-    StepStop,
-    counters_store,
-    threshold_measures,
-    thresholds_check,
-    thresholds_evaluate,
-)
 from imports.services.preview import change_summary
-from imports.thresholds import Evaluation, blocking_exceeded
+from imports.thresholds import Assessment
 from imports.timetable import Problem, Severity, Timetable, TimetableInvalid
 from imports.validation import timetable_validate
-
-if TYPE_CHECKING:
-    from imports.services.pipeline import _Recorder
 
 OK = ImportStep.Outcome.OK
 WARNING = ImportStep.Outcome.WARNING
@@ -65,7 +57,33 @@ ACTION_INITIALISE = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
+class StepNote:
+    """What a step says about itself, recorded as one :class:`ImportStep` of the run."""
+
+    name: str
+    outcome: str
+    message: str
+    action: str = ""
+    details: Sequence[str] = ()
+
+
+@dataclass
+class StepStop(Exception):
+    """Stop the run with ``status``; the step is recorded as interrupted.
+
+    ``problems``, when given, are the file's problems for the report (validation steps).
+    """
+
+    status: str
+    step: str
+    message: str
+    action: str = ""
+    details: list[str] = field(default_factory=list)
+    problems: list[Problem] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
     establishments: list[Establishment]
     school_year: SchoolYear | None
     effective_at: dt.datetime
@@ -76,38 +94,12 @@ class _Target:
         return [e.pk for e in self.establishments]
 
 
-def run_steps(*, run: ImportRun, recorder: _Recorder) -> str:
-    """Run every step of ``run``; return its final status. Raises ``StepStop`` to end early."""
-    # A retried run (requeued after a dead worker) reports afresh.
-    run.bilan, run.counters = {}, {}
-    target = _target(run)
-    timetable = _step_validate(run, recorder, target)
-    _step_duplicate(run, recorder)
-    _step_school_year(run, recorder, target)
-    matches = _step_match(run, recorder, target, timetable)
-    plan = _step_plan(run, recorder, target, timetable, matches)
-    recorder.beat("seuils")
-    diff = plan_diff(plan)
-    run.bilan["changes"] = change_summary(plan, diff)  # the preview, even if blocked below
-    measures = threshold_measures(matches[0], diff, len(plan.coherence_violations))
-    evaluations = thresholds_evaluate(run=run, measures=measures)
-    if run.preview_only:
-        return _step_preview(run, recorder, diff, evaluations, target)
-    thresholds_check(run=run, recorder=recorder, evaluations=evaluations)
-    recorder.beat("application")
-    counters = plan_apply(plan, diff)
-    counters["sessions_before_effective"] = plan.sessions_before_effective
-    counters_store(run, counters)
-    _record_applied(recorder, counters, target)
-    return ImportRun.Status.INTEGRATED
-
-
-def _target(run: ImportRun) -> _Target:
+def step_target(run: ImportRun) -> Target:
+    """Return what the run imports into: its establishments, school year and start time."""
     tz = ZoneInfo(settings.TIME_ZONE)
     effective_at = run.effective_at or run.started_at or run.received_at
-    run.effective_at = effective_at
     today = effective_at.astimezone(tz).date()
-    return _Target(
+    return Target(
         establishments=import_run_targets(run),
         school_year=school_year_current(run.school_group, today=today),
         effective_at=effective_at,
@@ -118,8 +110,14 @@ def _target(run: ImportRun) -> _Target:
 # Validate and parse ---------------------------------------------------------------------
 
 
-def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Timetable:
-    recorder.beat("validation")
+@dataclass(frozen=True, slots=True)
+class Validated:
+    problems: list[Problem]  # the warnings: errors stop the run
+    note: StepNote
+
+
+def step_parse(run: ImportRun, target: Target) -> Timetable:
+    """Parse the file; stop the run (REJECTED) when it cannot be read or has no target."""
     if not target.establishments:
         raise StepStop(
             status=ImportRun.Status.REJECTED,
@@ -129,8 +127,11 @@ def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Time
             action="Demandez à l'administrateur de l'ENT de rattacher les établissements à la "
             "cité scolaire, puis relancez l'export.",
         )
-    timetable = _parse(run)
-    run.source_format = timetable.source_format.value
+    return _parse(run)
+
+
+def step_validate(timetable: Timetable, target: Target) -> Validated:
+    """Check the parsed file; stop the run (REJECTED) when it cannot be imported."""
     problems = [*timetable.warnings]
     problems += timetable_validate(
         timetable,
@@ -139,33 +140,32 @@ def _step_validate(run: ImportRun, recorder: _Recorder, target: _Target) -> Time
     )
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity != Severity.ERROR]
-    run.bilan["problems"] = [_problem_dict(p) for p in errors + warnings][:PROBLEMS_MAX]
-    run.bilan["problems_total"] = len(problems)
     if errors:
         raise StepStop(
             status=ImportRun.Status.REJECTED,
             step="validation",
             message=f"Le fichier n'est pas importable : {len(errors)} erreur(s).",
             action=_actions(errors),
-            details=[_problem_line(p) for p in errors + warnings][:DETAILS_MAX],
+            details=_problem_lines(errors + warnings),
+            problems=errors + warnings,
         )
     summary = (
-        f"Fichier {timetable.software or timetable.source_format.value} valide : "
+        f"Fichier {timetable.software or timetable.source_format} valide : "
         f"{len(timetable.courses)} cours, {len(timetable.teachers)} enseignants, "
         f"{len(timetable.students)} élèves, {len(timetable.classes)} classes, "
         f"{len(timetable.groups)} groupes."
     )
     if warnings:
-        recorder.record(
+        note = StepNote(
             "validation",
             WARNING,
             f"{summary} {len(warnings)} avertissement(s).",
             action=_actions(warnings),
-            details=[_problem_line(p) for p in warnings][:DETAILS_MAX],
+            details=_problem_lines(warnings),
         )
     else:
-        recorder.record("validation", OK, summary)
-    return timetable
+        note = StepNote("validation", OK, summary)
+    return Validated(warnings, note)
 
 
 def _parse(run: ImportRun) -> Timetable:
@@ -179,33 +179,19 @@ def _parse(run: ImportRun) -> Timetable:
                 path, filename=run.original_filename, context=parse_context_from_settings()
             )
         except TimetableInvalid as invalid:
-            run.bilan["problems"] = [_problem_dict(p) for p in invalid.problems][:PROBLEMS_MAX]
-            run.bilan["problems_total"] = len(invalid.problems)
             raise StepStop(
                 status=ImportRun.Status.REJECTED,
                 step="validation",
                 message=f"Le fichier « {run.original_filename} » n'est pas importable : "
                 + "; ".join(p.message for p in invalid.problems[:3]),
                 action=_actions(invalid.problems),
-                details=[_problem_line(p) for p in invalid.problems][:DETAILS_MAX],
+                details=_problem_lines(invalid.problems),
+                problems=list(invalid.problems),
             ) from invalid
 
 
-def _problem_dict(problem: Problem) -> dict[str, str]:
-    return {
-        "code": problem.code,
-        "severity": problem.severity.value,
-        "message": problem.message,
-        "action": problem.action,
-        "ref": problem.ref,
-    }
-
-
-def _problem_line(problem: Problem) -> str:
-    flag = "Erreur" if problem.severity == Severity.ERROR else "Avertissement"
-    ref = f" [{problem.ref}]" if problem.ref else ""
-    action = f" → {problem.action}" if problem.action else ""
-    return f"{flag}{ref} : {problem.message}{action}"
+def _problem_lines(problems: list[Problem]) -> list[str]:
+    return [ReportedProblem.of(p).line() for p in problems[:DETAILS_MAX]]
 
 
 def _actions(problems: list[Problem]) -> str:
@@ -219,7 +205,8 @@ def _actions(problems: list[Problem]) -> str:
 # Duplicate and school-year rule ---------------------------------------------------------
 
 
-def _step_duplicate(run: ImportRun, recorder: _Recorder) -> None:
+def step_duplicate(run: ImportRun) -> None:
+    """Stop an automatic run whose file is the last integrated one (DUPLICATE)."""
     if run.mode != ImportRun.Mode.AUTOMATIC:
         return
     last = import_run_last_integrated(
@@ -235,7 +222,8 @@ def _step_duplicate(run: ImportRun, recorder: _Recorder) -> None:
         )
 
 
-def _step_school_year(run: ImportRun, recorder: _Recorder, target: _Target) -> None:
+def step_school_year(run: ImportRun, target: Target) -> None:
+    """Stop an automatic run for an establishment not initialised this school year."""
     if run.mode != ImportRun.Mode.AUTOMATIC:
         return
     today = target.effective_at.astimezone(target.tz).date()
@@ -257,10 +245,18 @@ def _step_school_year(run: ImportRun, recorder: _Recorder, target: _Target) -> N
 # Match ----------------------------------------------------------------------------------
 
 
-def _step_match(
-    run: ImportRun, recorder: _Recorder, target: _Target, timetable: Timetable
-) -> tuple[MatchResult, TimetableMatches]:
-    recorder.beat("rapprochement")
+@dataclass(frozen=True, slots=True)
+class Matched:
+    result: MatchResult
+    matches: TimetableMatches
+    unmatched: dict[str, list[str]]  # the report's lists, by kind
+    entries: list[UnmatchedEntry]  # what the manual matching page offers, capped
+    entries_total: int
+    note: StepNote
+
+
+def step_match(run: ImportRun, target: Target, timetable: Timetable) -> Matched:
+    """Match the file's people, classes and groups with the ENT's directory."""
     directory = directory_snapshot(
         school_group_id=run.school_group_id, establishment_ids=target.ids
     )
@@ -300,18 +296,24 @@ def _step_match(
         groups={i: group_units[pk] for i, pk in groups.matched.items()},
         parts={i: group_units[pk] for i, pk in parts.matched.items()},
     )
-    _record_match(run, recorder, result)
-    _record_unmatched_entries(run, result, parts)
-    return result, matches
+    entries = _unmatched_entries(result, parts)
+    return Matched(
+        result=result,
+        matches=matches,
+        unmatched=_unmatched(result),
+        entries=entries[:UNMATCHED_ENTRIES_MAX],
+        entries_total=len(entries),
+        note=_match_note(result),
+    )
 
 
-def _record_unmatched_entries(run: ImportRun, result: MatchResult, parts: KindResult) -> None:
+def _unmatched_entries(result: MatchResult, parts: KindResult) -> list[UnmatchedEntry]:
     """Store what the manual matching page needs: each entry's kind, key, label and candidates.
 
     Class parts are matched among the directory's groups, so they are GROUP entries. The list
     is capped at UNMATCHED_ENTRIES_MAX so that a file matching nothing keeps a small bilan.
     """
-    entries: dict[tuple[str, str], dict[str, object]] = {}
+    entries: dict[tuple[str, str], UnmatchedEntry] = {}
     for kind, kind_result in (
         ("TEACHER", result.teachers),
         ("STUDENT", result.students),
@@ -322,19 +324,18 @@ def _record_unmatched_entries(run: ImportRun, result: MatchResult, parts: KindRe
         for entry in kind_result.entries:
             entries.setdefault(
                 (kind, entry.source_key),
-                {
-                    "kind": kind,
-                    "source_key": entry.source_key,
-                    "label": entry.label,
-                    "birth_date": entry.birth_date.isoformat() if entry.birth_date else None,
-                    "candidates": list(entry.candidates),
-                },
+                UnmatchedEntry(
+                    kind=kind,
+                    source_key=entry.source_key,
+                    label=entry.label,
+                    birth_date=entry.birth_date,
+                    candidates=tuple(entry.candidates),
+                ),
             )
-    run.bilan["unmatched_entries"] = list(entries.values())[:UNMATCHED_ENTRIES_MAX]
-    run.bilan["unmatched_entries_total"] = len(entries)
+    return list(entries.values())
 
 
-def _record_match(run: ImportRun, recorder: _Recorder, result: MatchResult) -> None:
+def _unmatched(result: MatchResult) -> dict[str, list[str]]:
     kinds = {
         "teachers": result.teachers,
         "students": result.students,
@@ -343,13 +344,16 @@ def _record_match(run: ImportRun, recorder: _Recorder, result: MatchResult) -> N
     }
     unmatched = {key: sorted(kind.unmatched) for key, kind in kinds.items()}
     unmatched["ambiguous"] = sorted(a for kind in kinds.values() for a in kind.ambiguous)
-    run.bilan["unmatched"] = unmatched
+    return unmatched
+
+
+def _match_note(result: MatchResult) -> StepNote:
     summary = "Rapprochement : " + ", ".join(
         f"{len(kind.matched)}/{kind.total} {label}" for label, kind in _labelled(result)
     )
     missing = sum(kind.unmatched_count for _label, kind in _labelled(result))
     if missing:
-        recorder.record(
+        return StepNote(
             "rapprochement",
             WARNING,
             f"{summary}. {missing} élément(s) non rapproché(s) : les groupes absents de "
@@ -364,8 +368,7 @@ def _record_match(run: ImportRun, recorder: _Recorder, result: MatchResult) -> N
                 for item in kind.unmatched
             ][:DETAILS_MAX],
         )
-    else:
-        recorder.record("rapprochement", OK, f"{summary}.")
+    return StepNote("rapprochement", OK, f"{summary}.")
 
 
 UNMATCHED_ITEM = {
@@ -388,21 +391,15 @@ def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:
 # Plan -----------------------------------------------------------------------------------
 
 
-def _step_plan(
-    run: ImportRun,
-    recorder: _Recorder,
-    target: _Target,
-    timetable: Timetable,
-    matches: tuple[MatchResult, TimetableMatches],
-) -> Plan:
-    recorder.beat("séances")
+def step_plan(target: Target, timetable: Timetable, matched: Matched) -> Plan:
+    """Plan the timetable the file yields from the run's start to the end of the year."""
     # The validation step stopped runs without a current school year.
     end_date = target.school_year.end_date if target.school_year else target.effective_at.date()
     establishments = sorted(target.establishments, key=lambda e: e.pk)
     window_end = dt.datetime.combine(end_date, dt.time(0), tzinfo=target.tz)
     plan = plan_build(
         timetable,
-        matches[1],
+        matched.matches,
         establishments=[(e.pk, e.uai) for e in establishments],
         effective_at=target.effective_at,
         window_end=window_end,
@@ -411,23 +408,23 @@ def _step_plan(
             establishment_id__in=target.ids, source=ClosingPeriod.Source.MANUAL
         ).values_list("establishment_id", "start_date", "end_date"),
     )
-    run.bilan["coherence"] = plan.coherence_violations[:DETAILS_MAX]
-    run.bilan["coherence_total"] = len(plan.coherence_violations)
     return plan
 
 
-def _step_preview(
-    run: ImportRun,
-    recorder: _Recorder,
-    diff: Diff,
-    evaluations: list[Evaluation],
-    target: _Target,
-) -> str:
-    """Stop a preview-only run before anything is written, saying what applying would do."""
-    run.bilan["thresholds"] = [e.as_dict() for e in evaluations]
-    blocking = blocking_exceeded(evaluations)
+def step_changes(plan: Plan, diff: Diff) -> tuple[list[ChangeRow], list[ChangeRow]]:
+    """Return the sessions added, removed and changed per audience and per teacher."""
+    summary = change_summary(plan, diff)
+    return (
+        [ChangeRow(**row) for row in summary["by_audience"]],
+        [ChangeRow(**row) for row in summary["by_teacher"]],
+    )
+
+
+def step_preview(diff: Diff, assessment: Assessment, target: Target) -> StepNote:
+    """Say what applying a preview-only run would do; nothing is written."""
+    blocking = assessment.blocking
     since = target.effective_at.astimezone(target.tz)
-    recorder.record(
+    return StepNote(
         "aperçu",
         WARNING if blocking else OK,
         "Aperçu : rien n'a été appliqué. Appliqué maintenant, cet import créerait "
@@ -439,18 +436,43 @@ def _step_preview(
         action="Vérifiez les seuils, les changements et les éléments non rapprochés "
         "(rapprochez-les à la main si besoin), puis cliquez sur « Confirmer et appliquer ».",
     )
-    return ImportRun.Status.PREVIEWED
 
 
-def _record_applied(recorder: _Recorder, counters: dict[str, int], target: _Target) -> None:
-    recorder.record(
+def step_thresholds(run: ImportRun, assessment: Assessment) -> StepNote:
+    """Stop the run (BLOCKED) when a blocking threshold is exceeded and not confirmed."""
+    exceeded, blocking, details = assessment.exceeded, assessment.blocking, assessment.details()
+    if blocking and not run.apply_anyway:
+        raise StepStop(
+            status=ImportRun.Status.BLOCKED,
+            step="seuils",
+            message=f"{len(blocking)} seuil(s) bloquant(s) dépassé(s) : l'emploi du temps n'a "
+            "pas été modifié.",
+            action="Vérifiez le fichier dans votre logiciel d'emploi du temps. Si le changement "
+            "est voulu, faites un import manuel et confirmez-le malgré les seuils, ou cliquez "
+            "sur « Appliquer quand même » dans le détail de cet import.",
+            details=details,
+        )
+    if exceeded:
+        return StepNote(
+            "seuils",
+            WARNING,
+            f"{len(exceeded)} seuil(s) dépassé(s)"
+            + (" ; import confirmé malgré les seuils." if blocking else " (non bloquants)."),
+            details=details,
+        )
+    return StepNote("seuils", OK, "Aucun seuil dépassé.", details=details)
+
+
+def step_applied_notes(counters: dict[str, int], target: Target) -> list[StepNote]:
+    """Say what the apply step changed: groups and memberships, then sessions."""
+    groups = StepNote(
         "groupes",
         OK,
         f"{counters['groups_created']} groupe(s) créé(s), {counters['memberships_created']} "
         f"inscription(s) ajoutée(s), {counters['memberships_removed']} retirée(s).",
     )
     since = target.effective_at.astimezone(target.tz)
-    recorder.record(
+    sessions = StepNote(
         "séances",
         OK,
         f"Séances générées à partir du {since:%d/%m/%Y à %H:%M} : "
@@ -458,3 +480,4 @@ def _record_applied(recorder: _Recorder, counters: dict[str, int], target: _Targ
         f"{counters['sessions_deleted']} supprimée(s), {counters['sessions_unchanged']} "
         "inchangée(s). Les séances passées et celles saisies à la main ne sont pas touchées.",
     )
+    return [groups, sessions]

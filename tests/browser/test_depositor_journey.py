@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from accounts.models import DepositorAccount
-from tests.accounts.conftest import initialise_school_group
+from deposits.models import DepositorAccount
 from tests.browser.conftest import log_in, log_out
 from tests.conftest import PASSWORD, Personas
+from tests.deposits.conftest import initialise_school_group
 
 
 def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(

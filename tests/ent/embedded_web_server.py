@@ -19,7 +19,7 @@ def _seed_depositor() -> None:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from accounts.models import DepositorAccount
+    from deposits.models import DepositorAccount
     from tests.factories import SchoolGroupFactory, UserFactory
 
     group = SchoolGroupFactory()

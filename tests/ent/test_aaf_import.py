@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from devtools.aaf_writer import write_aaf_folder
 from ent.aaf.reader import AafFormatError
 from ent.aaf.records import AafCategory, AafDelete, AafPerson, AafStructure, AafSubject
-from ent.aaf.writer import write_aaf_folder
 from ent.identifiers import make_uai
 from ent.models import ClassMembership, Establishment, GroupMembership, Person, SchoolGroup
 from ent.services.directory import AafImportError, aaf_import

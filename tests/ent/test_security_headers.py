@@ -38,7 +38,7 @@ def test_the_pages_need_no_inline_script_or_style(client: Client, personas: Pers
     pages = [
         reverse("home"),
         reverse("school_group_detail", args=[group]),
-        reverse("accounts:depositor_list", args=[group]),
+        reverse("deposits:depositor_list", args=[group]),
         reverse("accounts:message_list"),
         f"/cites/{group}/imports/",
     ]

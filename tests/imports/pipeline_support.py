@@ -22,7 +22,7 @@ from ent.identifiers import make_uai
 from ent.models import Establishment, Person, SchoolClass, SchoolGroup, Session
 from imports.models import ImportRun
 from imports.services.deposits import deposit_receive
-from imports.services.pipeline import import_queue_process
+from imports.services.queue import import_queue_process
 from imports.weeks import mask_from_weeks
 from tests.factories import EstablishmentFactory, SchoolGroupFactory, SchoolYearFactory
 from tests.imports.parsers.edt_fixtures import E, edt_root, section, to_bytes

@@ -6,10 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import DepositorAccount, Message
+from accounts.models import Message
+from deposits.models import DepositorAccount
 from ent.models import Person
 from imports.models import ImportRun
 from tests.factories import RoleFactory, UserFactory
@@ -111,7 +113,7 @@ def test_a_blocked_run_notifies_every_depositor_who_asked_for_it(
     assert message.recipient == asked.user
     assert message.subject.startswith("Problème d'import de l'emploi du temps : Bloqué")
     assert "% de services d'enseignement supprimés" in message.body
-    assert message.link == f"/cites/{school.group.pk}/imports/{run.pk}/"
+    assert message.link == f"{settings.ENT_PUBLIC_URL}/cites/{school.group.pk}/imports/{run.pk}/"
 
 
 def test_an_integrated_run_notifies_only_its_depositor(

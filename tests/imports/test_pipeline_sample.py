@@ -1,4 +1,4 @@
-"""A generated cité scolaire (imports.samples, small preset) imported through the pipeline.
+"""A generated cité scolaire (devtools.samples, small preset) imported through the pipeline.
 
 The generator knows, independently of the parsers and of the planning, which dated sessions
 its timetable holds; the import must produce exactly those from the import time onwards.
@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devtools.samples import Sample, SampleFiles, generate_sample, write_sample
 from ent.models import Establishment, SchoolGroup, SchoolYear, Session
 from ent.services.directory import aaf_import
 from imports.models import ImportRun
-from imports.samples import Sample, SampleFiles, generate_sample, write_sample
 from imports.services.deposits import deposit_receive
-from imports.services.pipeline import import_queue_process
+from imports.services.queue import import_queue_process
 
 PARIS = ZoneInfo("Europe/Paris")
 SAMPLE = generate_sample("small", seed=11, start_year=2026)

@@ -16,8 +16,7 @@ import pytest
 
 from ent.models import ClosingPeriod, Person, SchoolClass, Session, Subject, TeachingService
 from imports.models import ImportRun, ImportStep
-from imports.services.settings import threshold_settings_save
-from imports.thresholds import CONTROLS, Control, Setting
+from imports.thresholds import CONTROLS, Control, Setting, threshold_settings_save
 from tests.imports.pipeline_support import (
     PARIS,
     TEACHERS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from devtools.samples import generate_sample
 from imports.matching import DirectoryUnit
 from imports.planning import (
     AUDIENCE_KEY_MAX,
@@ -14,9 +15,8 @@ from imports.planning import (
     audience_key,
     plan_build,
 )
-from imports.samples import generate_sample
 from imports.sessions import timetable_occurrences
-from imports.timetable import ClosingPeriod
+from imports.timetable import SourceClosing
 from tests.imports.timetables import ALL_WEEKS, NOEL, TOUSSAINT, course, timetable, weeks
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -297,7 +297,7 @@ def test_the_plan_has_one_session_per_occurrence_of_a_generated_timetable() -> N
 
 def test_two_closings_of_the_file_on_the_same_dates_are_planned_once() -> None:
     tt = timetable(course("C1"))
-    tt.closings.append(ClosingPeriod(TOUSSAINT.start, TOUSSAINT.end, "Toussaint (bis)"))
+    tt.closings.append(SourceClosing(TOUSSAINT.start, TOUSSAINT.end, "Toussaint (bis)"))
 
     plan = build(tt)
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.models import Message
 from imports.models import ImportRun, ImportStep
 from imports.services.queue import MAX_ATTEMPTS, import_queue_sweep
-from tests.accounts.conftest import initialise_school_group, make_depositor
 from tests.conftest import Personas
+from tests.deposits.conftest import initialise_school_group, make_depositor
 
 
 def _running(personas: Personas, *, attempts: int, heartbeat: dt.datetime) -> ImportRun:

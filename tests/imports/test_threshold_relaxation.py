@@ -10,13 +10,15 @@ from django.utils import timezone
 
 from ent.models import Person
 from imports.models import ImportRun, ThresholdRelaxation
-from imports.services.settings import (
+from imports.thresholds import (
+    DEFAULT_SETTINGS,
+    Control,
     RelaxationRefused,
+    Setting,
     threshold_relaxation_create,
     threshold_relaxation_end,
     threshold_settings_for,
 )
-from imports.thresholds import DEFAULT_SETTINGS, Control, Setting
 from tests.conftest import PASSWORD, Personas
 from tests.imports.pipeline_support import PARIS, School, edt_file, run_import, school
 from tests.imports.test_pipeline_thresholds import EVENING, evaluation, only_blocking

@@ -6,8 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from imports.models import ImportRun, ThresholdSetting
-from imports.services.settings import threshold_settings_for
-from imports.thresholds import CONTROLS, DEFAULT_SETTINGS, Control, Setting
+from imports.thresholds import CONTROLS, DEFAULT_SETTINGS, Control, Setting, threshold_settings_for
 from tests.conftest import PASSWORD, Personas
 
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
     ClassPart,
-    ClosingPeriod,
     Course,
     Enrolment,
     Group,
     Resource,
     Room,
-    SchoolClass,
     SchoolYearSpan,
-    SourceFormat,
+    SourceClass,
+    SourceClosing,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     Timetable,
     UnitKind,
@@ -27,8 +27,8 @@ YEAR = SchoolYearSpan(
     start=dt.date(2026, 9, 1), end=dt.date(2027, 7, 4), week1_monday=dt.date(2026, 8, 31)
 )
 ALL_WEEKS = frozenset(range(1, YEAR.last_week + 1))
-TOUSSAINT = ClosingPeriod(dt.date(2026, 10, 17), dt.date(2026, 11, 2), "Vacances de la Toussaint")
-NOEL = ClosingPeriod(dt.date(2026, 12, 19), dt.date(2027, 1, 4), "Vacances de Noël")
+TOUSSAINT = SourceClosing(dt.date(2026, 10, 17), dt.date(2026, 11, 2), "Vacances de la Toussaint")
+NOEL = SourceClosing(dt.date(2026, 12, 19), dt.date(2027, 1, 4), "Vacances de Noël")
 
 
 def weeks(*numbers: int) -> frozenset[int]:
@@ -87,15 +87,15 @@ def timetable(*courses: Course, uai: str = "", students: int = 0) -> Timetable:
         year=YEAR,
         software="EDT 2026",
         subjects={
-            "MATHS": Subject("MATHS", "MATHS", "Mathématiques"),
-            "FRANC": Subject("FRANC", "FRANC", "Français"),
+            "MATHS": SourceSubject("MATHS", "MATHS", "Mathématiques"),
+            "FRANC": SourceSubject("FRANC", "FRANC", "Français"),
         },
         teachers={
             "T1": Teacher("T1", "Martin", "Paul", idpn="IDPN-T1"),
             "T2": Teacher("T2", "Durand", "Anne", sts_id="STS-T2"),
             "T3": Teacher("T3", "Petit", "Luc", idpn="IDPN-T3"),
         },
-        classes={"3A": SchoolClass("3A", "3A", part_idents=("3A-1", "3A-2"))},
+        classes={"3A": SourceClass("3A", "3A", part_idents=("3A-1", "3A-2"))},
         parts={"3A-1": ClassPart("3A-1", "3A"), "3A-2": ClassPart("3A-2", "3A")},
         groups={"LATIN": Group("LATIN", "Latin 3e", class_idents=("3A",))},
         rooms={"S101": Room("S101", "S101"), "S102": Room("S102", "S102")},

@@ -10,15 +10,16 @@ from typing import Any
 from cheroot import wsgi
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
 
 from ent.celery import CeleryQueue
 from ent.httpserver import guarded_server
+from ent.limits import server_body_ceiling
 
 
 def web_server(*, host: str, port: int, threads: int) -> wsgi.Server:
     """The embedded web server: Django and /webdav, with the body limits of ent.limits."""
     from ent.wsgi import application
-    from imports.webdav.app import server_body_ceiling
 
     return guarded_server(
         application,
@@ -62,9 +63,10 @@ class Command(BaseCommand):
             self.stdout.write("Arrêté.")
 
     def _announce(self, url: str) -> None:
-        from ent.demo import demo_announcement
-
         self.stdout.write(self.style.SUCCESS(f"ENT prêt sur {url}/"))
-        for line in demo_announcement(base_url=url):
-            self.stdout.write(line)
+        if settings.ENT_EMBEDDED_ANNOUNCEMENT:
+            # devtools.demo.demo_announcement by default: the demo logins and files.
+            announcement = import_string(settings.ENT_EMBEDDED_ANNOUNCEMENT)
+            for line in announcement(base_url=url):
+                self.stdout.write(line)
         self.stdout.write("Ctrl-C pour tout arrêter.")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from devtools.samples import ExpectedSession, Sample, generate_sample, write_sample
 from ent.models import (
     GroupMembership,
     SchoolGroup,
@@ -30,7 +31,6 @@ from ent.models import (
 )
 from ent.services.directory import aaf_import
 from imports.models import ImportRun
-from imports.samples import ExpectedSession, Sample, generate_sample, write_sample
 from imports.services.deposits import deposit_receive
 from tests.imports.celery_harness import CeleryWorker, wait_for_final
 

@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
+from devtools.container_encrypt import container_encrypt
 from imports.parsers.container import (
     NAMESPACE,
     container_decrypt,
-    container_encrypt,
     inflate_bounded,
 )
 from imports.timetable import TimetableInvalid

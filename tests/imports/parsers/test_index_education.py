@@ -7,22 +7,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from devtools.container_encrypt import container_encrypt
 from imports.parsers import Limits, ParseContext, parse_deposit
-from imports.parsers.container import container_encrypt
 from imports.parsers.index_education import (
     CLOSING_LABEL,
     derive_closings,
     looks_like_index_education,
     parse_index_education,
 )
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
-    ClosingPeriod,
     Course,
     Enrolment,
     Resource,
     SchoolYearSpan,
     Severity,
-    SourceFormat,
+    SourceClosing,
     Timetable,
     TimetableInvalid,
     UnitKind,
@@ -175,10 +175,10 @@ def test_weeks_without_any_course_become_merged_closing_periods(tmp_path: Path) 
     closings = _parse(tmp_path, edt_bytes()).closings
 
     assert closings == [
-        ClosingPeriod(dt.date(2025, 10, 20), dt.date(2025, 11, 3), CLOSING_LABEL),
-        ClosingPeriod(dt.date(2025, 12, 22), dt.date(2026, 1, 5), CLOSING_LABEL),
-        ClosingPeriod(dt.date(2026, 2, 23), dt.date(2026, 3, 9), CLOSING_LABEL),
-        ClosingPeriod(dt.date(2026, 4, 20), dt.date(2026, 5, 4), CLOSING_LABEL),
+        SourceClosing(dt.date(2025, 10, 20), dt.date(2025, 11, 3), CLOSING_LABEL),
+        SourceClosing(dt.date(2025, 12, 22), dt.date(2026, 1, 5), CLOSING_LABEL),
+        SourceClosing(dt.date(2026, 2, 23), dt.date(2026, 3, 9), CLOSING_LABEL),
+        SourceClosing(dt.date(2026, 4, 20), dt.date(2026, 5, 4), CLOSING_LABEL),
     ]
 
 
@@ -198,8 +198,8 @@ def test_closing_periods_are_clipped_to_the_school_year() -> None:
     closings = derive_closings(year, [weekly])
 
     assert closings == [
-        ClosingPeriod(dt.date(2025, 9, 2), dt.date(2025, 9, 8), CLOSING_LABEL),
-        ClosingPeriod(dt.date(2025, 9, 22), dt.date(2025, 10, 1), CLOSING_LABEL),
+        SourceClosing(dt.date(2025, 9, 2), dt.date(2025, 9, 8), CLOSING_LABEL),
+        SourceClosing(dt.date(2025, 9, 22), dt.date(2025, 10, 1), CLOSING_LABEL),
     ]
 
 

@@ -11,11 +11,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from devtools.container_encrypt import container_encrypt
 from imports.parsers import parse_deposit
-from imports.parsers.container import container_encrypt
 from imports.parsers.context import parse_context_from_settings
+from imports.parsers.registry import SourceFormat
 from imports.pronote_keys import PronoteKeyExists, pronote_keys_create
-from imports.timetable import SourceFormat
 from tests.imports.parsers.edt_fixtures import UAI, edt_bytes
 
 PARTNER = "ENT-ACADEMIE-TEST"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from imports.parsers import ParseContext, parse_deposit
+from imports.parsers.registry import SourceFormat
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
 from imports.sessions import timetable_occurrences
 from imports.timetable import (
-    ClosingPeriod,
     Enrolment,
     Severity,
-    SourceFormat,
+    SourceClosing,
     Timetable,
     TimetableInvalid,
     UnitKind,
@@ -51,12 +51,12 @@ def _mask(*iso_weeks: int) -> str:
 def test_minimal_publication_gives_its_course_entities_and_calendar(tmp_path: Path) -> None:
     timetable = _parse(tmp_path, MINIMAL)
 
-    assert timetable.source_format is SourceFormat.UNDEUXTEMPS
+    assert timetable.source_format == SourceFormat.UNDEUXTEMPS
     assert timetable.year.start == dt.date(2024, 9, 2)
     assert timetable.year.end == dt.date(2025, 7, 5)
     assert timetable.year.week1_monday == dt.date(2024, 9, 2)
     assert timetable.closings == [
-        ClosingPeriod(dt.date(2024, 10, 19), dt.date(2024, 11, 4), "Toussaint")
+        SourceClosing(dt.date(2024, 10, 19), dt.date(2024, 11, 4), "Toussaint")
     ]
     [course] = timetable.courses
     assert (course.day, course.start, course.end) == (1, dt.time(8), dt.time(9))
@@ -495,7 +495,7 @@ def test_parse_deposit_sends_a_zip_to_the_undeuxtemps_parser(tmp_path: Path) -> 
 
     timetable = parse_deposit(path, filename=path.name, context=ParseContext())
 
-    assert timetable.source_format is SourceFormat.UNDEUXTEMPS
+    assert timetable.source_format == SourceFormat.UNDEUXTEMPS
     assert timetable.uai == "0750001A"
 
 

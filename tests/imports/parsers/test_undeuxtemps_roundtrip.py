@@ -12,11 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.undeuxtemps_writer import write_undeuxtemps_zip
 from imports.parsers import ParseContext
+from imports.parsers.registry import SourceFormat
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
-from imports.parsers.undeuxtemps_writer import write_undeuxtemps_zip
 from imports.sessions import timetable_occurrences
-from imports.timetable import Course, Enrolment, Resource, SourceFormat, Timetable, UnitKind
+from imports.timetable import Course, Enrolment, Resource, Timetable, UnitKind
 from tests.imports.parsers.comparison import closing_spans, entity_names, occurrence_keys
 from tests.imports.parsers.udt_fixtures import ALL, HOLIDAY_WEEKS, feature_timetable
 
@@ -49,7 +50,7 @@ def test_parsing_the_written_zip_gives_back_the_same_entities_and_closings(
 
     assert entity_names(parsed) == entity_names(original)
     assert closing_spans(parsed) == closing_spans(original)
-    assert parsed.source_format is SourceFormat.UNDEUXTEMPS
+    assert parsed.source_format == SourceFormat.UNDEUXTEMPS
     assert parsed.software == "UnDeuxTEMPS"
     assert parsed.uai == "0750001A"
     assert parsed.exported_at == EXPORTED_AT

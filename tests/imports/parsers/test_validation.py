@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from imports.parsers.index_education import parse_payload
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
     Course,
     Enrolment,
@@ -15,7 +16,6 @@ from imports.timetable import (
     Problem,
     Resource,
     Severity,
-    SourceFormat,
     Student,
     Teacher,
     Timetable,

@@ -17,20 +17,20 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+from imports.parsers.registry import SourceFormat
 from imports.timetable import (
     ClassPart,
-    ClosingPeriod,
     Course,
     Enrolment,
     Group,
     Resource,
     Room,
-    SchoolClass,
     SchoolYearSpan,
     Slot,
-    SourceFormat,
+    SourceClass,
+    SourceClosing,
+    SourceSubject,
     Student,
-    Subject,
     Teacher,
     TimeGrid,
     Timetable,
@@ -44,11 +44,11 @@ ALL = frozenset(range(1, YEAR.last_week + 1))
 WEEKS_A = frozenset(w for w in ALL if w % 2 == 1)
 WEEKS_B = ALL - WEEKS_A
 CLOSINGS = [
-    ClosingPeriod(dt.date(2024, 10, 19), dt.date(2024, 11, 4), "Vacances de la Toussaint"),
-    ClosingPeriod(dt.date(2024, 11, 11), dt.date(2024, 11, 12), "Armistice"),
-    ClosingPeriod(dt.date(2024, 12, 21), dt.date(2025, 1, 6), "Vacances de Noël"),
-    ClosingPeriod(dt.date(2025, 2, 15), dt.date(2025, 3, 3), "Vacances d'hiver"),
-    ClosingPeriod(dt.date(2025, 4, 12), dt.date(2025, 4, 28), "Vacances de printemps"),
+    SourceClosing(dt.date(2024, 10, 19), dt.date(2024, 11, 4), "Vacances de la Toussaint"),
+    SourceClosing(dt.date(2024, 11, 11), dt.date(2024, 11, 12), "Armistice"),
+    SourceClosing(dt.date(2024, 12, 21), dt.date(2025, 1, 6), "Vacances de Noël"),
+    SourceClosing(dt.date(2025, 2, 15), dt.date(2025, 3, 3), "Vacances d'hiver"),
+    SourceClosing(dt.date(2025, 4, 12), dt.date(2025, 4, 28), "Vacances de printemps"),
 ]
 # School weeks whose Monday to Friday are all closed.
 HOLIDAY_WEEKS = frozenset({8, 9, 17, 18, 25, 26, 33, 34})
@@ -97,13 +97,13 @@ def feature_timetable() -> Timetable:
         software="générateur",
         grid=GRID,
         subjects={
-            "M1": Subject("M1", "MATHS", "Mathématiques"),
-            "M2": Subject("M2", "FRANC", "Français"),
-            "M3": Subject("M3", "ANG1", "Anglais LV1"),
-            "M4": Subject("M4", "ESP2", "Espagnol LV2"),
-            "M5": Subject("M5", "SVT", "Sciences de la vie et de la Terre"),
-            "M6": Subject("M6", "VIE", "Heure de vie de classe"),
-            "M7": Subject("M7", "PERM", "Permanence"),
+            "M1": SourceSubject("M1", "MATHS", "Mathématiques"),
+            "M2": SourceSubject("M2", "FRANC", "Français"),
+            "M3": SourceSubject("M3", "ANG1", "Anglais LV1"),
+            "M4": SourceSubject("M4", "ESP2", "Espagnol LV2"),
+            "M5": SourceSubject("M5", "SVT", "Sciences de la vie et de la Terre"),
+            "M6": SourceSubject("M6", "VIE", "Heure de vie de classe"),
+            "M7": SourceSubject("M7", "PERM", "Permanence"),
         },
         teachers={
             "P1": Teacher("P1", "Martin", "Claire", dt.date(1980, 4, 2), sts_id="1001"),
@@ -113,8 +113,8 @@ def feature_timetable() -> Timetable:
             "P5": Teacher("P5", "Rousseau", "Léa", dt.date(1988, 6, 6), sts_id="1005"),
         },
         classes={
-            "C1": SchoolClass("C1", "6A", part_idents=("H1", "H2")),
-            "C2": SchoolClass("C2", "6B"),
+            "C1": SourceClass("C1", "6A", part_idents=("H1", "H2")),
+            "C2": SourceClass("C2", "6B"),
         },
         parts={
             "H1": ClassPart("H1", "C1", "6A groupe 1"),

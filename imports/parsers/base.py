@@ -1,0 +1,61 @@
+"""What every timetable parser shares: its bounds, its context and the protocol it follows.
+
+A parser is one module per source format exposing an object that follows
+:class:`TimetableParser`; :mod:`imports.parsers.registry` lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from imports.timetable import Timetable
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what a deposit may be (settings ``ENT_MAX_DEPOSIT_BYTES`` and below)."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_zip_members: int = 500
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_compression_ratio: int = 100
+    max_decrypted_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser needs beyond the file: the ENT's Index Education partnership."""
+
+    partner_name: str = ""
+    private_key_pem: bytes | None = field(default=None, repr=False)
+    limits: Limits = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """One value of ``ImportRun.source_format``: stored ``value``, French ``label``."""
+
+    value: str
+    label: str
+
+
+class TimetableParser(Protocol):
+    """One source format: how to recognise its files, how to name it, how to read it."""
+
+    # Shown to users, e.g. "EDT / PRONOTE"; ``description`` completes "n'est ni …".
+    label: str
+    description: str
+    # Lower-case file name endings a deposit of this format may have, e.g. (".xml",).
+    suffixes: tuple[str, ...]
+    # The source formats its timetables carry (``Timetable.source_format``).
+    formats: tuple[FormatSpec, ...]
+
+    def sniff(self, head: bytes) -> bool:
+        """Tell whether a file starting with ``head`` (a few KiB) is of this format."""
+        ...
+
+    def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
+        """Parse the file at ``path``; raise ``TimetableInvalid`` with French problems."""
+        ...

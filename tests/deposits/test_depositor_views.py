@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Message
+from deposits.models import DepositorAccount
+from tests.conftest import Personas
+from tests.deposits.conftest import initialise_school_group, make_depositor
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _list_url(personas: Personas) -> str:
+    return reverse("deposits:depositor_list", args=[personas.group_a.pk])
+
+
+def test_the_head_adds_a_depositor_found_by_name(client: Client, initialised: Personas) -> None:
+    target = UserFactory(first_name="Thibault", last_name="Bourgeois")
+    client.force_login(initialised.hugo)
+    add_url = reverse("deposits:depositor_add", args=[initialised.group_a.pk])
+    search = client.get(add_url, {"q": "bourg"})
+
+    response = client.post(add_url, {"user": target.pk, "notify": "on"}, follow=True)
+
+    assert "BOURGEOIS Thibault" in search.content.decode()
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "emp.thibault.bourgeois" in page
+    assert Message.objects.filter(recipient=target).count() == 1
+
+
+def test_a_manager_sees_the_list_read_only(client: Client, initialised: Personas) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.alice)
+
+    page = client.get(_list_url(initialised)).content.decode()
+    add = client.get(reverse("deposits:depositor_add", args=[initialised.group_a.pk]))
+
+    assert "emp." in page
+    assert "Ajouter un utilisateur" not in page
+    assert "Supprimer" not in page
+    assert add.status_code == 404
+
+
+def test_a_manager_cannot_delete_or_regenerate(client: Client, initialised: Personas) -> None:
+    account = make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.alice)
+
+    delete = client.post(
+        reverse("deposits:depositor_delete", args=[initialised.group_a.pk, account.pk])
+    )
+    regenerate = client.post(
+        reverse("deposits:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
+    )
+
+    assert delete.status_code == 404
+    assert regenerate.status_code == 404
+    assert DepositorAccount.objects.filter(pk=account.pk, credentials_version=1).exists()
+
+
+def test_another_school_group_sees_nothing(client: Client, initialised: Personas) -> None:
+    client.force_login(initialised.bob)
+
+    response = client.get(_list_url(initialised))
+
+    assert response.status_code == 404
+
+
+def test_adding_is_unavailable_before_the_first_manual_import(
+    client: Client, personas: Personas
+) -> None:
+    client.force_login(personas.hugo)
+
+    page = client.get(_list_url(personas)).content.decode()
+    response = client.post(
+        reverse("deposits:depositor_add", args=[personas.group_a.pk]),
+        {"user": personas.charlie.pk},
+        follow=True,
+    )
+
+    assert "premier import manuel" in page
+    assert "Ajouter un utilisateur" not in page
+    assert "premier import manuel" in response.content.decode()
+    assert not DepositorAccount.objects.exists()
+
+
+def test_the_sixth_addition_is_refused_with_a_message(
+    client: Client, initialised: Personas
+) -> None:
+    for _ in range(5):
+        make_depositor(initialised.group_a, UserFactory())
+    client.force_login(initialised.hugo)
+
+    page = client.get(_list_url(initialised)).content.decode()
+    response = client.post(
+        reverse("deposits:depositor_add", args=[initialised.group_a.pk]),
+        {"user": initialised.charlie.pk},
+    )
+
+    assert "Les 5 comptes d'accès sont attribués" in page
+    assert "le maximum" in response.content.decode()
+    assert DepositorAccount.objects.count() == 5
+
+
+def test_the_head_deletes_after_confirmation(client: Client, initialised: Personas) -> None:
+    account = make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.hugo)
+    url = reverse("deposits:depositor_delete", args=[initialised.group_a.pk, account.pk])
+
+    confirm = client.get(url)
+    client.post(url)
+
+    assert "Supprimer le compte d'accès" in confirm.content.decode()
+    assert not DepositorAccount.objects.exists()
+
+
+def test_the_head_regenerates_after_confirmation(client: Client, initialised: Personas) -> None:
+    account = make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.hugo)
+    url = reverse("deposits:depositor_regenerate", args=[initialised.group_a.pk, account.pk])
+
+    confirm = client.get(url)
+    client.post(url)
+
+    assert "Régénérer le mot de passe" in confirm.content.decode()
+    account.refresh_from_db()
+    assert account.credentials_version == 2
+    assert Message.objects.filter(recipient=initialised.charlie).count() == 2
+
+
+def test_the_head_toggles_the_notification(client: Client, initialised: Personas) -> None:
+    account = make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.hugo)
+
+    client.post(
+        reverse("deposits:depositor_notify", args=[initialised.group_a.pk, account.pk]),
+        {"notify": ""},
+    )
+
+    account.refresh_from_db()
+    assert account.notify is False
+
+
+def test_the_reveal_page_shows_the_password_once(client: Client, initialised: Personas) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    link = Message.objects.get(recipient=initialised.charlie).link
+    path = link.removeprefix("http://127.0.0.1:8000")
+    client.force_login(initialised.charlie)
+
+    before = client.get(path)
+    first = client.post(path)
+    second = client.post(path)
+
+    assert "Afficher le mot de passe" in before.content.decode()
+    assert first.status_code == 200
+    assert "URL de dépôt prêtes à coller" in first.content.decode()
+    assert first["Cache-Control"] == "no-store"
+    assert second.status_code == 410
+
+
+def test_the_inbox_shows_the_unread_count_and_marks_read(
+    client: Client, initialised: Personas
+) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    message = Message.objects.get(recipient=initialised.charlie)
+    client.force_login(initialised.charlie)
+
+    home = client.get(reverse("accounts:message_list")).content.decode()
+    detail = client.get(reverse("accounts:message_detail", args=[message.pk]))
+    after = client.get(reverse("accounts:message_list")).content.decode()
+
+    assert '<span class="badge"' in home
+    assert "emp." in detail.content.decode()
+    assert '<span class="badge"' not in after
+
+
+def test_a_user_cannot_read_another_users_message(client: Client, initialised: Personas) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    message = Message.objects.get(recipient=initialised.charlie)
+    client.force_login(initialised.bob)
+
+    response = client.get(reverse("accounts:message_detail", args=[message.pk]))
+
+    assert response.status_code == 404
+
+
+def test_group_b_initialisation_does_not_open_group_a(client: Client, personas: Personas) -> None:
+    initialise_school_group(personas.group_b)
+    client.force_login(personas.hugo)
+
+    page = client.get(_list_url(personas)).content.decode()
+
+    assert "premier import manuel" in page
+
+
+def test_a_forged_holder_of_another_school_group_is_refused_on_post(
+    client: Client, initialised: Personas
+) -> None:
+    # The picker only offers group A's people; a POST naming group B's manager, or the
+    # superuser, is checked again on the server.
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(initialised.hugo)
+    add_url = reverse("deposits:depositor_add", args=[initialised.group_a.pk])
+
+    foreign = client.post(add_url, {"user": initialised.bob.pk, "notify": "on"}, follow=True)
+    root = client.post(add_url, {"user": superuser.pk, "notify": "on"}, follow=True)
+
+    assert "n&#x27;appartient pas aux établissements de cette cité scolaire" in (
+        foreign.content.decode()
+    )
+    assert "n&#x27;appartient pas" in root.content.decode()
+    assert not DepositorAccount.objects.exists()
+    assert not Message.objects.filter(recipient__in=[initialised.bob, superuser]).exists()

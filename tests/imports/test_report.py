@@ -1,0 +1,74 @@
+"""The run report reads every stored bilan, old ones included, and writes one shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from imports.report import ChangeRow, ReportedProblem, RunReport, UnmatchedEntry
+from imports.thresholds import Control
+
+# A bilan as stored before relaxations, manual matching and the change preview existed.
+OLD_BILAN = {
+    "problems": [{"code": "wrong_uai", "severity": "ERROR", "message": "UAI inconnu"}],
+    "unmatched": {"teachers": ["DUPONT Claire"], "classes": []},
+    "thresholds": [
+        {
+            "control": "SUBJECTS_CREATED",
+            "label": "% de matières créées",
+            "numerator": 3,
+            "denominator": 2,
+            "value": "150.00",
+            "setting": 50,
+            "blocking": True,
+            "exceeded": True,
+        },
+        {"control": "A_CONTROL_SINCE_REMOVED", "value": "1"},
+    ],
+    "text": "Bilan de l'import n° 7\n",
+}
+
+
+def test_an_empty_or_missing_bilan_reads_as_an_empty_report() -> None:
+    empty = RunReport.from_json(None)
+
+    assert empty == RunReport.from_json({})
+    assert empty.problems == empty.thresholds == empty.unmatched_entries == []
+    assert set(empty.unmatched) == {"teachers", "students", "classes", "groups", "ambiguous"}
+    assert not any(empty.unmatched.values()) and empty.text == ""
+
+
+def test_an_old_bilan_without_the_newer_keys_is_read() -> None:
+    report = RunReport.from_json(OLD_BILAN)
+
+    assert report.problems == [ReportedProblem("wrong_uai", "ERROR", "UAI inconnu")]
+    assert report.problems_total == 1
+    assert report.unmatched["teachers"] == ["DUPONT Claire"]
+    assert report.unmatched["students"] == report.unmatched["ambiguous"] == []
+    assert report.unmatched_entries == [] and report.unmatched_entries_total == 0
+    assert not report.has_changes
+    (threshold,) = report.thresholds
+    assert threshold.control == Control.SUBJECTS_CREATED
+    assert threshold.value == Decimal("150.00")
+    assert threshold.relaxed_until is None
+    assert report.thresholds_exceeded == [threshold]
+    assert report.text == "Bilan de l'import n° 7\n"
+
+
+def test_a_report_written_then_read_back_is_the_same() -> None:
+    report = RunReport.from_json(OLD_BILAN)
+    report.changes_by_teacher = [ChangeRow("DUPONT Claire", added=2, removed=1)]
+    report.unmatched_entries = [
+        UnmatchedEntry("STUDENT", "a:1AB", "ARNAUD Léa", dt.date(2014, 3, 1), (4, 5))
+    ]
+    report.unmatched_entries_total = 3
+    report.coherence, report.coherence_total = ["Séance du 08/02/2027 en vacances"], 1
+
+    stored = report.as_json()
+
+    assert RunReport.from_json(stored) == report
+    assert stored["changes"] == {
+        "by_audience": [],
+        "by_teacher": [{"label": "DUPONT Claire", "added": 2, "removed": 1, "changed": 0}],
+    }
+    assert stored["unmatched_entries"][0]["birth_date"] == "2014-03-01"
