@@ -34,7 +34,9 @@ def test_pages_break_no_csp_rule_and_back_after_logout_shows_no_school_data(
     stylesheet_applied = page.evaluate(  # type: ignore[attr-defined]
         "() => document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0"
     )
-    log_out(page)
+    # Wait for the logout's navigation to finish: going back while it is under way races it.
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        log_out(page)
     page.go_back()  # type: ignore[attr-defined]
 
     assert violations == []
