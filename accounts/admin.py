@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import Message, Role, User
+
+# /admin/login/ follows the same throttling as the site login.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class RoleInline(admin.TabularInline):

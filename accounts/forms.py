@@ -3,34 +3,49 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.throttle import LoginThrottle, client_address
-
-web_login_throttle = LoginThrottle("web")
+from accounts.throttle import client_address, web_login_throttle
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing further attempts after repeated failures."""
+class ThrottledLoginMixin:
+    """Refuse attempts the throttle holds back; count failures and successes.
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _(
-            "Trop de tentatives de connexion ont échoué. Patientez quelques minutes puis "
-            "réessayez, ou demandez à l'administrateur de l'ENT de vérifier votre compte."
-        ),
-    }
+    Used by the site login and the admin login, so both follow :mod:`accounts.throttle`.
+    """
+
+    throttled_message = _(
+        "Trop de tentatives de connexion ont échoué. Patientez %(minutes)s minute(s) puis "
+        "réessayez, ou demandez à l'administrateur de l'ENT de vérifier votre compte."
+    )
 
     def clean(self) -> dict[str, Any]:
-        login = self.data.get("username", "")
-        address = client_address(self.request.META) if self.request else ""
-        if web_login_throttle.is_blocked(login, address):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        login = self.data.get("username", "")  # type: ignore[attr-defined]
+        request = self.request  # type: ignore[attr-defined]
+        address = client_address(request.META) if request else ""
+        now = timezone.now()
+        decision = web_login_throttle.check(login, address, now=now)
+        if not decision.allowed:
+            raise forms.ValidationError(
+                self.throttled_message,
+                code="throttled",
+                params={"minutes": max(1, -(-decision.retry_after // 60))},
+            )
         try:
-            cleaned = super().clean()
+            cleaned = super().clean()  # type: ignore[misc]
         except forms.ValidationError:
-            web_login_throttle.register_failure(login, address)
+            web_login_throttle.register_failure(login, address, now=now)
             raise
-        web_login_throttle.reset(login)
+        web_login_throttle.register_success(login, address, now=now)
         return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """The site's login form."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The login form of ``/admin/``: staff accounts get the same throttling."""

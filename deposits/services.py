@@ -20,10 +20,10 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from accounts import notifications
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.notifications import LabelledUrl
 from accounts.provisioning import person_user_provision
-from accounts.throttle import LoginThrottle
+from accounts.throttle import webdav_login_throttle
 from deposits.models import CredentialReveal, DepositorAccount
 from ent.models import Person, SchoolGroup
 from ent.text import ascii_fold
@@ -35,7 +35,6 @@ REVEAL_VALIDITY = dt.timedelta(days=7)
 VERIFIED_CREDENTIALS_TTL_SECONDS = 300
 LOGIN_PREFIX = "emp"
 
-webdav_login_throttle = LoginThrottle("webdav")
 # Hashing this sentinel makes an unknown login cost as much as a wrong password.
 _UNUSABLE_PASSWORD = make_password(None)
 _LOGIN_PART = re.compile(r"[^a-z0-9]+")
@@ -115,9 +114,16 @@ def depositor_account_create(
 ) -> DepositorAccount:
     """Create a depositor account for ``user`` and send the credentials.
 
-    Raises :class:`DepositorAccountError` when the school group already has five accounts
-    or ``user`` already holds one in it.
+    Raises :class:`DepositorAccountError` when the school group already has five accounts,
+    ``user`` already holds one in it, or ``user`` belongs to another school group (a forged
+    choice: the page only offers people of this one).
     """
+    if depositor_holder_is_foreign(school_group=school_group, user=user):
+        raise DepositorAccountError(
+            f"{user.get_full_name() or user.username} n'appartient pas aux établissements de "
+            "cette cité scolaire : choisissez le titulaire dans la liste proposée.",
+            code="foreign_holder",
+        )
     if DepositorAccount.objects.filter(school_group=school_group, user=user).exists():
         raise DepositorAccountError(
             f"{user.get_full_name() or user.username} a déjà un compte d'accès pour cette "
@@ -172,6 +178,29 @@ def depositor_account_create_for_person(
         return depositor_account_create(
             school_group=school_group, user=user, notify=notify, created_by=created_by, now=now
         )
+
+
+def depositor_holder_is_foreign(*, school_group: SchoolGroup, user: User) -> bool:
+    """Tell whether ``user`` belongs elsewhere and not to ``school_group``.
+
+    A user belongs to a school group through a role in it or through their directory entry
+    in one of its establishments. A superuser, or a user whose roles and directory entries
+    are all in other school groups, is foreign.
+    """
+    if user.is_superuser:
+        return True
+    here = (
+        Role.objects.filter(user=user, school_group=school_group).exists()
+        or Person.objects.filter(
+            user=user, is_active=True, establishments__school_group=school_group
+        ).exists()
+    )
+    if here:
+        return False
+    return (
+        Role.objects.filter(user=user).exists()
+        or Person.objects.filter(user=user, establishments__isnull=False).exists()
+    )
 
 
 def depositor_account_regenerate_password(
@@ -278,15 +307,16 @@ def credential_reveal_is_pending(*, token: str, user: User, now: dt.datetime) ->
 
 
 def depositor_authenticate(
-    *, login: str, password: str, address: str
+    *, login: str, password: str, address: str, now: dt.datetime
 ) -> AuthenticatedDepositor | None:
     """Check Basic credentials of a depositor account; ``None`` when refused.
 
-    Failures are throttled per login and per address; once blocked, nothing is hashed.
-    A success is remembered for a few minutes under a key derived from the login, the
-    password and the account's credentials version, so a new password voids it at once.
+    Attempts are throttled by :mod:`accounts.throttle` (per login and address first); a
+    refused attempt hashes nothing. A success is remembered for a few minutes under a key
+    derived from the login, the password and the account's credentials version, so a new
+    password voids it at once.
     """
-    if webdav_login_throttle.is_blocked(login, address):
+    if webdav_login_throttle.is_blocked(login, address, now=now):
         return None
     account = (
         DepositorAccount.objects.filter(login=login)
@@ -296,12 +326,12 @@ def depositor_authenticate(
     if account is not None and _credentials_cached(account, password):
         return _authenticated(account)
     if not check_password(password, account.password if account else _UNUSABLE_PASSWORD):
-        webdav_login_throttle.register_failure(login, address)
+        webdav_login_throttle.register_failure(login, address, now=now)
         return None
     if account is None:
         return None
     cache.set(_credentials_cache_key(account, password), 1, VERIFIED_CREDENTIALS_TTL_SECONDS)
-    webdav_login_throttle.reset(login)
+    webdav_login_throttle.register_success(login, address, now=now)
     return _authenticated(account)
 
 

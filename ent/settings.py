@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ent.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "ent.urls"
@@ -140,9 +141,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins allowed per login and per client address before a pause.
+# Login throttling (accounts/throttle.py; the same rule for the site, /admin/ and WebDAV).
+# Failures of one login from one address within the window before that pair waits it out:
 LOGIN_THROTTLE_ATTEMPTS = env.int("LOGIN_THROTTLE_ATTEMPTS", default=5)
-LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=300)
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=900)
+# Failures of one login (all addresses) / from one address (all logins) in the window past
+# which attempts from addresses the login never succeeded from wait a growing delay.
+LOGIN_THROTTLE_LOGIN_CEILING = env.int("LOGIN_THROTTLE_LOGIN_CEILING", default=20)
+LOGIN_THROTTLE_ADDRESS_CEILING = env.int("LOGIN_THROTTLE_ADDRESS_CEILING", default=100)
+LOGIN_THROTTLE_BASE_DELAY_SECONDS = env.int("LOGIN_THROTTLE_BASE_DELAY_SECONDS", default=5)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = env.int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", default=300)
+# How long a successful login keeps its address exempt from those delays.
+LOGIN_THROTTLE_TRUSTED_DAYS = env.int("LOGIN_THROTTLE_TRUSTED_DAYS", default=30)
 # Reverse proxies (TLS front) whose X-Forwarded-For is believed for the client address;
 # without this, every client behind the proxy would share one throttling counter.
 ENT_TRUSTED_PROXIES = env.list("ENT_TRUSTED_PROXIES", default=[])
@@ -189,7 +199,10 @@ if ENT_S3_BUCKET:
     }
 # Deposits larger than this are refused before anything is kept.
 ENT_MAX_DEPOSIT_BYTES = env.int("ENT_MAX_DEPOSIT_BYTES", default=50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Body limits (ent.limits, checked before anything reads the body): forms of the site other
+# than the manual import upload, and WebDAV requests other than PUT (XML bodies).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ENT_MAX_FORM_BYTES", default=1024 * 1024)
+ENT_WEBDAV_MAX_XML_BYTES = env.int("ENT_WEBDAV_MAX_XML_BYTES", default=64 * 1024)
 
 # --- Retention (imports.services.retention, deposits.retention; nightly by beat) ---------
 # Deposited files of the current school year and the previous ones, up to this count.
@@ -205,6 +218,10 @@ ENT_WEBDAV_SPOOL_DIR = Path(env("ENT_WEBDAV_SPOOL_DIR", default=str(VAR_DIR / "w
 # Lock keys in Redis start with this; locks never outlive the cap (seconds).
 ENT_WEBDAV_LOCK_PREFIX = env("ENT_WEBDAV_LOCK_PREFIX", default="ent-webdav")
 ENT_WEBDAV_LOCK_TIMEOUT_MAX = env.int("ENT_WEBDAV_LOCK_TIMEOUT_MAX", default=3600)
+# A lock's <owner> element larger than this is refused (400).
+ENT_WEBDAV_LOCK_OWNER_MAX_BYTES = env.int("ENT_WEBDAV_LOCK_OWNER_MAX_BYTES", default=1024)
+# Locked empty files (locks taken on new names before the upload) allowed per folder.
+ENT_WEBDAV_MAX_PLACEHOLDERS = env.int("ENT_WEBDAV_MAX_PLACEHOLDERS", default=5)
 
 # --- Index Education partnership (encrypted EDT/PRONOTE exports) ------------------------
 PRONOTE_PARTNER_NAME = env("PRONOTE_PARTNER_NAME", default="ENT-EDT-IMPORT")
@@ -293,6 +310,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere (admin included): only the site's own files.
+ENT_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"

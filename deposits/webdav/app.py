@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import unicodedata
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlparse, urlsplit, urlunsplit
 
 from cheroot import wsgi
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.http.request import split_domain_port, validate_host
 from wsgidav import util
 from wsgidav.dav_error import DAVError
 from wsgidav.error_printer import ErrorPrinter
@@ -23,10 +25,12 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 
 from deposits.webdav.auth import DepositorDomainController, basic_header_guard
 from deposits.webdav.locks import webdav_lock_storage
-from deposits.webdav.provider import DEPOSIT, DepositProvider
+from deposits.webdav.provider import COMPLIANCE, DEPOSIT, DepositProvider
+from ent.httpserver import guarded_server
+from ent.limits import limit_request_bodies, server_body_ceiling
 
 MOUNT_PATH = "/webdav"
-LISTEN_BACKLOG = 256
+logger = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -42,8 +46,13 @@ def build_webdav_app(
     """Return the WSGI application serving depositor folders, to be mounted at ``/webdav``.
 
     ``profile`` is ``"deposit"`` in production; ``"compliance"`` lets WebDAV test suites
-    create any file or folder inside an account's tree (see :class:`DepositProvider`).
+    create any file or folder inside an account's tree (see :class:`DepositProvider`). Dead
+    properties (PROPPATCH of arbitrary XML) are kept, in memory, only in ``compliance``:
+    deposits need none, and ``deposit`` answers 403 to them.
     """
+    # No version in error pages (WsgiDAV names itself and its version by default).
+    util.public_wsgidav_info = "ENT"
+    util.public_python_info = ""
     provider = DepositProvider(
         Path(spool_dir or settings.ENT_WEBDAV_SPOOL_DIR),
         max_bytes=max_bytes if max_bytes is not None else settings.ENT_MAX_DEPOSIT_BYTES,
@@ -63,17 +72,20 @@ def build_webdav_app(
         "middleware_stack": [ErrorPrinter, HTTPAuthenticator, RequestResolver],
         "dir_browser": {"enable": False},
         "lock_storage": lock_storage if lock_storage is not None else webdav_lock_storage(),
-        "property_manager": True,
+        "property_manager": profile == COMPLIANCE,
         "hotfixes": {"emulate_win32_lastmod": True},
         "block_size": 1024 * 1024,
         "suppress_version_info": True,
         "verbose": 2,
     }
-    return basic_header_guard(_path_guard(_db_hygiene(WsgiDAVApp(config))))
+    return _host_guard(basic_header_guard(_path_guard(_db_hygiene(WsgiDAVApp(config)))))
 
 
 def mount_webdav(django_app: WsgiApp, *, webdav_app: WsgiApp | None = None) -> WsgiApp:
-    """Route ``/webdav`` and below to the WebDAV application, the rest to ``django_app``."""
+    """Route ``/webdav`` and below to the WebDAV application, the rest to ``django_app``.
+
+    Every request passes the body limits of :mod:`ent.limits` first.
+    """
     dav = webdav_app if webdav_app is not None else build_webdav_app()
 
     def dispatch(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -84,7 +96,7 @@ def mount_webdav(django_app: WsgiApp, *, webdav_app: WsgiApp | None = None) -> W
             return dav(environ, start_response)
         return django_app(environ, start_response)
 
-    return dispatch
+    return limit_request_bodies(dispatch)
 
 
 def not_found_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -138,25 +150,22 @@ class ServerConnections:
 def webdav_server(
     app: WsgiApp, *, host: str, port: int, threads: int, max_body_bytes: int | None = None
 ) -> tuple[wsgi.Server, ServerConnections]:
-    """Return a cheroot server for ``app`` and the tracker of its database connections.
+    """Return a guarded cheroot server for ``app`` and the tracker of its database connections.
 
-    Stop it with :func:`webdav_server_stop`. ``max_body_bytes`` lets cheroot refuse a larger
-    ``Content-Length`` with 413 before the client sends the body.
+    Stop it with :func:`webdav_server_stop`. A ``Content-Length`` over ``max_body_bytes``
+    (default :func:`server_body_ceiling`) gets 413 before the client sends the body.
     """
     tracker = ServerConnections()
-    server = wsgi.Server(
-        (host, port),
+    server = guarded_server(
         tracker.track(app),
-        numthreads=threads,
-        # cheroot's default backlog of 5 drops connections when dozens of depositors
-        # connect at once (SYN retries, resets); the queue waits for a free thread instead.
-        request_queue_size=LISTEN_BACKLOG,
+        host=host,
+        port=port,
+        threads=threads,
+        max_body_bytes=max_body_bytes if max_body_bytes is not None else server_body_ceiling(),
     )
     # Keep-alive connections held open between requests (cheroot: 10); Windows and rclone
     # reuse their connection for the several requests of one upload.
     server.keep_alive_conn_limit = max(threads * 2, 10)
-    if max_body_bytes is not None:
-        server.max_request_body_size = max_body_bytes
     return server, tracker
 
 
@@ -166,19 +175,67 @@ def webdav_server_stop(server: wsgi.Server, tracker: ServerConnections) -> None:
     tracker.close_all()
 
 
+def _plain_response(
+    start_response: StartResponse, status: str, text: str, *, close: bool = False
+) -> list[bytes]:
+    body = text.encode("utf-8")
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+    ]
+    if close:
+        headers.append(("Connection", "close"))
+    start_response(status, headers)
+    return [body]
+
+
+def _is_utf8(path: str) -> bool:
+    """Tell whether a WSGI path (latin-1 of the raw bytes) is UTF-8."""
+    try:
+        path.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _invalid_path(path: str) -> bool:
+    """A WSGI path (latin-1 of the raw bytes) that is not UTF-8 or holds control characters."""
+    if not _is_utf8(path):
+        return True
+    decoded = path.encode("latin-1").decode("utf-8")
+    return any(ord(char) < 32 or ord(char) == 127 for char in decoded)
+
+
 def _path_guard(app: WsgiApp) -> WsgiApp:
-    """Give WsgiDAV UTF-8 names in their composed form, and paths inside the root.
+    """Answer 400 to an invalid path, or one escaping the root (``..``), with a complete body.
+
+    NUL and other control characters, or bytes that are not UTF-8, in the path or in the
+    ``Destination`` of any method would otherwise reach the filesystem (500, "embedded null
+    byte"). WsgiDAV 4.4 refuses ``..`` too, but from inside a generator, so the error body is
+    lost while its ``Content-Length`` is sent: the client then waits for bytes that never come.
 
     A name that is not UTF-8 (an old client sending Latin-1) is refused with a French reason
     instead of being stored under a garbled name; names are put in Unicode's composed form
     (NFC: macOS sends "é" as "e" + accent), in the path and in ``Destination``, so that one
-    name is one file. A path escaping the root (``..``) gets a complete 400: WsgiDAV 4.4
-    refuses it too, but from inside a generator, so the error body is lost while its
-    ``Content-Length`` is sent and the client waits for bytes that never come.
+    name is one file.
     """
 
     def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        destination = unquote(urlparse(environ.get("HTTP_DESTINATION", "")).path)
+        if _invalid_path(path) or _invalid_path(destination):
+            logger.warning(
+                "WebDAV request with an invalid path refused (400): %s %r",
+                environ.get("REQUEST_METHOD", ""),
+                path[:200],
+            )
+            return _plain_response(
+                start_response,
+                "400 Bad Request",
+                NOT_UTF8_MESSAGE
+                if not _is_utf8(path)
+                else "Chemin invalide : le nom du fichier contient des caractères non acceptés.\n",
+            )
         if path != "*":
             try:
                 path = _composed_utf8(path)
@@ -215,13 +272,39 @@ def _composed_destination(destination: str) -> str:
     return urlunsplit(parts._replace(path=quote(path)))
 
 
-def _plain_response(start_response: StartResponse, status: str, text: str) -> list[bytes]:
-    body = text.encode()
-    start_response(
-        status,
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
-    )
-    return [body]
+def _host_guard(app: WsgiApp) -> WsgiApp:
+    """Apply ``ALLOWED_HOSTS`` to ``/webdav`` as Django applies it to the site."""
+
+    def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        domain, _port = split_domain_port(host)
+        allowed = list(settings.ALLOWED_HOSTS)
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        if not domain or not validate_host(domain, allowed):
+            logger.warning("WebDAV request for a host not in ALLOWED_HOSTS refused: %r", host)
+            return _plain_response(
+                start_response,
+                "400 Bad Request",
+                "Nom d'hôte non autorisé : utilisez l'adresse de dépôt donnée par l'ENT.\n",
+                close=True,
+            )
+        return app(environ, start_response)
+
+    return guarded
+
+
+class _QuietOversizePut(logging.Filter):
+    """Drop WsgiDAV's traceback for a PUT refused as too large: the 413 says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != "PUT: byte copy failed" or not record.exc_info:
+            return True
+        error = record.exc_info[1]
+        return not (isinstance(error, DAVError) and error.value == 413)
+
+
+logging.getLogger("wsgidav.request_server").addFilter(_QuietOversizePut())
 
 
 def _db_hygiene(app: WsgiApp) -> WsgiApp:

@@ -7,6 +7,7 @@ import binascii
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils import timezone
 from wsgidav.dc.base_dc import BaseDomainController
 
 from accounts.throttle import client_address
@@ -41,7 +42,10 @@ class DepositorDomainController(BaseDomainController):
         self, realm: str, user_name: str, password: str, environ: dict[str, Any]
     ) -> bool:
         depositor = depositor_authenticate(
-            login=user_name, password=password, address=client_address(environ)
+            login=user_name,
+            password=password,
+            address=client_address(environ),
+            now=timezone.now(),
         )
         if depositor is None:
             return False

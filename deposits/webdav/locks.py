@@ -2,7 +2,8 @@
 
 With Redis (``REDIS_URL``), locks live there, so any number of WebDAV processes agree on them.
 Without it (the embedded default, a single WebDAV process), they live in a shelve file under
-``VAR_DIR``. Lock lifetimes are capped: a client that vanishes leaves no lock for a week.
+``VAR_DIR``. Lock lifetimes are capped: a client that vanishes leaves no lock for a week; lock
+owners larger than ``ENT_WEBDAV_LOCK_OWNER_MAX_BYTES`` are refused, so the store stays small.
 """
 
 from __future__ import annotations
@@ -13,11 +14,27 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
+from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
 from wsgidav.lock_man.lock_storage import LockStorageShelve
 from wsgidav.lock_man.lock_storage_redis import LockStorageRedis
 
 _shelve_lock = threading.Lock()
 _shelve_storages: dict[str, LockStorageShelve] = {}
+
+
+def _bounded(lock: dict[str, Any]) -> dict[str, Any]:
+    """Refuse an oversized lock owner; cap the lock's lifetime."""
+    owner = lock.get("owner") or b""
+    if len(owner) > settings.ENT_WEBDAV_LOCK_OWNER_MAX_BYTES:
+        raise DAVError(
+            HTTP_BAD_REQUEST,
+            context_info=(
+                f"Verrou refusé : la description du propriétaire dépasse "
+                f"{settings.ENT_WEBDAV_LOCK_OWNER_MAX_BYTES} octets."
+            ),
+        )
+    lock["timeout"] = _capped(lock.get("timeout"))
+    return lock
 
 
 def _capped(timeout: float | None) -> float:
@@ -46,8 +63,7 @@ class CappedLockStorageRedis(LockStorageRedis):
         return f"CappedLockStorageRedis({self._redis_prefix!r})"
 
     def create(self, path: str, lock: dict[str, Any]) -> dict[str, Any]:
-        lock["timeout"] = _capped(lock.get("timeout"))
-        return super().create(path, lock)
+        return super().create(path, _bounded(lock))
 
     def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
         return super().refresh(token, timeout=_capped(timeout))
@@ -65,8 +81,7 @@ class CappedLockStorageShelve(LockStorageShelve):
         return None
 
     def create(self, path: str, lock: dict[str, Any]) -> dict[str, Any]:
-        lock["timeout"] = _capped(lock.get("timeout"))
-        return super().create(path, lock)
+        return super().create(path, _bounded(lock))
 
     def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
         return super().refresh(token, timeout=_capped(timeout))

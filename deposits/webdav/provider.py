@@ -13,15 +13,19 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlparse
 
+from django.conf import settings
 from django.utils import timezone
+from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_FORBIDDEN,
+    HTTP_INSUFFICIENT_STORAGE,
     HTTP_INTERNAL_ERROR,
     HTTP_MEDIATYPE_NOT_SUPPORTED,
     HTTP_NOT_FOUND,
@@ -52,6 +56,8 @@ RECENT_DEPOSITS_SHOWN = 10
 _WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCOL", "MOVE", "COPY", "PROPPATCH", "LOCK"})
 _MAX_NAME_LENGTH = 200
 _MAX_PATH_DEPTH = 12
+# An empty placeholder younger than this may be a PUT in progress: the sweep leaves it.
+_PLACEHOLDER_GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,8 @@ class DepositProvider(FilesystemProvider):
         method = environ["REQUEST_METHOD"].upper()
         if method in _WRITE_METHODS:
             self._check_write(method, environ)
+        if self.profile == DEPOSIT and method in ("LOCK", "UNLOCK"):
+            return self._with_placeholder_rules(method, environ, start_response, default_handler)
         if method == "PUT":
             length = environ.get("CONTENT_LENGTH") or "0"
             if length.isdigit() and int(length) > self.max_bytes:
@@ -260,6 +268,82 @@ class DepositProvider(FilesystemProvider):
                     ),
                 )
         return default_handler(environ, start_response)
+
+    # --- Placeholders ----------------------------------------------------------------------
+
+    def _with_placeholder_rules(
+        self,
+        method: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        default_handler: Callable[..., Iterable[bytes]],
+    ) -> Iterable[bytes]:
+        """Bound the empty files that locks on new names leave (``deposit`` profile).
+
+        Before a LOCK, the folder's placeholders whose locks are gone (released or expired)
+        are removed; a LOCK on a new name is refused while the folder already holds
+        ``ENT_WEBDAV_MAX_PLACEHOLDERS`` locked placeholders. After an UNLOCK, a placeholder
+        nothing was written into is removed at once.
+        """
+        path = environ["PATH_INFO"]
+        file_path = self._loc_to_file_path(path, environ)
+        folder = os.path.dirname(file_path)
+        parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
+        if method == "LOCK":
+            kept = self._placeholders_sweep(folder, parent, environ)
+            if not os.path.exists(file_path) and kept >= settings.ENT_WEBDAV_MAX_PLACEHOLDERS:
+                logger.warning(
+                    "WebDAV LOCK refused: %s already holds %s locked empty files (%s)",
+                    parent,
+                    kept,
+                    getattr(environ_depositor(environ), "login", "?"),
+                )
+                raise DAVError(
+                    HTTP_INSUFFICIENT_STORAGE,
+                    context_info=(
+                        "Trop de fichiers verrouillés sans contenu dans ce dossier : "
+                        "terminez ou annulez les dépôts en cours, puis réessayez."
+                    ),
+                )
+            existed = os.path.exists(file_path)
+            try:
+                return default_handler(environ, start_response)
+            except DAVError:
+                # A refused lock (owner too large…) leaves no empty file behind.
+                if not existed and self._is_placeholder(file_path):
+                    Path(file_path).unlink(missing_ok=True)
+                raise
+        result = list(default_handler(environ, start_response))
+        if self._is_placeholder(file_path) and not self._locked(path, environ):
+            Path(file_path).unlink(missing_ok=True)
+        return result
+
+    def _placeholders_sweep(self, folder: str, parent: str, environ: dict[str, Any]) -> int:
+        """Remove the folder's unlocked placeholders; return how many locked ones remain."""
+        if not os.path.isdir(folder):
+            return 0
+        kept = 0
+        now = time.time()
+        for entry in os.scandir(folder):
+            if not self._is_placeholder(entry.path):
+                continue
+            if self._locked(parent + entry.name, environ):
+                kept += 1
+            elif now - entry.stat().st_mtime > _PLACEHOLDER_GRACE_SECONDS:
+                Path(entry.path).unlink(missing_ok=True)
+        return kept
+
+    @staticmethod
+    def _is_placeholder(file_path: str) -> bool:
+        try:
+            return os.path.isfile(file_path) and os.path.getsize(file_path) == 0
+        except OSError:
+            return False
+
+    def _locked(self, path: str, environ: dict[str, Any]) -> bool:
+        if self.lock_manager is None:
+            return False
+        return bool(self.lock_manager.get_url_lock_list(_ref_prefix(environ) + util.quote(path)))
 
     # --- Rules ---------------------------------------------------------------------------
 
@@ -287,6 +371,12 @@ class DepositProvider(FilesystemProvider):
             raise DAVError(HTTP_FORBIDDEN, "Ce dossier de dépôt ne peut pas être modifié.")
         if self.profile == COMPLIANCE:
             return
+        if method == "MKCOL":
+            raise DAVError(
+                HTTP_FORBIDDEN,
+                "Les sous-dossiers ne sont pas acceptés : déposez le fichier directement dans "
+                "le dossier de la cité scolaire ou de l'établissement.",
+            )
         if method == "COPY" or target.deposit_establishment is False:
             raise DAVError(
                 HTTP_FORBIDDEN,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Message
 from deposits import services
 from deposits.models import CredentialReveal, DepositorAccount
+from ent.models import Person
 from tests.conftest import Personas
 from tests.deposits.conftest import make_depositor
 from tests.factories import UserFactory
@@ -187,9 +188,15 @@ def test_authentication_accepts_the_password_and_refuses_others(initialised: Per
     account = make_depositor(initialised.group_a, initialised.charlie)
     password = _reveal(initialised)
 
-    good = services.depositor_authenticate(login=account.login, password=password, address="a")
-    bad = services.depositor_authenticate(login=account.login, password="nope", address="a")
-    unknown = services.depositor_authenticate(login="emp.x.y", password=password, address="a")
+    good = services.depositor_authenticate(
+        login=account.login, password=password, address="a", now=timezone.now()
+    )
+    bad = services.depositor_authenticate(
+        login=account.login, password="nope", address="a", now=timezone.now()
+    )
+    unknown = services.depositor_authenticate(
+        login="emp.x.y", password=password, address="a", now=timezone.now()
+    )
 
     assert good is not None
     assert good.school_group_id == initialised.group_a.pk
@@ -201,24 +208,38 @@ def test_authentication_accepts_the_password_and_refuses_others(initialised: Per
 def test_a_cached_success_does_not_survive_regeneration(initialised: Personas) -> None:
     account = make_depositor(initialised.group_a, initialised.charlie)
     password = _reveal(initialised)
-    assert services.depositor_authenticate(login=account.login, password=password, address="a")
+    assert services.depositor_authenticate(
+        login=account.login, password=password, address="a", now=timezone.now()
+    )
 
     services.depositor_account_regenerate_password(account=account, now=timezone.now())
 
     assert (
-        services.depositor_authenticate(login=account.login, password=password, address="a") is None
+        services.depositor_authenticate(
+            login=account.login, password=password, address="a", now=timezone.now()
+        )
+        is None
     )
 
 
-def test_repeated_failures_block_even_the_right_password(initialised: Personas) -> None:
+def test_repeated_failures_block_that_login_from_that_address_only(
+    initialised: Personas,
+) -> None:
     account = make_depositor(initialised.group_a, initialised.charlie)
     password = _reveal(initialised)
+    now = timezone.now()
     for _ in range(5):
-        services.depositor_authenticate(login=account.login, password="faux", address="b")
+        services.depositor_authenticate(login=account.login, password="faux", address="b", now=now)
 
-    blocked = services.depositor_authenticate(login=account.login, password=password, address="c")
+    from_b = services.depositor_authenticate(
+        login=account.login, password=password, address="b", now=now
+    )
+    from_c = services.depositor_authenticate(
+        login=account.login, password=password, address="c", now=now
+    )
 
-    assert blocked is None
+    assert from_b is None
+    assert from_c is not None
 
 
 def _reveal(personas: Personas) -> str:
@@ -226,3 +247,24 @@ def _reveal(personas: Personas) -> str:
     return services.credential_reveal_consume(
         token=token, user=personas.charlie, now=timezone.now()
     ).password
+
+
+def test_a_holder_is_foreign_only_when_they_belong_elsewhere(personas: Personas) -> None:
+    staff_a = UserFactory(username="staff-a")
+    person = Person.objects.create(
+        kind=Person.Kind.STAFF, last_name="Durand", first_name="Anne", user=staff_a
+    )
+    person.establishments.add(personas.college_a)
+    staff_b = UserFactory(username="staff-b")
+    Person.objects.create(
+        kind=Person.Kind.STAFF, last_name="Morel", first_name="Paul", user=staff_b
+    ).establishments.add(personas.college_b)
+
+    def foreign(user: object) -> bool:
+        return services.depositor_holder_is_foreign(school_group=personas.group_a, user=user)  # type: ignore[arg-type]
+
+    assert not foreign(personas.hugo)  # a role in group A
+    assert not foreign(staff_a)  # in the directory of one of group A's establishments
+    assert foreign(personas.bob)  # a role in group B only
+    assert foreign(staff_b)  # in group B's directory only
+    assert foreign(UserFactory(username="root", is_superuser=True))

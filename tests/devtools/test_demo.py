@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
 from deposits.models import DepositorAccount
@@ -72,7 +73,9 @@ def test_the_year_is_initialised_and_a_ready_webdav_url_is_announced(tmp_path: P
     parts = urlsplit(url)
     assert parts.path == f"/webdav/{group.pk}/"
     assert parts.username == account.login
-    assert depositor_authenticate(login=parts.username, password=parts.password, address="::1")
+    assert depositor_authenticate(
+        login=parts.username, password=parts.password, address="::1", now=timezone.now()
+    )
     assert (tmp_path / "demo" / "depot-webdav.txt").stat().st_mode & 0o777 == 0o600
 
 

@@ -130,3 +130,24 @@ def test_only_a_blocked_run_can_be_applied_anyway(personas: Personas) -> None:
     assert (
         client.get(f"/cites/{personas.group_a.pk}/imports/{run.pk}/appliquer/").status_code == 405
     )
+
+
+def test_the_target_list_offers_only_the_school_groups_establishments(
+    personas: Personas,
+) -> None:
+    url = f"/cites/{personas.group_a.pk}/imports/manuel/"
+    client = _client("alice")
+
+    page = client.get(url).content.decode()
+    forged = client.post(
+        url,
+        {
+            "file": SimpleUploadedFile("EDT.xml", EDT, content_type="text/xml"),
+            "target": str(personas.college_b.pk),
+        },
+    )
+
+    assert f'value="{personas.college_a.pk}"' in page
+    assert f'value="{personas.college_b.pk}"' not in page
+    assert forged.status_code == 200
+    assert not ImportRun.objects.exists()

@@ -289,6 +289,45 @@ def test_a_class_is_matched_by_choosing_one_of_the_establishments_classes(
     assert later.bilan["unmatched"]["classes"] == []
 
 
+def test_the_people_search_offers_no_one_from_another_school_group(
+    school: School, unmatched_run: ImportRun, client: Client
+) -> None:
+    index = _entry_index(unmatched_run, "TEACHER", "a:PN-1")
+    elsewhere = EstablishmentFactory(school_group=SchoolGroupFactory(), name="Collège Ailleurs")
+    homonym = Person.objects.create(
+        kind=Person.Kind.TEACHER, last_name="DUPONT", first_name="Claire"
+    )
+    homonym.establishments.add(elsewhere)
+    dupont = school.teachers[0]
+    # Someone working in both groups shows only this group's establishment.
+    dupont.establishments.add(elsewhere)
+
+    html = client.get(
+        _url(school, unmatched_run), {"entree": index, "q": "dupont"}
+    ).content.decode()
+
+    assert re.findall(r'data-person="(\d+)"', html) == [str(dupont.pk)]
+    assert "Collège Ailleurs" not in html
+
+
+def test_ambiguous_candidates_never_show_a_person_of_another_school_group(
+    school: School, unmatched_run: ImportRun, client: Client
+) -> None:
+    stranger = Person.objects.create(
+        kind=Person.Kind.TEACHER, last_name="DUPONT", first_name="Claire"
+    )
+    stranger.establishments.add(EstablishmentFactory(school_group=SchoolGroupFactory()))
+    bilan = unmatched_run.bilan
+    index = _entry_index(unmatched_run, "TEACHER", "a:PN-1")
+    bilan["unmatched_entries"][index]["candidates"] = [school.teachers[0].pk, stranger.pk]
+    ImportRun.objects.filter(pk=unmatched_run.pk).update(bilan=bilan)
+
+    html = client.get(_url(school, unmatched_run)).content.decode()
+
+    assert str(school.teachers[0].pk) in re.findall(r'data-person="(\d+)"', html)
+    assert str(stranger.pk) not in re.findall(r'data-person="(\d+)"', html)
+
+
 # Authorisation and validation -------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from deposits.webdav.app import (
@@ -15,10 +14,6 @@ from deposits.webdav.app import (
     webdav_server,
     webdav_server_stop,
 )
-
-# Room for headers around the largest accepted body: the application refuses larger bodies
-# itself with a clear message, cheroot only stops what is far beyond.
-_BODY_SLACK_BYTES = 64 * 1024
 
 
 class Command(BaseCommand):
@@ -39,13 +34,7 @@ class Command(BaseCommand):
         self, *args: Any, host: str, port: int, threads: int, profile: str, **options: Any
     ) -> None:
         app = mount_webdav(not_found_app, webdav_app=build_webdav_app(profile=profile))
-        server, connections = webdav_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            max_body_bytes=settings.ENT_MAX_DEPOSIT_BYTES + _BODY_SLACK_BYTES,
-        )
+        server, connections = webdav_server(app, host=host, port=port, threads=threads)
         # SIGTERM (service manager) stops like Ctrl-C: leave the serving loop, then stop.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:

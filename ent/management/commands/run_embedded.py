@@ -19,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.module_loading import import_string
 
 from ent.celery import CeleryQueue
+from ent.httpserver import guarded_server
+from ent.limits import server_body_ceiling
 from ent.supervisor import Child, Supervisor
 
 STOP_SECONDS = 10
@@ -27,6 +29,19 @@ CHILD_GRACE_SECONDS = 4
 SUPERVISION_TICK_SECONDS = 0.5
 # Requests in progress get this long to finish when stopping.
 WEB_DRAIN_SECONDS = 2
+
+
+def web_server(*, host: str, port: int, threads: int) -> wsgi.Server:
+    """The embedded web server: Django and /webdav, with the body limits of ent.limits."""
+    from ent.wsgi import application
+
+    return guarded_server(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        max_body_bytes=server_body_ceiling(),
+    )
 
 
 class Command(BaseCommand):
@@ -41,13 +56,13 @@ class Command(BaseCommand):
         # Pages need the static files' manifest: collect them on every start (it is quick
         # when nothing changed), so a start without `make run` serves them too.
         call_command("collectstatic", interactive=False, verbosity=0)
-        from ent.wsgi import application  # after collectstatic: WhiteNoise lists files once
 
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
 
-        server = wsgi.Server((host, port), application, numthreads=threads)
+        # After collectstatic: WhiteNoise lists the files once, when the application loads.
+        server = web_server(host=host, port=port, threads=threads)
         server.shutdown_timeout = WEB_DRAIN_SECONDS
         server.prepare()  # binds the port, or fails here
         serving = threading.Thread(target=server.serve, name="web", daemon=True)

@@ -45,59 +45,87 @@ def _stored_files(root: Path) -> list[Path]:
 # --- Throttling ----------------------------------------------------------------------------
 
 
-def test_failures_on_one_login_block_it_from_every_address(
-    dav_server: DavServer, depositor_a: Depositor, depositor_b: Depositor
-) -> None:
-    login, password = depositor_a.auth
-    attempts = settings.LOGIN_THROTTLE_ATTEMPTS
-    # One wrong password from each of several addresses: only the login counter reaches the
-    # limit.
-    failures = [
-        _propfind(dav_server, depositor_a, auth=(login, "faux"), source=f"127.0.0.{10 + n}")
-        for n in range(attempts)
-    ]
-
-    right_password = _propfind(dav_server, depositor_a, auth=(login, password), source="127.0.0.2")
-    other_account = _propfind(dav_server, depositor_b, auth=depositor_b.auth, source="127.0.0.2")
-
-    assert failures == [401] * attempts
-    assert right_password == 401
-    assert other_account == 207
-
-
-def test_failures_from_one_address_block_every_login_from_it(
-    dav_server: DavServer, depositor_a: Depositor
-) -> None:
-    attempts = settings.LOGIN_THROTTLE_ATTEMPTS
-    failures = [
-        _propfind(dav_server, depositor_a, auth=(f"emp.inconnu.{n}", "faux"), source="127.0.0.3")
-        for n in range(attempts)
-    ]
-
-    same_address = _propfind(dav_server, depositor_a, auth=depositor_a.auth, source="127.0.0.3")
-    other_address = _propfind(dav_server, depositor_a, auth=depositor_a.auth, source="127.0.0.4")
-
-    assert failures == [401] * attempts
-    assert same_address == 401
-    assert other_address == 207
-
-
-def test_the_block_ends_with_the_window(
+def test_an_attacker_guessing_a_depositors_login_elsewhere_does_not_stop_its_deposits(
     dav_server: DavServer, depositor_a: Depositor, settings: object
 ) -> None:
-    settings.LOGIN_THROTTLE_WINDOW_SECONDS = 1  # type: ignore[attr-defined]
+    attempts = settings.LOGIN_THROTTLE_ATTEMPTS  # type: ignore[attr-defined]
+    # The last wrong password reaches the login's ceiling.
+    settings.LOGIN_THROTTLE_LOGIN_CEILING = 3 * attempts  # type: ignore[attr-defined]
     login, password = depositor_a.auth
+    home = "127.0.0.2"
+    assert _propfind(dav_server, depositor_a, auth=depositor_a.auth, source=home) == 207
+    # Wrong passwords from three other addresses, up to the login's ceiling.
+    failures = [
+        _propfind(dav_server, depositor_a, auth=(login, "faux"), source=f"127.0.0.{10 + n}")
+        for n in range(3)
+        for _ in range(attempts)
+    ]
+    # An address the login never succeeded from now waits, even with the right password.
+    new_address = _propfind(dav_server, depositor_a, auth=(login, password), source="127.0.0.99")
+
+    deposits_made = [
+        dav_server.request(
+            "PUT",
+            depositor_a.group_path + f"EDT-{n}.xml",
+            auth=depositor_a.auth,
+            body=EDT_BYTES,
+            source=home,
+        ).status
+        for n in range(10)
+    ]
+
+    assert failures == [401] * 3 * attempts
+    assert deposits_made == [201] * 10
+    assert new_address == 401
+
+
+def test_two_accounts_behind_one_address_do_not_block_each_other(
+    dav_server: DavServer, depositor_a: Depositor, depositor_b: Depositor, settings: object
+) -> None:
+    settings.LOGIN_THROTTLE_ADDRESS_CEILING = 12  # type: ignore[attr-defined]
+    school = "127.0.0.3"
+    assert _propfind(dav_server, depositor_b, auth=depositor_b.auth, source=school) == 207
+    attempts = settings.LOGIN_THROTTLE_ATTEMPTS  # type: ignore[attr-defined]
+    login_a, password_a = depositor_a.auth
+
+    failures_a = [
+        _propfind(dav_server, depositor_a, auth=(login_a, "faux"), source=school)
+        for _ in range(attempts)
+    ]
+    a_blocked_here = _propfind(dav_server, depositor_a, auth=depositor_a.auth, source=school)
+    b_after_a = _propfind(dav_server, depositor_b, auth=depositor_b.auth, source=school)
+    # Someone behind the same NAT sprays unknown logins past the address ceiling.
+    for n in range(12):
+        _propfind(dav_server, depositor_a, auth=(f"emp.inconnu.{n}", "faux"), source=school)
+    b_after_spray = _propfind(dav_server, depositor_b, auth=depositor_b.auth, source=school)
+    a_elsewhere = _propfind(dav_server, depositor_a, auth=(login_a, password_a), source="127.0.0.4")
+
+    assert failures_a == [401] * attempts
+    assert a_blocked_here == 401
+    assert b_after_a == 207
+    assert b_after_spray == 207
+    assert a_elsewhere == 207
+
+
+def test_the_pair_block_ends_with_the_window(
+    dav_server: DavServer, depositor_a: Depositor, settings: object
+) -> None:
+    window = 3
+    settings.LOGIN_THROTTLE_WINDOW_SECONDS = window  # type: ignore[attr-defined]
+    login, password = depositor_a.auth
+    # Windows are fixed slices of time: start at the beginning of one.
+    time.sleep(window - time.time() % window)
     for _ in range(settings.LOGIN_THROTTLE_ATTEMPTS):  # type: ignore[attr-defined]
         _propfind(dav_server, depositor_a, auth=(login, "faux"))
     blocked = _propfind(dav_server, depositor_a, auth=(login, password))
 
-    time.sleep(1.5)
+    time.sleep(window - time.time() % window + 0.2)
 
     assert blocked == 401
     assert _propfind(dav_server, depositor_a, auth=(login, password)) == 207
 
 
-def test_a_blocked_login_uploads_nothing(dav_server: DavServer, depositor_a: Depositor) -> None:
+def test_a_blocked_pair_uploads_nothing(dav_server: DavServer, depositor_a: Depositor) -> None:
     login, password = depositor_a.auth
     for _ in range(settings.LOGIN_THROTTLE_ATTEMPTS):
         _propfind(dav_server, depositor_a, auth=(login, "faux"))
