@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
-import selectors
+import queue
 import socket
 import sqlite3
 import subprocess
@@ -60,14 +60,30 @@ class ServerProcess:
 
 
 def _wait_ready(process: subprocess.Popen[str]) -> None:
+    """Wait for the ready line, reading the output in a thread.
+
+    ``select()`` on the pipe would miss lines already in the reader's buffer (two lines
+    written at once), and wait for nothing.
+    """
     assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
     seen = ""
+    deadline = time.monotonic() + START_TIMEOUT
     while "prêt" not in seen:
-        if not selector.select(timeout=START_TIMEOUT) or process.poll() is not None:
-            raise AssertionError(f"the server did not start:\n{seen}")
-        seen += process.stdout.readline()
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.1))
+        except queue.Empty:
+            raise AssertionError(f"the server did not start:\n{seen}") from None
+        if not line:
+            raise AssertionError(f"the server exited:\n{seen}")
+        seen += line
 
 
 @dataclass
@@ -176,10 +192,10 @@ def start_server(
     for process in started:
         process.terminate()
         try:
-            process.communicate(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            process.wait()
 
 
 def _basic(login: str, password: str) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import http.client
 import os
-import selectors
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,15 +44,23 @@ def _database_url() -> str:
 
 
 def _wait_ready(process: subprocess.Popen[str]) -> str:
+    """Read the output up to the ready line; a watchdog kills a server that never gets there.
+
+    (``select()`` on the pipe would miss a line already in the reader's buffer.)
+    """
     assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    seen = ""
-    while "WebDAV prêt" not in seen:
-        if not selector.select(timeout=START_TIMEOUT) or process.poll() is not None:
-            raise AssertionError(f"serve_webdav did not start:\n{seen}")
-        seen += process.stdout.readline()
-    return seen
+    watchdog = threading.Timer(START_TIMEOUT, process.kill)
+    watchdog.start()
+    try:
+        seen = ""
+        while "WebDAV prêt" not in seen:
+            line = process.stdout.readline()
+            if not line:
+                raise AssertionError(f"serve_webdav did not start:\n{seen}")
+            seen += line
+        return seen
+    finally:
+        watchdog.cancel()
 
 
 def test_serve_webdav_serves_deposits_alone_and_stops_on_sigterm(
