@@ -232,6 +232,9 @@ def test_no_page_bilan_message_or_mail_shows_english_or_a_point_decimal(
         assert response.status_code in (200, 302, 404, 410), (url, response.status_code)
         body = b"".join(response) if response.streaming else response.content
         texts[url] = visible_text(body.decode())
+        if response.get("Content-Type", "").startswith("text/html"):
+            # The Content-Security-Policy allows no inline style or script: none is written.
+            assert not re.search(r"\sstyle=|<style\b|\son[a-z]+=", body.decode()), url
     texts["404"] = visible_text(client.get("/cette-page-n-existe-pas/").content.decode())
     refused = Client(enforce_csrf_checks=True).post(reverse("accounts:login"), {})
     assert refused.status_code == 403

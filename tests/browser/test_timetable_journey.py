@@ -123,6 +123,13 @@ def test_history_run_change_list_class_week_and_next_week(
     expect(page.get_by_text("Les fractions")).to_be_visible()  # type: ignore[attr-defined]
     expect(page.locator(".session.manual")).to_have_count(1)  # type: ignore[attr-defined]
     expect(page.get_by_text("Journée pédagogique (saisie manuelle)")).to_be_visible()  # type: ignore[attr-defined]
+    # Under the strict Content-Security-Policy the grid is laid out by its script, not by
+    # inline styles: sessions stand in their day's column at their time.
+    expect(page.locator(".week.placed")).to_have_count(1)  # type: ignore[attr-defined]
+    first = page.locator("[data-session]").first  # type: ignore[attr-defined]
+    assert first.evaluate("e => getComputedStyle(e).position") == "absolute"
+    top = first.evaluate("e => e.style.top")
+    assert top.endswith("%") and float(top[:-1]) == float(first.get_attribute("data-top"))
     _shot(page, "timetable-week.png")
     page.get_by_role("link", name="Semaine suivante").click()  # type: ignore[attr-defined]
 
