@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts.models import Role
 from ent.models import ClosingPeriod, Session, SessionContent, TeachingGroup, TeachingService
-from tests.factories import RoleFactory, SchoolGroupFactory
+from tests.factories import EstablishmentFactory, RoleFactory, SchoolGroupFactory
 from tests.imports.pipeline_support import PARIS, School, initialise, school
 
 __all__ = ["school"]
@@ -124,6 +124,17 @@ def test_the_search_opens_a_single_match_and_lists_several(timetable: School) ->
     assert f"/enseignant/{school.teachers[0].pk}/" in single["Location"]
     assert "6A" in several and "6B" in several and "Classe" in several
     assert "Aucune classe, aucun groupe, enseignant ou salle ne correspond" in none
+
+
+def test_the_search_page_lists_the_group_s_establishments_to_browse(timetable: School) -> None:
+    school = timetable
+    other = EstablishmentFactory(school_group=SchoolGroupFactory(), name="Lycée d'ailleurs")
+
+    page = _page(_client(school), f"/cites/{school.group.pk}/emplois-du-temps/")
+
+    assert f"/emplois-du-temps/{school.establishment.pk}/" in page
+    assert school.establishment.name in page
+    assert other.name not in page
 
 
 def test_the_establishment_page_and_the_run_page_link_to_the_timetables(
