@@ -12,6 +12,7 @@ names, else the first establishment given to :func:`plan_build` (the run's targe
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
@@ -113,6 +114,10 @@ class Plan:
     group_memberships: set[tuple[int, int, str, str]] = field(default_factory=set)
     coherence_violations: list[str] = field(default_factory=list)
     sessions_before_effective: int = 0  # occurrences before the import time, never touched
+    # Start of the first whole week after the import time: ``week_digests`` cover the
+    # sessions of [digests_from, window_end), week by week (see :func:`session_week_digests`).
+    digests_from: dt.datetime | None = None
+    week_digests: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +276,8 @@ class _PlanBuilder:
         # Most weeks of a course have the same resources: resolve each combination once.
         drafts: dict[tuple[object, ...], _ServiceDraft] = {}
         closed = closed_days(self.timetable.closings)
+        # Days before the import time are only counted: no session is built for them.
+        effective_day = plan.effective_at.astimezone(self.tz).date()
         for course in self.timetable.courses:
             for occurrence, days in self._expand(course, closed):
                 combination = (
@@ -283,12 +290,19 @@ class _PlanBuilder:
                 draft = drafts.get(combination)
                 if draft is None:
                     draft = drafts[combination] = self._service(occurrence, services)
-                for day in days:
+                past = bisect.bisect_left(days, effective_day)  # days are in date order
+                plan.sessions_before_effective += past
+                for day in days[past:]:
                     self._session(plan, occurrence, day, draft, sessions)
         for draft in services.values():
             if draft.in_window:
                 self._teacher_memberships(plan, draft)
         plan.sessions = sorted(sessions.values(), key=lambda s: (s.starts_at, s.service_key))
+        monday = effective_day - dt.timedelta(days=effective_day.weekday())
+        plan.digests_from = dt.datetime.combine(
+            monday + dt.timedelta(days=7), dt.time(0), tzinfo=self.tz
+        )
+        plan.week_digests = session_week_digests(plan.sessions, since=plan.digests_from)
         for key, draft in services.items():
             plan.services[key] = draft.freeze(key)
             plan.subjects.setdefault(
@@ -463,6 +477,45 @@ class _PlanBuilder:
                 ):
                     continue
                 plan.group_memberships.add((person, unit.establishment_id, unit.code, ROLE_STUDENT))
+
+
+def session_week_digests(
+    sessions: Iterable[PlannedSession], *, since: dt.datetime
+) -> dict[str, dict[str, str]]:
+    """Return, per service key, a digest of its sessions of each week starting from ``since``.
+
+    Weeks run from Monday to Sunday in the sessions' own time zone (the plan's) and are named
+    by their Monday (ISO date). A digest covers the start, end and room of every session of the
+    week, so any change of time, room, teacher (another service key) or week mask changes the
+    digest of every week concerned. The ENT stores them at apply time
+    (``TeachingService.session_digests``), so that a re-import compares digests before reading
+    any session row.
+    """
+    lines: dict[str, dict[dt.date, list[str]]] = defaultdict(lambda: defaultdict(list))
+    mondays: dict[int, dt.date] = {}
+    for session in sessions:
+        starts, ends = session.starts_at, session.ends_at
+        if starts < since:
+            continue
+        day = starts.toordinal()
+        monday = mondays.get(day)
+        if monday is None:
+            monday = mondays[day] = starts.date() - dt.timedelta(days=starts.weekday())
+        # Local minutes since year 1 (cheaper than formatting datetimes; same information in
+        # the sessions' one time zone).
+        lines[session.service_key][monday].append(
+            f"{day * 1440 + starts.hour * 60 + starts.minute}|"
+            f"{ends.toordinal() * 1440 + ends.hour * 60 + ends.minute}|{session.room}"
+        )
+    return {
+        key: {
+            monday.isoformat(): hashlib.blake2b(
+                "\n".join(sorted(week)).encode(), digest_size=8
+            ).hexdigest()
+            for monday, week in weeks.items()
+        }
+        for key, weeks in lines.items()
+    }
 
 
 def _label(draft: _ServiceDraft, day: dt.date, occurrence: Occurrence) -> str:

@@ -10,6 +10,7 @@ by hand never are.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -54,6 +55,10 @@ class Diff:
     closings_existing: int = 0
     closings_added: list[PlannedClosing] = field(default_factory=list)
     closings_removed: list[int] = field(default_factory=list)
+    # Service keys whose stored session digests match the plan (their sessions from
+    # plan.digests_from on are not read), and those whose sessions the apply writes.
+    services_trusted: set[str] = field(default_factory=set)
+    services_written: set[str] = field(default_factory=set)
 
 
 def plan_diff(plan: Plan) -> Diff:
@@ -78,10 +83,13 @@ def _diff_subjects(plan: Plan, diff: Diff) -> None:
 
 def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     rows = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-        "pk", "key", "audience_key", "weekly_minutes", "is_active"
+        "pk", "key", "audience_key", "weekly_minutes", "is_active", "session_digests"
     )
-    by_key = {key: (pk, active) for pk, key, _a, _m, active in rows}
-    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on in rows if on]
+    by_key = {key: (pk, active) for pk, key, _a, _m, active, _d in rows}
+    diff.services_trusted = {
+        key for _pk, key, _a, _m, _on, stored in rows if _digests_hold(plan, key, stored)
+    }
+    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on, _d in rows if on]
     diff.services_existing = len(active)
     old_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for _pk, key, audience, minutes in active:
@@ -112,21 +120,53 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     return by_key
 
 
+def _digests_hold(plan: Plan, key: str, stored: object) -> bool:
+    """Tell whether the stored digests prove that the service's sessions from
+    ``plan.digests_from`` on are already those of the plan (then none is read)."""
+    if not isinstance(stored, dict) or plan.digests_from is None:
+        return False
+    since = int(plan.digests_from.timestamp())
+    # The digests must cover the whole compared range [digests_from, window_end).
+    if stored.get("from", since + 1) > since or stored.get("to", 0) < plan.window_end.timestamp():
+        return False
+    first = plan.digests_from.date().isoformat()
+    weeks = stored.get("weeks")
+    if not isinstance(weeks, dict):
+        return False
+    held = {week: digest for week, digest in weeks.items() if week >= first}
+    return held == plan.week_digests.get(key, {})
+
+
 def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]) -> None:
+    """Compare sessions row by row, except those that the services' digests prove equal.
+
+    The sessions of a service whose stored digests match the plan's, from the first whole
+    week after the import time on, are neither read nor compared: they are counted as
+    unchanged. The days of the import's own week are always compared row by row.
+    """
     key_of = {pk: key for key, (pk, _active) in services.items()}
+    trusted = diff.services_trusted
+    split = plan.digests_from or plan.window_end
+    compared = [pk for key, (pk, _active) in services.items() if key not in trusted]
     # Compared as (service key, start in epoch seconds): no datetime to build per row.
     existing = {
         (key_of[service], starts): (pk, ends, room)
-        for pk, service, starts, ends, room in _existing_sessions(plan, list(key_of))
+        for pk, service, starts, ends, room in [
+            *_existing_sessions(list(key_of), plan.effective_at, min(split, plan.window_end)),
+            *_existing_sessions(compared, max(split, plan.effective_at), plan.window_end),
+        ]
     }
-    diff.sessions_existing = len(existing)
-    diff.sessions_planned = len(plan.sessions)
+    skipped = 0
     kept: set[tuple[str, int]] = set()
     for session in plan.sessions:
+        if session.service_key in trusted and session.starts_at >= split:
+            skipped += 1  # proven equal by the digests
+            continue
         natural = (session.service_key, int(session.starts_at.timestamp()))
         current = existing.get(natural)
         if current is None:
             diff.sessions_new.append(session)
+            diff.services_written.add(session.service_key)
             if plan.services[session.service_key].incomplete:
                 diff.sessions_new_incomplete += 1
             continue
@@ -137,20 +177,30 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
         else:
             diff.sessions_changed.append((pk, session.ends_at, session.room))
             diff.sessions_changed_per_service[services[session.service_key][0]] += 1
+            diff.services_written.add(session.service_key)
     for natural, (pk, _e, _r) in existing.items():
         if natural not in kept:
             diff.sessions_deleted.append(pk)
             diff.sessions_deleted_per_service[services[natural[0]][0]] += 1
+            diff.services_written.add(natural[0])
+    diff.sessions_existing = len(existing) + skipped
+    diff.sessions_planned = len(plan.sessions)
+    diff.sessions_unchanged += skipped
 
 
-def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, int, int, int, str]]:
-    """Return the generated sessions of the window: (pk, service, start, end, room), epochs."""
+def _existing_sessions(
+    service_ids: list[int], since: dt.datetime, until: dt.datetime
+) -> list[tuple[int, int, int, int, str]]:
+    """Return the generated sessions of ``[since, until)``: (pk, service, start, end, room),
+    times in epoch seconds."""
+    if not service_ids or since >= until:
+        return []
     if connection.vendor != "postgresql":
         rows = Session.objects.filter(
             source=Session.Source.TIMETABLE,
             teaching_service_id__in=service_ids,
-            starts_at__gte=plan.effective_at,
-            starts_at__lt=plan.window_end,
+            starts_at__gte=since,
+            starts_at__lt=until,
         ).values_list("pk", "teaching_service_id", "starts_at", "ends_at", "room")
         return [(pk, sv, int(s.timestamp()), int(e.timestamp()), r) for pk, sv, s, e, r in rows]
     table = connection.ops.quote_name(Session._meta.db_table)
@@ -159,7 +209,7 @@ def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, in
             "SELECT id, teaching_service_id, EXTRACT(EPOCH FROM starts_at)::bigint, "  # noqa: S608
             f"EXTRACT(EPOCH FROM ends_at)::bigint, room FROM {table} WHERE source = %s "
             "AND teaching_service_id = ANY(%s) AND starts_at >= %s AND starts_at < %s",
-            [Session.Source.TIMETABLE.value, service_ids, plan.effective_at, plan.window_end],
+            [Session.Source.TIMETABLE.value, service_ids, since, until],
         )
         return cursor.fetchall()
 
@@ -192,6 +242,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         group_ids, groups_created = _apply_groups(plan)
         service_ids = _apply_services(plan, diff, subject_ids, group_ids)
         _apply_sessions(diff, service_ids)
+        _apply_digests(plan, diff, service_ids)
         _apply_closings(diff)
         created, removed = _apply_memberships(plan, group_ids)
     return {
@@ -326,6 +377,39 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
             for service, starts, ends, room in rows
         ],
         batch_size=SESSION_BATCH,
+    )
+
+
+def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
+    """Store the plan's week digests of every service whose sessions were compared or written.
+
+    Runs after the session writes, whose triggers reset the digests of the services touched.
+    Services the digests proved unchanged (and not written in the import's own week) keep
+    theirs.
+    """
+    if plan.digests_from is None:
+        return
+    since, until = int(plan.digests_from.timestamp()), int(plan.window_end.timestamp())
+    documents = {
+        pk: {"from": since, "to": until, "weeks": plan.week_digests.get(key, {})}
+        for key, pk in service_ids.items()
+        if key not in diff.services_trusted or key in diff.services_written
+    }
+    if not documents:
+        return
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(TeachingService._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET session_digests = v.document::jsonb "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, document) WHERE t.id = v.id",
+                [list(documents), [json.dumps(d) for d in documents.values()]],
+            )
+        return
+    TeachingService.objects.bulk_update(
+        [TeachingService(pk=pk, session_digests=d) for pk, d in documents.items()],
+        ["session_digests"],
+        batch_size=500,
     )
 
 
