@@ -165,6 +165,8 @@ class _Accumulated:
 
 
 _KINDS = ("teachers", "classes", "groups", "rooms")
+_NO_CO_TEACHERS: frozenset[str] = frozenset()
+_UNRESOLVED = object()
 # A ligfiche element's attributes and the co-teachers of its code.
 _RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
 # The lignes of one key in one file and the pieces they make.
@@ -231,6 +233,10 @@ class _Parser:
         self.pieces_by_digest: dict[bytes, list[_Piece]] = {}
         self.lignes_by_row: dict[_RowKey, _Ligne | None] = {}
         self.runs_by_lignes: dict[tuple[int, ...], _CachedRuns] = {}
+        # Pieces are shared between the files that repeat them: what is derived from a piece
+        # (its merge with others of its time range, its sort key) is computed once, by id.
+        self.merged: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]] = {}
+        self.sort_keys: dict[int, tuple] = {}
 
     # Reading files
 
@@ -646,33 +652,45 @@ class _Parser:
         if theoretical_weeks:
             sources.append((min(theoretical_weeks), theoretical, theoretical_weeks))
         accumulated: dict[tuple, _Accumulated] = {}
+        bases: dict[int, tuple] = {}
+        # (course key, piece id) → (piece, weeks): a piece repeated by several files is
+        # spread over its course's resources once, with the union of those files' weeks.
+        spread: dict[tuple[tuple, int], tuple[_Piece, set[int]]] = {}
         for _, pieces, weeks in sorted(sources, key=lambda source: source[0]):
             seen: dict[tuple, int] = defaultdict(int)
             for piece in pieces:
-                base = (
-                    piece.day,
-                    piece.start,
-                    piece.end,
-                    piece.subject,
-                    frozenset(piece.classes),
-                    frozenset(piece.groups),
-                )
-                key = (*base, seen[base])
+                base = bases.get(id(piece))
+                if base is None:
+                    base = bases[id(piece)] = (
+                        piece.day,
+                        piece.start,
+                        piece.end,
+                        piece.subject,
+                        frozenset(piece.classes),
+                        frozenset(piece.groups),
+                    )
+                key = (base, seen[base])
                 seen[base] += 1
-                entry = accumulated.get(key)
-                if entry is None:
-                    entry = _Accumulated(
+                if key not in accumulated:
+                    accumulated[key] = _Accumulated(
                         piece.ref, piece.day, piece.start, piece.end, piece.subject
                     )
-                    accumulated[key] = entry
-                for kind, idents in (
-                    ("teachers", piece.teachers),
-                    ("classes", piece.classes),
-                    ("groups", piece.groups),
-                    ("rooms", piece.rooms),
-                ):
-                    for ident in idents:
-                        entry.weeks[kind][ident] |= weeks
+                slot = (key, id(piece))
+                found = spread.get(slot)
+                if found is None:
+                    spread[slot] = (piece, set(weeks))
+                else:
+                    found[1].update(weeks)
+        for (key, _), (piece, weeks) in spread.items():
+            entry = accumulated[key]
+            for kind, idents in (
+                ("teachers", piece.teachers),
+                ("classes", piece.classes),
+                ("groups", piece.groups),
+                ("rooms", piece.rooms),
+            ):
+                for ident in idents:
+                    entry.weeks[kind][ident] |= weeks
         return _build_courses(accumulated.values())
 
     def _weekly_pieces(self, starts: set[int]) -> dict[int, list[_Piece]]:
@@ -729,26 +747,26 @@ class _Parser:
         co_teachers = self._co_teachers(co_teaching, co_data)
         root = self._document(name, lignes_data)
         lignes = []
+        cache = self.lignes_by_row
         for element in root.iter() if root is not None else ():
-            if isinstance(element.tag, str) and _local_name(element.tag) == "ligfiche":
-                ligne = self._cached_ligne(name, element, co_teachers)
-                if ligne is not None:
-                    lignes.append(ligne)
-        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes))
+            tag = element.tag
+            if tag != "ligfiche" and not (isinstance(tag, str) and _local_name(tag) == "ligfiche"):
+                continue
+            # Resolve a ligne once per distinct row: weekly files repeat most theoretical lignes.
+            code = element.get("code")
+            if code is None or len(element):
+                ligne = self._ligne(name, _row(element), co_teachers)
+            else:
+                co = co_teachers.get(code.strip()) if co_teachers else None
+                key = (tuple(element.items()), frozenset(co) if co else _NO_CO_TEACHERS)
+                ligne = cache.get(key, _UNRESOLVED)
+                if ligne is _UNRESOLVED:
+                    ligne = cache[key] = self._ligne(name, _row(element), co_teachers)
+            if ligne is not None:
+                lignes.append(ligne)
+        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged, self.sort_keys)
         self.pieces_by_digest[digest] = pieces
         return pieces
-
-    def _cached_ligne(
-        self, name: str, element: etree._Element, co_teachers: dict[str, set[str]]
-    ) -> _Ligne | None:
-        """Resolve a ligne once per distinct row: weekly files repeat most theoretical lignes."""
-        code = element.get("code")
-        if code is None or len(element):
-            return self._ligne(name, _row(element), co_teachers)
-        key = (tuple(element.attrib.items()), frozenset(co_teachers.get(code.strip(), ())))
-        if key not in self.lignes_by_row:
-            self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
-        return self.lignes_by_row[key]
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
@@ -823,12 +841,16 @@ class _Parser:
         weeks = self._membership_weeks(set(raw))
         holidays = self._holiday_weeks()
         school_weeks = frozenset(range(1, t.year.last_week + 1))
+        # Most students share their week sets (the whole year, weeks A, …): one computation each.
+        periods: dict[frozenset[int], list[tuple[dt.date, dt.date]]] = {}
         for code, values in raw.items():
             enrolments = []
             for (kind, ident), member_weeks in sorted(weeks.get(code, {}).items()):
-                enrolments.extend(
-                    _enrolments(t.year, kind, ident, member_weeks, holidays, school_weeks)
-                )
+                frozen = frozenset(member_weeks)
+                spans = periods.get(frozen)
+                if spans is None:
+                    spans = periods[frozen] = _periods(t.year, frozen, holidays, school_weeks)
+                enrolments.extend(Enrolment(kind, ident, start, end) for start, end in spans)
             t.students[code] = Student(
                 ident=code,
                 last_name=values.get("nom", ""),
@@ -845,6 +867,7 @@ class _Parser:
         )
         week1 = self.t.year.week1_monday
         school_week_of = {iso: fmt.iso_to_school_week(iso, week1) for iso in range(1, 54)}
+        by_mask: dict[str, set[int]] = {}
         for values, line in self._rows(fmt.MEMBERSHIPS, "ele_gpe"):
             ref = f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
             student = values.get("ele", "")
@@ -860,11 +883,13 @@ class _Parser:
                     ref,
                 )
                 continue
-            school_weeks = {
-                week
-                for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
-                if (week := school_week_of.get(iso_week)) is not None
-            }
+            school_weeks = by_mask.get(mask_text)
+            if school_weeks is None:
+                school_weeks = by_mask[mask_text] = {
+                    week
+                    for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
+                    if (week := school_week_of.get(iso_week)) is not None
+                }
             for target in self._membership_targets(values, ref):
                 weeks[student][target] |= school_weeks
         return weeks
@@ -981,10 +1006,16 @@ def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
     return piece
 
 
-def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
+def _merge_time_ranges(
+    pieces: list[_Piece],
+    merged_cache: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]],
+    sort_keys: dict[int, tuple],
+) -> list[_Piece]:
     """Join pieces of one time range, subject and teachers into one course for all audiences.
 
-    The pieces are not changed (they may be shared with other files): joined ones are new.
+    The pieces are not changed (they may be shared with other files): joined ones are new,
+    and the same pieces joined in another file give the same joined piece (``merged_cache``,
+    by the pieces' ids; ``sort_keys`` likewise keeps each piece's sort key).
     """
     same_range: dict[tuple, list[_Piece]] = defaultdict(list)
     for piece in pieces:
@@ -994,9 +1025,11 @@ def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
         if len(group) == 1:
             merged.append(group[0])
             continue
-        first = min(group, key=lambda p: p.ref)
-        merged.append(
-            _Piece(
+        identity = tuple(id(p) for p in group)
+        cached = merged_cache.get(identity)
+        if cached is None:
+            first = min(group, key=lambda p: p.ref)
+            joined = _Piece(
                 ref=first.ref,
                 day=first.day,
                 start=first.start,
@@ -1007,20 +1040,26 @@ def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
                 groups=set().union(*(p.groups for p in group)),
                 rooms=set().union(*(p.rooms for p in group)),
             )
+            # The members are kept with the joined piece so that their ids stay unique.
+            cached = merged_cache[identity] = (tuple(group), joined)
+        merged.append(cached[1])
+    return sorted(merged, key=lambda p: _sort_key(p, sort_keys))
+
+
+def _sort_key(piece: _Piece, cache: dict[int, tuple]) -> tuple:
+    key = cache.get(id(piece))
+    if key is None:
+        key = cache[id(piece)] = (
+            piece.day,
+            piece.start,
+            piece.end,
+            piece.subject,
+            sorted(piece.teachers),
+            sorted(piece.classes),
+            sorted(piece.groups),
+            sorted(piece.rooms),
         )
-    return sorted(
-        merged,
-        key=lambda p: (
-            p.day,
-            p.start,
-            p.end,
-            p.subject,
-            sorted(p.teachers),
-            sorted(p.classes),
-            sorted(p.groups),
-            sorted(p.rooms),
-        ),
-    )
+    return key
 
 
 def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
@@ -1055,14 +1094,9 @@ def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
     return courses
 
 
-def _enrolments(
-    year: SchoolYearSpan,
-    kind: UnitKind,
-    ident: str,
-    weeks: set[int],
-    holidays: set[int],
-    school_weeks: frozenset[int],
-) -> list[Enrolment]:
+def _periods(
+    year: SchoolYearSpan, weeks: frozenset[int], holidays: set[int], school_weeks: frozenset[int]
+) -> list[tuple[dt.date, dt.date]]:
     """Turn a set of school weeks into enrolment periods, clamped to the student year."""
     runs: list[tuple[int, int]] = []
     for week in sorted(weeks & school_weeks):
@@ -1072,10 +1106,10 @@ def _enrolments(
             runs[-1] = (runs[-1][0], week)
         else:
             runs.append((week, week))
-    enrolments = []
+    periods = []
     for first, last in runs:
         start = max(year.week_monday(first), year.start)
         end = min(year.week_monday(last + 1), year.end)
         if start < end:
-            enrolments.append(Enrolment(kind, ident, start, end))
-    return enrolments
+            periods.append((start, end))
+    return periods
