@@ -336,22 +336,30 @@ def _apply_services(
             "key", "pk"
         )
     )
-    teachers = TeachingService.teachers.through
-    classes = TeachingService.classes.through
-    groups = TeachingService.groups.through
-    teachers.objects.bulk_create(
-        [teachers(teachingservice_id=ids[s.key], person_id=t) for s in new for t in s.teacher_ids]
-    )
-    classes.objects.bulk_create(
-        [classes(teachingservice_id=ids[s.key], schoolclass_id=c) for s in new for c in s.class_ids]
-    )
-    groups.objects.bulk_create(
-        [
-            groups(teachingservice_id=ids[s.key], teachinggroup_id=group_ids[g])
-            for s in new
-            for g in s.group_keys
-        ]
-    )
+    links = [
+        (
+            TeachingService.teachers.through,
+            "person_id",
+            [(ids[s.key], t) for s in new for t in s.teacher_ids],
+        ),
+        (
+            TeachingService.classes.through,
+            "schoolclass_id",
+            [(ids[s.key], c) for s in new for c in s.class_ids],
+        ),
+        (
+            TeachingService.groups.through,
+            "teachinggroup_id",
+            [(ids[s.key], group_ids[g]) for s in new for g in s.group_keys],
+        ),
+    ]
+    for through, column, rows in links:
+        if connection.vendor == "postgresql":
+            _copy_rows(through, ("teachingservice_id", column), rows)
+        else:
+            through.objects.bulk_create(
+                [through(teachingservice_id=pk, **{column: other}) for pk, other in rows]
+            )
     TeachingService.objects.filter(pk__in=diff.service_rows_reactivated).update(is_active=True)
     TeachingService.objects.filter(pk__in=diff.service_rows_retired).update(is_active=False)
     for pk, minutes in diff.service_minutes:
@@ -399,11 +407,12 @@ def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
         return
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(TeachingService._meta.db_table)
+        # One JSON parameter (id → document): cheaper to send than arrays of documents.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} AS t SET session_digests = v.document::jsonb "  # noqa: S608
-                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, document) WHERE t.id = v.id",
-                [list(documents), [json.dumps(d) for d in documents.values()]],
+                f"UPDATE {table} AS t SET session_digests = d.value "  # noqa: S608
+                "FROM jsonb_each(%s::jsonb) AS d WHERE t.id = d.key::bigint",
+                [json.dumps(documents, separators=(",", ":"))],
             )
         return
     TeachingService.objects.bulk_update(
