@@ -277,7 +277,9 @@ class _PlanBuilder:
         drafts: dict[tuple[object, ...], _ServiceDraft] = {}
         closed = closed_days(self.timetable.closings)
         # Days before the import time are only counted: no session is built for them.
-        effective_day = plan.effective_at.astimezone(self.tz).date()
+        # In the plan's own zone, so that comparing with it needs no UTC offset.
+        self.effective_local = plan.effective_at.astimezone(self.tz)
+        effective_day = self.effective_local.date()
         for course in self.timetable.courses:
             for occurrence, days in self._expand(course, closed):
                 combination = (
@@ -407,7 +409,7 @@ class _PlanBuilder:
     ) -> None:
         starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
         ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
-        if starts_at < plan.effective_at:
+        if starts_at < self.effective_local:
             plan.sessions_before_effective += 1
             return
         if ends_at <= starts_at:
@@ -485,37 +487,47 @@ def session_week_digests(
     """Return, per service key, a digest of its sessions of each week starting from ``since``.
 
     Weeks run from Monday to Sunday in the sessions' own time zone (the plan's) and are named
-    by their Monday (ISO date). A digest covers the start, end and room of every session of the
-    week, so any change of time, room, teacher (another service key) or week mask changes the
-    digest of every week concerned. The ENT stores them at apply time
+    by their Monday (ISO date). A week's digest covers the start, end and room of each of its
+    sessions, so any change of time, room, teacher (another service key) or week mask changes
+    the digest of every week concerned. The ENT stores them at apply time
     (``TeachingService.session_digests``), so that a re-import compares digests before reading
     any session row.
+
+    Tens of thousands of sessions are digested per import, so each session is reduced to a
+    64-bit hash of integers (local minutes and a BLAKE2 code of its room; the hash of a tuple
+    of integers does not depend on the process) and a week's digest is the sum of its
+    sessions' hashes modulo 2**64: independent of their order, and any change of one
+    session changes it. Should the hash change with the Python version, digests stored by
+    the previous one simply no longer match and sessions are compared row by row again.
     """
-    lines: dict[str, dict[dt.date, list[str]]] = defaultdict(lambda: defaultdict(list))
-    mondays: dict[int, dt.date] = {}
+    weeks: dict[tuple[str, int], int] = {}
+    rooms: dict[str, int] = {}
     for session in sessions:
         starts, ends = session.starts_at, session.ends_at
         if starts < since:
             continue
         day = starts.toordinal()
-        monday = mondays.get(day)
-        if monday is None:
-            monday = mondays[day] = starts.date() - dt.timedelta(days=starts.weekday())
-        # Local minutes since year 1 (cheaper than formatting datetimes; same information in
-        # the sessions' one time zone).
-        lines[session.service_key][monday].append(
-            f"{day * 1440 + starts.hour * 60 + starts.minute}|"
-            f"{ends.toordinal() * 1440 + ends.hour * 60 + ends.minute}|{session.room}"
+        room = rooms.get(session.room)
+        if room is None:
+            room = rooms[session.room] = int.from_bytes(
+                hashlib.blake2b(session.room.encode(), digest_size=8).digest()
+            )
+        natural = (session.service_key, day - starts.weekday())
+        weeks[natural] = weeks.get(natural, 0) + hash(
+            (
+                day * 1440 + starts.hour * 60 + starts.minute,
+                ends.toordinal() * 1440 + ends.hour * 60 + ends.minute,
+                room,
+            )
         )
-    return {
-        key: {
-            monday.isoformat(): hashlib.blake2b(
-                "\n".join(sorted(week)).encode(), digest_size=8
-            ).hexdigest()
-            for monday, week in weeks.items()
-        }
-        for key, weeks in lines.items()
-    }
+    mondays: dict[int, str] = {}
+    digests: dict[str, dict[str, str]] = defaultdict(dict)
+    for (key, monday), total in weeks.items():
+        name = mondays.get(monday)
+        if name is None:
+            name = mondays[monday] = dt.date.fromordinal(monday).isoformat()
+        digests[key][name] = f"{total & 0xFFFFFFFFFFFFFFFF:016x}"
+    return dict(digests)
 
 
 def _label(draft: _ServiceDraft, day: dt.date, occurrence: Occurrence) -> str:

@@ -9,6 +9,11 @@ proven equal are left alone, and that a hand edit is caught and repaired like be
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -147,6 +152,39 @@ def test_digests_do_not_depend_on_the_order_of_the_sessions() -> None:
     )
     reversed_digests = session_week_digests(reversed(plan.sessions), since=plan.digests_from)
     assert reversed_digests == plan.week_digests
+
+
+_DIGESTS_IN_A_CHILD = """
+import datetime as dt, json, sys
+from zoneinfo import ZoneInfo
+from imports.planning import PlannedSession, session_week_digests
+paris = ZoneInfo("Europe/Paris")
+sessions = [
+    PlannedSession("k1", dt.datetime(2026, 11, 23, 8, tzinfo=paris),
+                   dt.datetime(2026, 11, 23, 9, tzinfo=paris), "Salle 1"),
+    PlannedSession("k1", dt.datetime(2026, 11, 24, 8, tzinfo=paris),
+                   dt.datetime(2026, 11, 24, 9, tzinfo=paris), "CDI"),
+]
+since = dt.datetime(2026, 11, 23, tzinfo=paris)
+print(json.dumps(session_week_digests(sessions, since=since)))
+"""
+
+
+def test_digests_do_not_depend_on_the_process_that_computes_them() -> None:
+    """Workers restart: a digest stored by one process must match in another."""
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGESTS_IN_A_CHILD],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+        for seed in ("1", "2", "random")
+    }
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop())["k1"].keys() == {"2026-11-23"}
 
 
 # Digests in the ENT -----------------------------------------------------------------------
