@@ -5,6 +5,15 @@ anywhere leaves the previous timetable exactly as it was. Sessions compare on th
 key (service key, start): unchanged sessions are not rewritten. Only generated sessions from
 the import time to the end of the school year are touched: past sessions and sessions entered
 by hand never are.
+
+Digests. The apply stores on each teaching service the plan's per-week digests of its
+sessions (``TeachingService.session_digests``: the weeks from the first Monday after the
+import time to the end of the window). Database triggers reset them to NULL whenever anything
+writes that service's sessions (a hand edit, a script, the apply itself, which then writes
+them back). So the next diff trusts a service whose stored digests equal the plan's for every
+whole week after its own import time and whose stored range covers its window: it neither
+reads nor compares those sessions. The days of the import's own week, and every service
+without trusted digests, are compared row by row as before.
 """
 
 from __future__ import annotations
