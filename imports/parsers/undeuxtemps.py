@@ -167,6 +167,63 @@ class _Accumulated:
 _KINDS = ("teachers", "classes", "groups", "rooms")
 _NO_CO_TEACHERS: frozenset[str] = frozenset()
 _UNRESOLVED = object()
+# One self-closing ligfiche element with double-quoted attributes alone on its line.
+_LIGFICHE_LINE = re.compile(rb'\s*<ligfiche(?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*\s*/>\s*')
+_BLANK_LINE = re.compile(rb"\s*")
+_CODE_ATTRIBUTE = re.compile(rb'\scode\s*=\s*"')
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+
+
+@dataclass(slots=True)
+class _LineBase:
+    """The theoretical lignes file by lines: what precedes and follows its ligfiche lines, and
+    the ligne of each ligfiche line (None: a ligne left out with a warning)."""
+
+    head: list[bytes]
+    tail: list[bytes]
+    lignes: dict[bytes, _Ligne | None]
+    codes: dict[bytes, str]  # each line's ligne code
+    co_teachers: dict[str, set[str]]  # what the lignes were resolved with, by ligne code
+
+    @classmethod
+    def of(
+        cls,
+        data: bytes,
+        at_line: list[tuple[int, str, _Ligne | None]],
+        co_teachers: dict[str, set[str]],
+    ) -> _LineBase | None:
+        """Return the file's lines if each ligfiche element stands alone on its own line
+        between the same head and tail, in UTF-8; None otherwise (weekly files are then
+        parsed whole)."""
+        lines = data.split(b"\n")
+        declared = (
+            _ENCODING.search(lines[0]) if lines and lines[0].lstrip().startswith(b"<?xml") else None
+        )
+        if declared and declared.group(1).lower().replace(b"-", b"") != b"utf8":
+            return None
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        ligfiche = [n for n, line in enumerate(lines) if _LIGFICHE_LINE.fullmatch(line)]
+        if not ligfiche or len(ligfiche) != len(at_line):
+            return None
+        first, last = ligfiche[0], ligfiche[-1]
+        middle = set(ligfiche)
+        if any(n not in middle and not _BLANK_LINE.fullmatch(lines[n]) for n in range(first, last)):
+            return None
+        lignes: dict[bytes, _Ligne | None] = {}
+        codes: dict[bytes, str] = {}
+        for n, (sourceline, code, ligne) in zip(ligfiche, at_line, strict=True):
+            # A ligne without a code is resolved afresh in each file: no shortcut for it.
+            if sourceline != n + 1 or not _CODE_ATTRIBUTE.search(lines[n]):
+                return None
+            if lignes.get(lines[n], ligne) is not ligne:
+                return None
+            lignes[lines[n]], codes[lines[n]] = ligne, code
+        return cls(lines[:first], lines[last + 1 :], lignes, codes, co_teachers)
+
+
 # A ligfiche element's attributes and the co-teachers of its code.
 _RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
 # The lignes of one key in one file and the pieces they make.
@@ -236,6 +293,7 @@ class _Parser:
         # Pieces are shared between the files that repeat them: what is derived from a piece
         # (its merge with others of its time range, its sort key) is computed once, by id.
         self.merged: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]] = {}
+        self.line_base: _LineBase | None = None
         self.sort_keys: dict[int, tuple] = {}
 
     # Reading files
@@ -739,34 +797,112 @@ class _Parser:
 
     def _pieces(self, name: str, co_teaching: str) -> list[_Piece]:
         """Return the courses of one lignes file; identical files (same weeks A, say) are
-        read once."""
+        read once, and a weekly file is read as the lines it changes in the theoretical one
+        when it can be (:meth:`_lignes_by_lines`)."""
         lignes_data, co_data = self._read(name) or b"", self._read(co_teaching) or b""
         digest = hashlib.sha256(lignes_data + b"\0" + co_data).digest()
         if digest in self.pieces_by_digest:
             return self.pieces_by_digest[digest]
         co_teachers = self._co_teachers(co_teaching, co_data)
-        root = self._document(name, lignes_data)
+        lignes = None
+        if name.lower() != fmt.LIGNES.lower():
+            lignes = self._lignes_by_lines(name, lignes_data, co_teachers)
+        if lignes is None:
+            lignes = self._lignes_by_elements(name, lignes_data, co_teachers)
+        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged, self.sort_keys)
+        self.pieces_by_digest[digest] = pieces
+        return pieces
+
+    def _lignes_by_elements(
+        self, name: str, data: bytes, co_teachers: dict[str, set[str]]
+    ) -> list[_Ligne]:
+        """Parse a lignes file whole; for the theoretical one, remember each line's ligne."""
+        root = self._document(name, data)
         lignes = []
-        cache = self.lignes_by_row
+        at_line: list[tuple[int, str, _Ligne | None]] = []
         for element in root.iter() if root is not None else ():
             tag = element.tag
             if tag != "ligfiche" and not (isinstance(tag, str) and _local_name(tag) == "ligfiche"):
                 continue
-            # Resolve a ligne once per distinct row: weekly files repeat most theoretical lignes.
-            code = element.get("code")
-            if code is None or len(element):
-                ligne = self._ligne(name, _row(element), co_teachers)
-            else:
-                co = co_teachers.get(code.strip()) if co_teachers else None
-                key = (tuple(element.items()), frozenset(co) if co else _NO_CO_TEACHERS)
-                ligne = cache.get(key, _UNRESOLVED)
-                if ligne is _UNRESOLVED:
-                    ligne = cache[key] = self._ligne(name, _row(element), co_teachers)
+            ligne = self._resolve(name, element, co_teachers)
+            at_line.append((element.sourceline or 0, (element.get("code") or "").strip(), ligne))
             if ligne is not None:
                 lignes.append(ligne)
-        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged, self.sort_keys)
-        self.pieces_by_digest[digest] = pieces
-        return pieces
+        if name.lower() == fmt.LIGNES.lower() and root is not None:
+            self.line_base = _LineBase.of(data, at_line, co_teachers)
+        return lignes
+
+    def _resolve(
+        self, name: str, element: etree._Element, co_teachers: dict[str, set[str]]
+    ) -> _Ligne | None:
+        """Resolve a ligne once per distinct row: weekly files repeat most theoretical lignes."""
+        code = element.get("code")
+        if code is None or len(element):
+            return self._ligne(name, _row(element), co_teachers)
+        co = co_teachers.get(code.strip()) if co_teachers else None
+        key = (tuple(element.items()), frozenset(co) if co else _NO_CO_TEACHERS)
+        ligne = self.lignes_by_row.get(key, _UNRESOLVED)
+        if ligne is _UNRESOLVED:
+            ligne = self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
+        return ligne  # type: ignore[return-value]
+
+    def _lignes_by_lines(
+        self, name: str, data: bytes, co_teachers: dict[str, set[str]]
+    ) -> list[_Ligne] | None:
+        """Read a weekly lignes file as the theoretical file with other ligfiche lines.
+
+        UnDeuxTEMPS writes one ``ligfiche`` element per line, and a weekly file repeats most
+        lines of ``UDCal_12.xml``. When the weekly file has exactly the theoretical file's
+        lines before and after its ligfiche lines, and every other line is one self-closing
+        ``ligfiche`` element (or blank), it is that document with other elements in its root:
+        only the lines the theoretical file lacks, or whose co-teachers differ in this week's
+        co-teaching file, are parsed (with the same hardened parser). Otherwise return None
+        and the file is parsed whole.
+        """
+        base = self.line_base
+        if base is None:
+            return None
+        recast = {
+            code
+            for code in base.co_teachers.keys() | co_teachers.keys()
+            if base.co_teachers.get(code, set()) != co_teachers.get(code, set())
+        }
+        lines = data.split(b"\n")
+        head, tail = len(base.head), len(base.tail)
+        if len(lines) < head + tail or lines[:head] != base.head:
+            return None
+        if lines[len(lines) - tail :] != base.tail:
+            return None
+        middle = lines[head : len(lines) - tail]
+        known = base.lignes
+        if recast:
+            known = {line: ligne for line, ligne in known.items() if base.codes[line] not in recast}
+        fresh = list(
+            dict.fromkeys(
+                line for line in middle if line not in known and not _BLANK_LINE.fullmatch(line)
+            )
+        )
+        if not all(_LIGFICHE_LINE.fullmatch(line) for line in fresh):
+            return None
+        parsed: dict[bytes, _Ligne | None] = {}
+        if fresh:
+            try:
+                root = etree.fromstring(
+                    b"<lignes>\n" + b"\n".join(fresh) + b"\n</lignes>", parser=safe_parser()
+                )
+            except etree.XMLSyntaxError:
+                return None  # parsed whole, the file gets its own error message
+            elements = [element for element in root if isinstance(element.tag, str)]
+            if len(elements) != len(fresh):
+                return None
+            for line, element in zip(fresh, elements, strict=True):
+                parsed[line] = self._resolve(name, element, co_teachers)
+        lignes = []
+        for line in middle:
+            ligne = known[line] if line in known else parsed.get(line)
+            if ligne is not None:
+                lignes.append(ligne)
+        return lignes
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
