@@ -332,6 +332,11 @@ class TeachingService(models.Model):
     groups = models.ManyToManyField(TeachingGroup, related_name="teaching_services", blank=True)
     weekly_minutes = models.PositiveIntegerField(_("volume hebdomadaire (min)"), default=0)
     is_active = models.BooleanField(_("actif"), default=True)
+    # Written by the timetable import: {"from": epoch, "to": epoch, "weeks": {monday: digest}},
+    # a digest of the generated sessions of each week of [from, to). Any other write to this
+    # service's sessions resets it to NULL (database triggers, migration
+    # 0005_teachingservice_session_digests), so a digest found here describes the rows.
+    session_digests = models.JSONField(null=True, blank=True, default=None, editable=False)
 
     class Meta:
         verbose_name = _("service d'enseignement")

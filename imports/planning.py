@@ -12,6 +12,7 @@ names, else the first establishment given to :func:`plan_build` (the run's targe
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
@@ -117,6 +118,10 @@ class Plan:
     group_memberships: set[tuple[int, int, str, str]] = field(default_factory=set)
     coherence_violations: list[str] = field(default_factory=list)
     sessions_before_effective: int = 0  # occurrences before the import time, never touched
+    # Start of the first whole week after the import time: ``week_digests`` cover the
+    # sessions of [digests_from, window_end), week by week (see :func:`session_week_digests`).
+    digests_from: dt.datetime | None = None
+    week_digests: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +282,10 @@ class _PlanBuilder:
         # Most weeks of a course have the same resources: resolve each combination once.
         drafts: dict[tuple[object, ...], _ServiceDraft] = {}
         closed = closed_days(self.timetable.closings)
+        # Days before the import time are only counted: no session is built for them.
+        # In the plan's own zone, so that comparing with it needs no UTC offset.
+        self.effective_local = plan.effective_at.astimezone(self.tz)
+        effective_day = self.effective_local.date()
         for course in self.timetable.courses:
             for occurrence, days in self._expand(course, closed):
                 combination = (
@@ -289,12 +298,19 @@ class _PlanBuilder:
                 draft = drafts.get(combination)
                 if draft is None:
                     draft = drafts[combination] = self._service(occurrence, services)
-                for day in days:
+                past = bisect.bisect_left(days, effective_day)  # days are in date order
+                plan.sessions_before_effective += past
+                for day in days[past:]:
                     self._session(plan, occurrence, day, draft, sessions)
         for draft in services.values():
             if draft.in_window:
                 self._teacher_memberships(plan, draft)
         plan.sessions = sorted(sessions.values(), key=lambda s: (s.starts_at, s.service_key))
+        monday = effective_day - dt.timedelta(days=effective_day.weekday())
+        plan.digests_from = dt.datetime.combine(
+            monday + dt.timedelta(days=7), dt.time(0), tzinfo=self.tz
+        )
+        plan.week_digests = session_week_digests(plan.sessions, since=plan.digests_from)
         for key, draft in services.items():
             plan.services[key] = draft.freeze(key)
             plan.subjects.setdefault(
@@ -399,7 +415,7 @@ class _PlanBuilder:
     ) -> None:
         starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
         ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
-        if starts_at < plan.effective_at:
+        if starts_at < self.effective_local:
             plan.sessions_before_effective += 1
             return
         if ends_at <= starts_at:
@@ -471,6 +487,55 @@ class _PlanBuilder:
                 ):
                     continue
                 plan.group_memberships.add((person, unit.establishment_id, unit.code, ROLE_STUDENT))
+
+
+def session_week_digests(
+    sessions: Iterable[PlannedSession], *, since: dt.datetime
+) -> dict[str, dict[str, str]]:
+    """Return, per service key, a digest of its sessions of each week starting from ``since``.
+
+    Weeks run from Monday to Sunday in the sessions' own time zone (the plan's) and are named
+    by their Monday (ISO date). A week's digest covers the start, end and room of each of its
+    sessions, so any change of time, room, teacher (another service key) or week mask changes
+    the digest of every week concerned. The ENT stores them at apply time
+    (``TeachingService.session_digests``), so that a re-import compares digests before reading
+    any session row.
+
+    Tens of thousands of sessions are digested per import, so each session is reduced to a
+    64-bit hash of integers (local minutes and a BLAKE2 code of its room; the hash of a tuple
+    of integers does not depend on the process) and a week's digest is the sum of its
+    sessions' hashes modulo 2**64: independent of their order, and any change of one
+    session changes it. Should the hash change with the Python version, digests stored by
+    the previous one simply no longer match and sessions are compared row by row again.
+    """
+    weeks: dict[tuple[str, int], int] = {}
+    rooms: dict[str, int] = {}
+    for session in sessions:
+        starts, ends = session.starts_at, session.ends_at
+        if starts < since:
+            continue
+        day = starts.toordinal()
+        room = rooms.get(session.room)
+        if room is None:
+            room = rooms[session.room] = int.from_bytes(
+                hashlib.blake2b(session.room.encode(), digest_size=8).digest()
+            )
+        natural = (session.service_key, day - starts.weekday())
+        weeks[natural] = weeks.get(natural, 0) + hash(
+            (
+                day * 1440 + starts.hour * 60 + starts.minute,
+                ends.toordinal() * 1440 + ends.hour * 60 + ends.minute,
+                room,
+            )
+        )
+    mondays: dict[int, str] = {}
+    digests: dict[str, dict[str, str]] = defaultdict(dict)
+    for (key, monday), total in weeks.items():
+        name = mondays.get(monday)
+        if name is None:
+            name = mondays[monday] = dt.date.fromordinal(monday).isoformat()
+        digests[key][name] = f"{total & 0xFFFFFFFFFFFFFFFF:016x}"
+    return dict(digests)
 
 
 def _label(draft: _ServiceDraft, day: dt.date, occurrence: Occurrence) -> str:

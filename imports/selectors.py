@@ -67,7 +67,8 @@ def import_run_last_integrated(
     ).filter(Q(establishment_id=establishment_id))
     if exclude_pk is not None:
         runs = runs.exclude(pk=exclude_pk)
-    return runs.order_by("-finished_at", "-pk").first()
+    # The bilan and counters can weigh megabytes: callers compare the file's digest.
+    return runs.defer("bilan", "counters").order_by("-finished_at", "-pk").first()
 
 
 # Manual matching ---------------------------------------------------------------------------

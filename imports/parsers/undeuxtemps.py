@@ -193,6 +193,65 @@ class _Accumulated:
 
 
 _KINDS: tuple[str, ...] = ("teachers", "classes", "groups", "rooms")
+_NO_CO_TEACHERS: frozenset[str] = frozenset()
+_UNRESOLVED = object()
+# One self-closing ligfiche element with double-quoted attributes alone on its line.
+_LIGFICHE_LINE = re.compile(rb'\s*<ligfiche(?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*\s*/>\s*')
+_BLANK_LINE = re.compile(rb"\s*")
+_CODE_ATTRIBUTE = re.compile(rb'\scode\s*=\s*"')
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+
+
+@dataclass(slots=True)
+class _LineBase:
+    """The theoretical lignes file by lines: what precedes and follows its ligfiche lines, and
+    the ligne of each ligfiche line (None: a ligne left out with a warning)."""
+
+    head: list[bytes]
+    tail: list[bytes]
+    lignes: dict[bytes, _Ligne | None]
+    codes: dict[bytes, str]  # each line's ligne code
+    co_teachers: dict[str, set[str]]  # what the lignes were resolved with, by ligne code
+
+    @classmethod
+    def of(
+        cls,
+        data: bytes,
+        at_line: list[tuple[int, str, _Ligne | None]],
+        co_teachers: dict[str, set[str]],
+    ) -> _LineBase | None:
+        """Return the file's lines if each ligfiche element stands alone on its own line
+        between the same head and tail, in UTF-8; None otherwise (weekly files are then
+        parsed whole)."""
+        lines = data.split(b"\n")
+        declared = (
+            _ENCODING.search(lines[0]) if lines and lines[0].lstrip().startswith(b"<?xml") else None
+        )
+        if declared and declared.group(1).lower().replace(b"-", b"") != b"utf8":
+            return None
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        ligfiche = [n for n, line in enumerate(lines) if _LIGFICHE_LINE.fullmatch(line)]
+        if not ligfiche or len(ligfiche) != len(at_line):
+            return None
+        first, last = ligfiche[0], ligfiche[-1]
+        middle = set(ligfiche)
+        if any(n not in middle and not _BLANK_LINE.fullmatch(lines[n]) for n in range(first, last)):
+            return None
+        lignes: dict[bytes, _Ligne | None] = {}
+        codes: dict[bytes, str] = {}
+        for n, (sourceline, code, ligne) in zip(ligfiche, at_line, strict=True):
+            # A ligne without a code is resolved afresh in each file: no shortcut for it.
+            if sourceline != n + 1 or not _CODE_ATTRIBUTE.search(lines[n]):
+                return None
+            if lignes.get(lines[n], ligne) is not ligne:
+                return None
+            lignes[lines[n]], codes[lines[n]] = ligne, code
+        return cls(lines[:first], lines[last + 1 :], lignes, codes, co_teachers)
+
+
 # A ligfiche element's attributes and the co-teachers of its code.
 _RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
 # The lignes of one key in one file and the pieces they make.
@@ -259,6 +318,11 @@ class _Parser:
         self.pieces_by_digest: dict[bytes, list[_Piece]] = {}
         self.lignes_by_row: dict[_RowKey, _Ligne | None] = {}
         self.runs_by_lignes: dict[tuple[int, ...], _CachedRuns] = {}
+        # Pieces are shared between the files that repeat them: what is derived from a piece
+        # (its merge with others of its time range, its sort key) is computed once, by id.
+        self.merged: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]] = {}
+        self.line_base: _LineBase | None = None
+        self.sort_keys: dict[int, tuple] = {}
 
     # Reading files
 
@@ -677,33 +741,45 @@ class _Parser:
         if theoretical_weeks:
             sources.append((min(theoretical_weeks), theoretical, theoretical_weeks))
         accumulated: dict[tuple, _Accumulated] = {}
+        bases: dict[int, tuple] = {}
+        # (course key, piece id) → (piece, weeks): a piece repeated by several files is
+        # spread over its course's resources once, with the union of those files' weeks.
+        spread: dict[tuple[tuple, int], tuple[_Piece, set[int]]] = {}
         for _, pieces, weeks in sorted(sources, key=lambda source: source[0]):
             seen: dict[tuple, int] = defaultdict(int)
             for piece in pieces:
-                base = (
-                    piece.day,
-                    piece.start,
-                    piece.end,
-                    piece.subject,
-                    frozenset(piece.classes),
-                    frozenset(piece.groups),
-                )
-                key = (*base, seen[base])
+                base = bases.get(id(piece))
+                if base is None:
+                    base = bases[id(piece)] = (
+                        piece.day,
+                        piece.start,
+                        piece.end,
+                        piece.subject,
+                        frozenset(piece.classes),
+                        frozenset(piece.groups),
+                    )
+                key = (base, seen[base])
                 seen[base] += 1
-                entry = accumulated.get(key)
-                if entry is None:
-                    entry = _Accumulated(
+                if key not in accumulated:
+                    accumulated[key] = _Accumulated(
                         piece.ref, piece.day, piece.start, piece.end, piece.subject
                     )
-                    accumulated[key] = entry
-                for kind, idents in (
-                    ("teachers", piece.teachers),
-                    ("classes", piece.classes),
-                    ("groups", piece.groups),
-                    ("rooms", piece.rooms),
-                ):
-                    for ident in idents:
-                        entry.weeks[kind][ident] |= weeks
+                slot = (key, id(piece))
+                found = spread.get(slot)
+                if found is None:
+                    spread[slot] = (piece, set(weeks))
+                else:
+                    found[1].update(weeks)
+        for (key, _), (piece, weeks) in spread.items():
+            entry = accumulated[key]
+            for kind, idents in (
+                ("teachers", piece.teachers),
+                ("classes", piece.classes),
+                ("groups", piece.groups),
+                ("rooms", piece.rooms),
+            ):
+                for ident in idents:
+                    entry.weeks[kind][ident] |= weeks
         return _build_courses(accumulated.values())
 
     def _weekly_pieces(self, starts: set[int]) -> dict[int, list[_Piece]]:
@@ -752,34 +828,112 @@ class _Parser:
 
     def _pieces(self, name: str, co_teaching: str) -> list[_Piece]:
         """Return the courses of one lignes file; identical files (same weeks A, say) are
-        read once."""
+        read once, and a weekly file is read as the lines it changes in the theoretical one
+        when it can be (:meth:`_lignes_by_lines`)."""
         lignes_data, co_data = self._read(name) or b"", self._read(co_teaching) or b""
         digest = hashlib.sha256(lignes_data + b"\0" + co_data).digest()
         if digest in self.pieces_by_digest:
             return self.pieces_by_digest[digest]
         co_teachers = self._co_teachers(co_teaching, co_data)
-        root = self._document(name, lignes_data)
-        lignes = []
-        for element in root.iter() if root is not None else ():
-            if isinstance(element.tag, str) and _local_name(element.tag) == "ligfiche":
-                ligne = self._cached_ligne(name, element, co_teachers)
-                if ligne is not None:
-                    lignes.append(ligne)
-        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes))
+        lignes = None
+        if name.lower() != fmt.LIGNES.lower():
+            lignes = self._lignes_by_lines(name, lignes_data, co_teachers)
+        if lignes is None:
+            lignes = self._lignes_by_elements(name, lignes_data, co_teachers)
+        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged, self.sort_keys)
         self.pieces_by_digest[digest] = pieces
         return pieces
 
-    def _cached_ligne(
+    def _lignes_by_elements(
+        self, name: str, data: bytes, co_teachers: dict[str, set[str]]
+    ) -> list[_Ligne]:
+        """Parse a lignes file whole; for the theoretical one, remember each line's ligne."""
+        root = self._document(name, data)
+        lignes = []
+        at_line: list[tuple[int, str, _Ligne | None]] = []
+        for element in root.iter() if root is not None else ():
+            tag = element.tag
+            if tag != "ligfiche" and not (isinstance(tag, str) and _local_name(tag) == "ligfiche"):
+                continue
+            ligne = self._resolve(name, element, co_teachers)
+            at_line.append((element.sourceline or 0, (element.get("code") or "").strip(), ligne))
+            if ligne is not None:
+                lignes.append(ligne)
+        if name.lower() == fmt.LIGNES.lower() and root is not None:
+            self.line_base = _LineBase.of(data, at_line, co_teachers)
+        return lignes
+
+    def _resolve(
         self, name: str, element: etree._Element, co_teachers: dict[str, set[str]]
     ) -> _Ligne | None:
         """Resolve a ligne once per distinct row: weekly files repeat most theoretical lignes."""
         code = element.get("code")
         if code is None or len(element):
             return self._ligne(name, _row(element), co_teachers)
-        key = (tuple(element.attrib.items()), frozenset(co_teachers.get(code.strip(), ())))
-        if key not in self.lignes_by_row:
-            self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
-        return self.lignes_by_row[key]
+        co = co_teachers.get(code.strip()) if co_teachers else None
+        key = (tuple(element.items()), frozenset(co) if co else _NO_CO_TEACHERS)
+        ligne = self.lignes_by_row.get(key, _UNRESOLVED)
+        if ligne is _UNRESOLVED:
+            ligne = self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
+        return ligne  # type: ignore[return-value]
+
+    def _lignes_by_lines(
+        self, name: str, data: bytes, co_teachers: dict[str, set[str]]
+    ) -> list[_Ligne] | None:
+        """Read a weekly lignes file as the theoretical file with other ligfiche lines.
+
+        UnDeuxTEMPS writes one ``ligfiche`` element per line, and a weekly file repeats most
+        lines of ``UDCal_12.xml``. When the weekly file has exactly the theoretical file's
+        lines before and after its ligfiche lines, and every other line is one self-closing
+        ``ligfiche`` element (or blank), it is that document with other elements in its root:
+        only the lines the theoretical file lacks, or whose co-teachers differ in this week's
+        co-teaching file, are parsed (with the same hardened parser). Otherwise return None
+        and the file is parsed whole.
+        """
+        base = self.line_base
+        if base is None:
+            return None
+        recast = {
+            code
+            for code in base.co_teachers.keys() | co_teachers.keys()
+            if base.co_teachers.get(code, set()) != co_teachers.get(code, set())
+        }
+        lines = data.split(b"\n")
+        head, tail = len(base.head), len(base.tail)
+        if len(lines) < head + tail or lines[:head] != base.head:
+            return None
+        if lines[len(lines) - tail :] != base.tail:
+            return None
+        middle = lines[head : len(lines) - tail]
+        known = base.lignes
+        if recast:
+            known = {line: ligne for line, ligne in known.items() if base.codes[line] not in recast}
+        fresh = list(
+            dict.fromkeys(
+                line for line in middle if line not in known and not _BLANK_LINE.fullmatch(line)
+            )
+        )
+        if not all(_LIGFICHE_LINE.fullmatch(line) for line in fresh):
+            return None
+        parsed: dict[bytes, _Ligne | None] = {}
+        if fresh:
+            try:
+                root = etree.fromstring(
+                    b"<lignes>\n" + b"\n".join(fresh) + b"\n</lignes>", parser=safe_parser()
+                )
+            except etree.XMLSyntaxError:
+                return None  # parsed whole, the file gets its own error message
+            elements = [element for element in root if isinstance(element.tag, str)]
+            if len(elements) != len(fresh):
+                return None
+            for line, element in zip(fresh, elements, strict=True):
+                parsed[line] = self._resolve(name, element, co_teachers)
+        lignes = []
+        for line in middle:
+            ligne = known[line] if line in known else parsed.get(line)
+            if ligne is not None:
+                lignes.append(ligne)
+        return lignes
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
@@ -854,12 +1008,16 @@ class _Parser:
         weeks = self._membership_weeks(set(raw))
         holidays = self._holiday_weeks()
         school_weeks = frozenset(range(1, t.year.last_week + 1))
+        # Most students share their week sets (the whole year, weeks A, …): one computation each.
+        periods: dict[frozenset[int], list[tuple[dt.date, dt.date]]] = {}
         for code, values in raw.items():
-            enrolments = []
+            enrolments: list[Enrolment] = []
             for (kind, ident), member_weeks in sorted(weeks.get(code, {}).items()):
-                enrolments.extend(
-                    _enrolments(t.year, kind, ident, member_weeks, holidays, school_weeks)
-                )
+                frozen = frozenset(member_weeks)
+                spans = periods.get(frozen)
+                if spans is None:
+                    spans = periods[frozen] = _periods(t.year, frozen, holidays, school_weeks)
+                enrolments.extend(Enrolment(kind, ident, start, end) for start, end in spans)
             t.students[code] = Student(
                 ident=code,
                 last_name=values.get("nom", ""),
@@ -876,6 +1034,7 @@ class _Parser:
         )
         week1 = self.t.year.week1_monday
         school_week_of = {iso: fmt.iso_to_school_week(iso, week1) for iso in range(1, 54)}
+        by_mask: dict[str, set[int]] = {}
         for values, line in self._rows(fmt.MEMBERSHIPS, "ele_gpe"):
             ref = f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
             student = values.get("ele", "")
@@ -891,11 +1050,13 @@ class _Parser:
                     ref,
                 )
                 continue
-            school_weeks = {
-                week
-                for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
-                if (week := school_week_of.get(iso_week)) is not None
-            }
+            school_weeks = by_mask.get(mask_text)
+            if school_weeks is None:
+                school_weeks = by_mask[mask_text] = {
+                    week
+                    for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
+                    if (week := school_week_of.get(iso_week)) is not None
+                }
             for target in self._membership_targets(values, ref):
                 weeks[student][target] |= school_weeks
         return weeks
@@ -1012,10 +1173,16 @@ def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
     return piece
 
 
-def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
+def _merge_time_ranges(
+    pieces: list[_Piece],
+    merged_cache: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]],
+    sort_keys: dict[int, tuple],
+) -> list[_Piece]:
     """Join pieces of one time range, subject and teachers into one course for all audiences.
 
-    The pieces are not changed (they may be shared with other files): joined ones are new.
+    The pieces are not changed (they may be shared with other files): joined ones are new,
+    and the same pieces joined in another file give the same joined piece (``merged_cache``,
+    by the pieces' ids; ``sort_keys`` likewise keeps each piece's sort key).
     """
     same_range: dict[tuple, list[_Piece]] = defaultdict(list)
     for piece in pieces:
@@ -1025,9 +1192,11 @@ def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
         if len(group) == 1:
             merged.append(group[0])
             continue
-        first = min(group, key=lambda p: p.ref)
-        merged.append(
-            _Piece(
+        identity = tuple(id(p) for p in group)
+        cached = merged_cache.get(identity)
+        if cached is None:
+            first = min(group, key=lambda p: p.ref)
+            joined = _Piece(
                 ref=first.ref,
                 day=first.day,
                 start=first.start,
@@ -1038,20 +1207,26 @@ def _merge_time_ranges(pieces: list[_Piece]) -> list[_Piece]:
                 groups=set().union(*(p.groups for p in group)),
                 rooms=set().union(*(p.rooms for p in group)),
             )
+            # The members are kept with the joined piece so that their ids stay unique.
+            cached = merged_cache[identity] = (tuple(group), joined)
+        merged.append(cached[1])
+    return sorted(merged, key=lambda p: _sort_key(p, sort_keys))
+
+
+def _sort_key(piece: _Piece, cache: dict[int, tuple]) -> tuple:
+    key = cache.get(id(piece))
+    if key is None:
+        key = cache[id(piece)] = (
+            piece.day,
+            piece.start,
+            piece.end,
+            piece.subject,
+            sorted(piece.teachers),
+            sorted(piece.classes),
+            sorted(piece.groups),
+            sorted(piece.rooms),
         )
-    return sorted(
-        merged,
-        key=lambda p: (
-            p.day,
-            p.start,
-            p.end,
-            p.subject,
-            sorted(p.teachers),
-            sorted(p.classes),
-            sorted(p.groups),
-            sorted(p.rooms),
-        ),
-    )
+    return key
 
 
 def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
@@ -1086,14 +1261,9 @@ def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
     return courses
 
 
-def _enrolments(
-    year: SchoolYearSpan,
-    kind: UnitKind,
-    ident: str,
-    weeks: set[int],
-    holidays: set[int],
-    school_weeks: frozenset[int],
-) -> list[Enrolment]:
+def _periods(
+    year: SchoolYearSpan, weeks: frozenset[int], holidays: set[int], school_weeks: frozenset[int]
+) -> list[tuple[dt.date, dt.date]]:
     """Turn a set of school weeks into enrolment periods, clamped to the student year."""
     runs: list[tuple[int, int]] = []
     for week in sorted(weeks & school_weeks):
@@ -1103,10 +1273,10 @@ def _enrolments(
             runs[-1] = (runs[-1][0], week)
         else:
             runs.append((week, week))
-    enrolments = []
+    periods = []
     for first, last in runs:
         start = max(year.week_monday(first), year.start)
         end = min(year.week_monday(last + 1), year.end)
         if start < end:
-            enrolments.append(Enrolment(kind, ident, start, end))
-    return enrolments
+            periods.append((start, end))
+    return periods

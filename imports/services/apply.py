@@ -5,11 +5,21 @@ anywhere leaves the previous timetable exactly as it was. Sessions compare on th
 key (service key, start): unchanged sessions are not rewritten. Only generated sessions from
 the import time to the end of the school year are touched: past sessions and sessions entered
 by hand never are, nor closing periods and memberships dated before the file's school year.
+
+Digests. The apply stores on each teaching service the plan's per-week digests of its
+sessions (``TeachingService.session_digests``: the weeks from the first Monday after the
+import time to the end of the window). Database triggers reset them to NULL whenever anything
+writes that service's sessions (a hand edit, a script, the apply itself, which then writes
+them back). So the next diff trusts a service whose stored digests equal the plan's for every
+whole week after its own import time and whose stored range covers its window: it neither
+reads nor compares those sessions. The days of the import's own week, and every service
+without trusted digests, are compared row by row as before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,6 +70,10 @@ class Diff:
     content_sessions: int = 0  # future generated sessions with content, in the window
     content_moves: list[tuple[int, str, dt.datetime]] = field(default_factory=list)
     content_kept: list[int] = field(default_factory=list)
+    # Service keys whose stored session digests match the plan (their sessions from
+    # plan.digests_from on are not read), and those whose sessions the apply writes.
+    services_trusted: set[str] = field(default_factory=set)
+    services_written: set[str] = field(default_factory=set)
 
 
 def plan_diff(plan: Plan) -> Diff:
@@ -85,10 +99,13 @@ def _diff_subjects(plan: Plan, diff: Diff) -> None:
 
 def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     rows = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-        "pk", "key", "audience_key", "weekly_minutes", "is_active"
+        "pk", "key", "audience_key", "weekly_minutes", "is_active", "session_digests"
     )
-    by_key = {key: (pk, active) for pk, key, _a, _m, active in rows}
-    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on in rows if on]
+    by_key = {key: (pk, active) for pk, key, _a, _m, active, _d in rows}
+    diff.services_trusted = {
+        key for _pk, key, _a, _m, _on, stored in rows if _digests_hold(plan, key, stored)
+    }
+    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on, _d in rows if on]
     diff.services_existing = len(active)
     old_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for _pk, key, audience, minutes in active:
@@ -119,21 +136,53 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     return by_key
 
 
+def _digests_hold(plan: Plan, key: str, stored: object) -> bool:
+    """Tell whether the stored digests prove that the service's sessions from
+    ``plan.digests_from`` on are already those of the plan (then none is read)."""
+    if not isinstance(stored, dict) or plan.digests_from is None:
+        return False
+    since = int(plan.digests_from.timestamp())
+    # The digests must cover the whole compared range [digests_from, window_end).
+    if stored.get("from", since + 1) > since or stored.get("to", 0) < plan.window_end.timestamp():
+        return False
+    first = plan.digests_from.date().isoformat()
+    weeks = stored.get("weeks")
+    if not isinstance(weeks, dict):
+        return False
+    held = {week: digest for week, digest in weeks.items() if week >= first}
+    return held == plan.week_digests.get(key, {})
+
+
 def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]) -> None:
+    """Compare sessions row by row, except those that the services' digests prove equal.
+
+    The sessions of a service whose stored digests match the plan's, from the first whole
+    week after the import time on, are neither read nor compared: they are counted as
+    unchanged. The days of the import's own week are always compared row by row.
+    """
     key_of = {pk: key for key, (pk, _active) in services.items()}
+    trusted = diff.services_trusted
+    split = plan.digests_from or plan.window_end
+    compared = [pk for key, (pk, _active) in services.items() if key not in trusted]
     # Compared as (service key, start in epoch seconds): no datetime to build per row.
     existing = {
         (key_of[service], starts): (pk, ends, room)
-        for pk, service, starts, ends, room in _existing_sessions(plan, list(key_of))
+        for pk, service, starts, ends, room in [
+            *_existing_sessions(list(key_of), plan.effective_at, min(split, plan.window_end)),
+            *_existing_sessions(compared, max(split, plan.effective_at), plan.window_end),
+        ]
     }
-    diff.sessions_existing = len(existing)
-    diff.sessions_planned = len(plan.sessions)
+    skipped = 0
     kept: set[tuple[str, int]] = set()
     for session in plan.sessions:
+        if session.service_key in trusted and session.starts_at >= split:
+            skipped += 1  # proven equal by the digests
+            continue
         natural = (session.service_key, int(session.starts_at.timestamp()))
         current = existing.get(natural)
         if current is None:
             diff.sessions_new.append(session)
+            diff.services_written.add(session.service_key)
             if plan.services[session.service_key].incomplete:
                 diff.sessions_new_incomplete += 1
             continue
@@ -144,20 +193,30 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
         else:
             diff.sessions_changed.append((pk, session.ends_at, session.room))
             diff.sessions_changed_per_service[services[session.service_key][0]] += 1
+            diff.services_written.add(session.service_key)
     for natural, (pk, _e, _r) in existing.items():
         if natural not in kept:
             diff.sessions_deleted.append(pk)
             diff.sessions_deleted_per_service[services[natural[0]][0]] += 1
+            diff.services_written.add(natural[0])
+    diff.sessions_existing = len(existing) + skipped
+    diff.sessions_planned = len(plan.sessions)
+    diff.sessions_unchanged += skipped
 
 
-def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, int, int, int, str]]:
-    """Return the generated sessions of the window: (pk, service, start, end, room), epochs."""
+def _existing_sessions(
+    service_ids: list[int], since: dt.datetime, until: dt.datetime
+) -> list[tuple[int, int, int, int, str]]:
+    """Return the generated sessions of ``[since, until)``: (pk, service, start, end, room),
+    times in epoch seconds."""
+    if not service_ids or since >= until:
+        return []
     if connection.vendor != "postgresql":
         rows = Session.objects.filter(
             source=Session.Source.TIMETABLE,
             teaching_service_id__in=service_ids,
-            starts_at__gte=plan.effective_at,
-            starts_at__lt=plan.window_end,
+            starts_at__gte=since,
+            starts_at__lt=until,
         ).values_list("pk", "teaching_service_id", "starts_at", "ends_at", "room")
         return [(pk, sv, int(s.timestamp()), int(e.timestamp()), r) for pk, sv, s, e, r in rows]
     table = connection.ops.quote_name(Session._meta.db_table)
@@ -166,7 +225,7 @@ def _existing_sessions(plan: Plan, service_ids: list[int]) -> list[tuple[int, in
             "SELECT id, teaching_service_id, EXTRACT(EPOCH FROM starts_at)::bigint, "  # noqa: S608
             f"EXTRACT(EPOCH FROM ends_at)::bigint, room FROM {table} WHERE source = %s "
             "AND teaching_service_id = ANY(%s) AND starts_at >= %s AND starts_at < %s",
-            [Session.Source.TIMETABLE.value, service_ids, plan.effective_at, plan.window_end],
+            [Session.Source.TIMETABLE.value, service_ids, since, until],
         )
         return cursor.fetchall()
 
@@ -205,6 +264,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         service_ids = _apply_services(plan, diff, subject_ids, group_ids)
         content_keep(diff)
         _apply_sessions(diff, service_ids)
+        _apply_digests(plan, diff, service_ids)
         _apply_closings(diff)
         created, removed = _apply_memberships(plan, group_ids)
     return {
@@ -300,22 +360,30 @@ def _apply_services(
             "key", "pk"
         )
     )
-    teachers = TeachingService.teachers.through
-    classes = TeachingService.classes.through
-    groups = TeachingService.groups.through
-    teachers.objects.bulk_create(
-        [teachers(teachingservice_id=ids[s.key], person_id=t) for s in new for t in s.teacher_ids]
-    )
-    classes.objects.bulk_create(
-        [classes(teachingservice_id=ids[s.key], schoolclass_id=c) for s in new for c in s.class_ids]
-    )
-    groups.objects.bulk_create(
-        [
-            groups(teachingservice_id=ids[s.key], teachinggroup_id=group_ids[g])
-            for s in new
-            for g in s.group_keys
-        ]
-    )
+    links = [
+        (
+            TeachingService.teachers.through,
+            "person_id",
+            [(ids[s.key], t) for s in new for t in s.teacher_ids],
+        ),
+        (
+            TeachingService.classes.through,
+            "schoolclass_id",
+            [(ids[s.key], c) for s in new for c in s.class_ids],
+        ),
+        (
+            TeachingService.groups.through,
+            "teachinggroup_id",
+            [(ids[s.key], group_ids[g]) for s in new for g in s.group_keys],
+        ),
+    ]
+    for through, column, rows in links:
+        if connection.vendor == "postgresql":
+            _copy_rows(through, ("teachingservice_id", column), rows)
+        else:
+            through._default_manager.bulk_create(
+                [through(teachingservice_id=pk, **{column: other}) for pk, other in rows]
+            )
     TeachingService.objects.filter(pk__in=diff.service_rows_reactivated).update(is_active=True)
     TeachingService.objects.filter(pk__in=diff.service_rows_retired).update(is_active=False)
     for pk, minutes in diff.service_minutes:
@@ -344,6 +412,40 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
     content_move(diff, service_ids)
     for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
         Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
+
+
+def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
+    """Store the plan's week digests of every service whose sessions were compared or written.
+
+    Runs after the session writes, whose triggers reset the digests of the services touched.
+    Services the digests proved unchanged (and not written in the import's own week) keep
+    theirs.
+    """
+    if plan.digests_from is None:
+        return
+    since, until = int(plan.digests_from.timestamp()), int(plan.window_end.timestamp())
+    documents = {
+        pk: {"from": since, "to": until, "weeks": plan.week_digests.get(key, {})}
+        for key, pk in service_ids.items()
+        if key not in diff.services_trusted or key in diff.services_written
+    }
+    if not documents:
+        return
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(TeachingService._meta.db_table)
+        # One JSON parameter (id → document): cheaper to send than arrays of documents.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET session_digests = d.value "  # noqa: S608
+                "FROM jsonb_each(%s::jsonb) AS d WHERE t.id = d.key::bigint",
+                [json.dumps(documents, separators=(",", ":"))],
+            )
+        return
+    TeachingService.objects.bulk_update(
+        [TeachingService(pk=pk, session_digests=d) for pk, d in documents.items()],
+        ["session_digests"],
+        batch_size=500,
+    )
 
 
 def _copy_sessions(rows: list[tuple[int, dt.datetime, dt.datetime, str]]) -> None:
