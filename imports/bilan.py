@@ -32,6 +32,7 @@ COUNTER_LABELS = {
     "sessions_before_effective": "Séances antérieures à la prise en charge (jamais modifiées)",
     "closings_added": "Périodes de fermeture ajoutées",
     "closings_removed": "Périodes de fermeture supprimées",
+    "cancellations_recorded": "Cours annulés, de la prise en charge à la fin de l'année",
 }
 
 

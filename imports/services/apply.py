@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from ent.models import (
+    CancelledCourse,
     ClosingPeriod,
     GroupMembership,
     Session,
@@ -55,6 +56,9 @@ class Diff:
     closings_existing: int = 0
     closings_added: list[PlannedClosing] = field(default_factory=list)
     closings_removed: list[int] = field(default_factory=list)
+    # Course occurrences cancelled in [import time, end of year): held by the ENT, in the file.
+    cancellations_existing: int = 0
+    cancellations_planned: int = 0
 
 
 def plan_diff(plan: Plan) -> Diff:
@@ -64,6 +68,12 @@ def plan_diff(plan: Plan) -> Diff:
     existing_services = _diff_services(plan, diff)
     _diff_sessions(plan, diff, existing_services)
     _diff_closings(plan, diff)
+    diff.cancellations_existing = CancelledCourse.objects.filter(
+        establishment_id__in=plan.establishment_ids,
+        starts_at__gte=plan.effective_at,
+        starts_at__lt=plan.window_end,
+    ).count()
+    diff.cancellations_planned = len(plan.cancellations)
     return diff
 
 
@@ -194,6 +204,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         service_ids = _apply_services(plan, diff, subject_ids, group_ids)
         _apply_sessions(diff, service_ids)
         _apply_closings(diff)
+        _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
     return {
         "subjects_created": len(diff.subjects_new),
@@ -209,6 +220,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         "sessions_unchanged": diff.sessions_unchanged,
         "closings_added": len(diff.closings_added),
         "closings_removed": len(diff.closings_removed),
+        "cancellations_recorded": len(plan.cancellations),
     }
 
 
@@ -355,6 +367,17 @@ def _copy_rows(
         with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def _apply_cancellations(plan: Plan) -> None:
+    """Hold the file's cancellations from the import time on, in place of the previous ones."""
+    CancelledCourse.objects.filter(
+        establishment_id__in=plan.establishment_ids, starts_at__gte=plan.effective_at
+    ).delete()
+    CancelledCourse.objects.bulk_create(
+        CancelledCourse(establishment_id=e, starts_at=starts_at)
+        for e, starts_at in plan.cancellations
+    )
 
 
 def _apply_closings(diff: Diff) -> None:

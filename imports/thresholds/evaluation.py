@@ -13,6 +13,12 @@ what the ENT holds before this import):
   school year − sessions the ENT holds over the same window| ÷ the latter × 100;
 - sessions on incomplete services: new sessions whose service lacks a matched teacher, a
   matched class/group or a subject ÷ all new sessions × 100;
+- courses cancelled: (cancelled occurrences in the file − cancellations the ENT holds) ÷
+  the latter × 100, 0 when the file cancels fewer. Both count over the same window, from
+  the import time to the end of the school year: an occurrence counts when its course has a
+  resource active that week and the day is a school day (not in a closing period); the ENT
+  holds the cancellations of its last integrated import (``ent.CancelledCourse``, replaced
+  from each import's time on);
 - not matched (teachers, students, classes, groups): unmatched ÷ those in the file × 100;
 - coherence with closing periods (an on/off check): exceeded when the file's school year is
   not the ENT's current one, or when a session would fall inside a closing period or before

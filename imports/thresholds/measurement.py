@@ -21,6 +21,11 @@ def thresholds_measure(match: MatchResult, diff: Diff, coherence: int) -> list[M
             diff.sessions_existing,
         ),
         Measure(Control.SESSIONS_INCOMPLETE, diff.sessions_new_incomplete, len(diff.sessions_new)),
+        Measure(
+            Control.COURSES_CANCELLED,
+            max(diff.cancellations_planned - diff.cancellations_existing, 0),
+            diff.cancellations_existing,
+        ),
         Measure(Control.CLOSINGS_ADDED, len(diff.closings_added), diff.closings_existing),
         Measure(Control.CLOSINGS_REMOVED, len(diff.closings_removed), diff.closings_existing),
         Measure(Control.TEACHERS_UNMATCHED, match.teachers.unmatched_count, match.teachers.total),

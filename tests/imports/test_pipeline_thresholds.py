@@ -14,7 +14,15 @@ from decimal import Decimal
 
 import pytest
 
-from ent.models import ClosingPeriod, Person, SchoolClass, Session, Subject, TeachingService
+from ent.models import (
+    CancelledCourse,
+    ClosingPeriod,
+    Person,
+    SchoolClass,
+    Session,
+    Subject,
+    TeachingService,
+)
 from imports.models import ImportRun, ImportStep
 from imports.thresholds import CONTROLS, Control, Setting, threshold_settings_save
 from tests.imports.pipeline_support import (
@@ -219,6 +227,28 @@ def test_closings_removed_at_the_boundary(school: School) -> None:
 
     assert (measured["numerator"], measured["denominator"]) == (1, existing)
     assert ClosingPeriod.objects.count() == existing - 1
+
+
+def test_courses_cancelled_at_the_boundary(school: School) -> None:
+    def cancelling(weeks_by_course: dict[int, frozenset[int]]) -> bytes:
+        courses = default_courses()
+        for index, weeks in weeks_by_course.items():
+            courses[index] = CourseSpec(**{**courses[index].__dict__, "cancelled": weeks})
+        return edt_file(courses)
+
+    # The ENT holds 4 cancellations to come (two courses, weeks 20 and 21)…
+    initialise(school, cancelling({0: frozenset({20, 21}), 1: frozenset({20, 21})}))
+    assert CancelledCourse.objects.count() == 4
+    # …the new file cancels 7 of them (one past week, 7, never counts): 3 more for 4 held.
+    content = cancelling(
+        {0: frozenset({7, 20, 21, 22}), 1: frozenset({20, 21}), 2: frozenset({25, 26})}
+    )
+
+    measured = assert_boundary(school, Control.COURSES_CANCELLED, content)
+
+    assert (measured["numerator"], measured["denominator"]) == (3, 4)
+    assert measured["value"] == "75.00"
+    assert CancelledCourse.objects.count() == 7
 
 
 # Blocking or not --------------------------------------------------------------------------

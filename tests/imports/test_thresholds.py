@@ -37,6 +37,7 @@ def test_defaults_match_the_vendor_guides() -> None:
         Control.SERVICES_DELETED: (50, True),
         Control.SESSIONS_DELTA: (50, True),
         Control.SESSIONS_INCOMPLETE: (40, False),
+        Control.COURSES_CANCELLED: (100, False),
         Control.CLOSINGS_ADDED: (10, True),
         Control.CLOSINGS_REMOVED: (10, True),
         Control.TEACHERS_UNMATCHED: (5, False),
@@ -63,6 +64,16 @@ def test_a_value_just_above_the_setting_is_exceeded(spec: object) -> None:
 
     assert evaluation.value == Decimal(percent) + Decimal("0.01")  # type: ignore[attr-defined]
     assert evaluation.exceeded  # type: ignore[attr-defined]
+
+
+def test_cancelled_courses_alert_only_beyond_double_the_cancellations_held() -> None:
+    doubled = _one(Control.COURSES_CANCELLED, 4, 4)  # 8 cancelled in the file, 4 held
+    beyond = _one(Control.COURSES_CANCELLED, 5, 4)
+    first_ones = _one(Control.COURSES_CANCELLED, 3, 0)  # none held yet: 100 %
+
+    assert (doubled.value, doubled.exceeded) == (Decimal(100), False)  # type: ignore[attr-defined]
+    assert (beyond.value, beyond.exceeded, beyond.blocking) == (Decimal(125), True, False)  # type: ignore[attr-defined]
+    assert not first_ones.exceeded  # type: ignore[attr-defined]
 
 
 def test_zero_over_zero_is_zero_percent() -> None:
