@@ -144,7 +144,7 @@ def bilan_render_text(run: ImportRun, report: RunReport | None = None) -> str:
         lines += [f"  {threshold_line(t)}" for t in report.thresholds]
     if report.problems:
         lines += ["", f"Problèmes relevés dans le fichier ({report.problems_total}) :"]
-        lines += [f"  - {p.line()}" for p in report.problems]
+        lines += [f"  - {group.line()}" for group in report.problem_groups]
     if report.coherence:
         lines += ["", f"Incohérences avec les périodes de fermeture ({report.coherence_total}) :"]
         lines += [f"  - {item}" for item in report.coherence]

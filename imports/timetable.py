@@ -28,7 +28,8 @@ class Problem:
     """Something wrong with a file, for the bilan: French ``message`` and ``action``.
 
     ``code`` is stable (tests and the UI key on it); ``ref`` points into the source (an
-    element and its ``Ident``, a zip member, a line) when there is one.
+    element and its ``Ident``, a zip member, a line) when there is one; ``name`` is what the
+    problem is about as users know it (a group's name), listed when problems are grouped.
     """
 
     code: str
@@ -36,6 +37,7 @@ class Problem:
     action: str = ""
     ref: str = ""
     severity: Severity = Severity.ERROR
+    name: str = ""
 
 
 class TimetableInvalid(Exception):

@@ -26,6 +26,7 @@ from imports.services.apply import plan_apply, plan_diff
 from imports.services.steps import PROBLEMS_MAX, StepNote, StepStop
 from imports.thresholds import thresholds_assess
 from imports.timetable import Problem
+from imports.validation import group_name_problems
 
 logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -115,6 +116,11 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     matched = steps.step_match(run, target, timetable)
     recorder.record(matched.note)
     report.unmatched = matched.unmatched
+    # STS-Web name rules matter only for the groups that found no match.
+    unmatched_groups = set(timetable.groups) - set(matched.result.groups.matched)
+    if unmatched_groups:
+        names = group_name_problems(timetable, unmatched=unmatched_groups)
+        _report_problems(report, validated.problems + names)
     report.unmatched_entries = matched.entries
     report.unmatched_entries_total = matched.entries_total
 

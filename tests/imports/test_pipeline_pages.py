@@ -81,7 +81,10 @@ def test_the_bilan_text_lists_thresholds_counters_unmatched_and_problems(school:
     assert f"Séances créées : {integrated.counters['sessions_created']}" in text
     assert "Enseignants non rapprochés (1) :\n  - DUPONT Claire" in text
     assert "Problèmes relevés dans le fichier (1) :" in rejected.bilan["text"]
-    assert "Erreur [UAI]" in rejected.bilan["text"]
+    assert "  - Erreur — " in rejected.bilan["text"]
+    problems = rejected.bilan["text"].split("Problèmes relevés dans le fichier (1) :\n")[1]
+    assert problems.startswith("  - Erreur — ")
+    assert "[UAI] → " in problems.splitlines()[0]
 
 
 def _depositor(school: School, username: str, slot: int, *, notify: bool) -> DepositorAccount:
