@@ -31,7 +31,7 @@ from imports.models import ImportRun, ImportStep
 from imports.parsers.context import parse_context_from_settings
 from imports.parsers.registry import parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
-from imports.report import ChangeRow, ReportedProblem, UnmatchedEntry
+from imports.report import ChangeRow, UnmatchedEntry
 from imports.selectors import (
     establishments_initialised,
     import_run_last_integrated,
