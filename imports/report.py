@@ -297,6 +297,7 @@ def _evaluation_dump(evaluation: Evaluation) -> dict[str, Any]:
         "setting": evaluation.setting,
         "blocking": evaluation.blocking,
         "exceeded": evaluation.exceeded,
+        "items": list(evaluation.items),
     }
 
 
@@ -317,4 +318,5 @@ def _evaluation_load(data: Mapping[str, Any]) -> Evaluation | None:
         blocking=bool(data.get("blocking", False)),
         exceeded=bool(data.get("exceeded", False)),
         relaxed_until=dt.datetime.fromisoformat(relaxed) if relaxed else None,
+        items=tuple(str(item) for item in data.get("items") or []),
     )

@@ -42,6 +42,7 @@ from imports.thresholds.changes import (
     threshold_settings_change,
     threshold_settings_changes_recent,
 )
+from imports.thresholds.rendering import threshold_counts, threshold_explanation
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -87,8 +88,14 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "source_format": source_format_display(run),
             "report": report,
             # Each result with its relaxation's end as users entered it ("15/12/2026 inclus").
+            # …and what its value is made of ("9 ajoutées pour 4 existantes", the items).
             "thresholds": [
-                (t, until_label(t.relaxed_until) if t.relaxed_until else None)
+                (
+                    t,
+                    until_label(t.relaxed_until) if t.relaxed_until else None,
+                    threshold_counts(t),
+                    threshold_explanation(t),
+                )
                 for t in report.thresholds
             ],
             "counters": [

@@ -56,6 +56,11 @@ class Diff:
     closings_existing: int = 0
     closings_added: list[PlannedClosing] = field(default_factory=list)
     closings_removed: list[int] = field(default_factory=list)
+    # What the threshold controls count, for the bilan (identities of services, periods).
+    service_audiences_created: list[str] = field(default_factory=list)
+    service_audiences_modified: list[str] = field(default_factory=list)
+    service_audiences_deleted: list[str] = field(default_factory=list)
+    closings_removed_periods: list[PlannedClosing] = field(default_factory=list)
     # Course occurrences cancelled in [import time, end of year): held by the ENT, in the file.
     cancellations_existing: int = 0
     cancellations_planned: int = 0
@@ -100,15 +105,16 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     new_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for service in plan.services.values():
         new_by_audience[service.audience_key].add((service.key, service.weekly_minutes))
-    diff.services_created = len(new_by_audience.keys() - old_by_audience.keys())
-    diff.services_deleted = sum(
-        len(old_by_audience[a]) for a in old_by_audience.keys() - new_by_audience.keys()
-    )
-    diff.services_modified = sum(
-        1
+    diff.service_audiences_created = sorted(new_by_audience.keys() - old_by_audience.keys())
+    diff.service_audiences_deleted = sorted(old_by_audience.keys() - new_by_audience.keys())
+    diff.service_audiences_modified = sorted(
+        a
         for a in old_by_audience.keys() & new_by_audience.keys()
         if old_by_audience[a] != new_by_audience[a]
     )
+    diff.services_created = len(diff.service_audiences_created)
+    diff.services_deleted = sum(len(old_by_audience[a]) for a in diff.service_audiences_deleted)
+    diff.services_modified = len(diff.service_audiences_modified)
     minutes_by_pk = {pk: minutes for pk, _k, _a, minutes in active}
     for key, service in plan.services.items():
         if key not in by_key:
@@ -194,6 +200,11 @@ def _diff_closings(plan: Plan, diff: Diff) -> None:
         key=lambda c: (c.establishment_id, c.start_date),
     )
     diff.closings_removed = [pk for period, pk in by_period.items() if period not in planned]
+    removed = set(diff.closings_removed)
+    diff.closings_removed_periods = sorted(
+        (c for c, pk in existing.items() if pk in removed),
+        key=lambda c: (c.establishment_id, c.start_date),
+    )
 
 
 def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:

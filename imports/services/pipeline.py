@@ -139,6 +139,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
         match=matched.result,
         diff=diff,
         coherence=len(plan.coherence_violations),
+        subject_labels=plan.subjects,
     )
     report.thresholds = assessment.evaluations
     if run.preview_only:

@@ -44,6 +44,8 @@ class Measure:
     control: Control
     numerator: int
     denominator: int
+    # The first of what the numerator counts, as users know them (closings, services…).
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,12 @@ class Evaluation:
     blocking: bool
     exceeded: bool
     relaxed_until: dt.datetime | None = None
+    items: tuple[str, ...] = ()
+
+    @property
+    def items_more(self) -> int:
+        """Return how many of the counted items are not named in :attr:`items`."""
+        return max(self.numerator - len(self.items), 0) if self.items else 0
 
 
 def percentage(numerator: int, denominator: int) -> Decimal:
@@ -94,6 +102,7 @@ def evaluate(
                 blocking=setting.blocking,
                 exceeded=exceeded,
                 relaxed_until=setting.relaxed_until,
+                items=measure.items,
             )
         )
     return evaluations

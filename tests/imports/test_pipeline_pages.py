@@ -17,6 +17,7 @@ from imports.models import ImportRun
 from tests.factories import RoleFactory, UserFactory
 from tests.imports.pipeline_support import (
     NOW,
+    TEACHERS,
     OTHER_UAI,
     School,
     default_courses,
@@ -53,6 +54,8 @@ def test_the_detail_of_an_integrated_run_shows_steps_thresholds_counters_and_lis
     assert "✔" in page and "⚠" in page
     assert "% d&#x27;enseignants non rapprochés" in page
     assert "Cohérence avec les périodes de fermeture" in page
+    assert f"1 enseignant(s) non rapproché(s) sur {len(TEACHERS)} dans le fichier" in page
+    assert "Ident=" not in page
     assert f"<td>Séances créées</td><td>{run.counters['sessions_created']}</td>" in page
     assert "Enseignants non rapprochés (1)" in page
     assert "DUPONT Claire" in page

@@ -171,6 +171,8 @@ def test_services_deleted_and_sessions_delta_at_the_boundary(school: School) -> 
     deleted = assert_boundary(school, Control.SERVICES_DELETED, edt_file(_without_class(3)))
 
     assert (deleted["numerator"], deleted["denominator"]) == (of_5b, existing)
+    items = deleted["items"]
+    assert items and all(str(item).endswith("(5B)") for item in items)  # type: ignore[attr-defined]
     assert not Session.objects.filter(
         starts_at__gte=EVENING, teaching_service__classes__code="5B"
     ).exists()
@@ -214,6 +216,7 @@ def test_closings_added_at_the_boundary(school: School) -> None:
     measured = assert_boundary(school, Control.CLOSINGS_ADDED, edt_file(courses))
 
     assert (measured["numerator"], measured["denominator"]) == (1, existing)
+    assert measured["items"] == ["Semaine(s) sans cours du 22/03/2027 au 28/03/2027"]
     assert ClosingPeriod.objects.count() == existing + 1
 
 

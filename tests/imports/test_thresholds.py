@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,9 @@ from imports.thresholds import (
     blocking_exceeded,
     evaluate,
     percentage,
+    threshold_line,
 )
+from imports.thresholds.rendering import threshold_counts, threshold_explanation
 
 
 def _one(control: Control, numerator: int, denominator: int, **setting: object) -> object:
@@ -116,3 +119,22 @@ def test_a_setting_made_blocking_blocks() -> None:
 
 def test_every_control_is_evaluated_even_without_a_measure() -> None:
     assert len(evaluate([])) == len(CONTROLS)
+
+
+def test_a_value_above_a_hundred_percent_is_shown_with_its_counts_items_and_why() -> None:
+    evaluation = dataclasses.replace(
+        _one(Control.CLOSINGS_ADDED, 9, 4),  # type: ignore[type-var]
+        items=("Vacances du 01/12/2026 au 05/12/2026",),
+    )
+
+    line = threshold_line(evaluation)
+
+    assert line.startswith("% de périodes de fermeture ajoutées : 225.00 % (seuil 10 %, ")
+    assert "— 9 période(s) ajoutée(s) pour 4 existante(s), plus de 100 % parce que" in line
+    assert line.endswith(": Vacances du 01/12/2026 au 05/12/2026 et 8 autre(s)")
+    assert threshold_counts(_one(Control.SUBJECTS_CREATED, 2, 0)) == (  # type: ignore[arg-type]
+        "2 matière(s) créée(s) pour 0 existante(s)"
+    )
+    assert "100 % par convention" in threshold_explanation(
+        _one(Control.SUBJECTS_CREATED, 2, 0)  # type: ignore[arg-type]
+    )
