@@ -23,7 +23,7 @@ from imports.selectors import (
 )
 from imports.services.deposits import DepositRefused, deposit_receive, deposit_resubmit_anyway
 from imports.services.guard import ImportRunning
-from imports.services.queue import import_queue_position
+from imports.services.queue import import_queue_establishments_ahead, import_queue_position
 from imports.status_display import source_format_display, status_badge, step_look
 from imports.tables import ImportRunTable
 from imports.thresholds import (
@@ -113,7 +113,9 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
                 ("Par enseignant", report.changes_by_teacher),
             ],
             "queue_position": (
-                import_queue_position(run=run) if run.status == ImportRun.Status.RECEIVED else 0
+                import_queue_establishments_ahead(run=run)
+                if run.status == ImportRun.Status.RECEIVED
+                else 0
             ),
             "has_unmatched_entries": bool(report.unmatched_entries),
         },

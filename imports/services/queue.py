@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from ent.clock import Clock
-from ent.models import SchoolGroup
+from ent.models import Establishment, SchoolGroup
 from imports.models import ImportRun, ImportStep
 from imports.services.pipeline import import_run_abandon, import_run_execute
 
@@ -100,6 +100,23 @@ def import_queue_position(*, run: ImportRun) -> int:
         | Q(status=ImportRun.Status.RECEIVED, received_at__lt=run.received_at)
     )
     return ahead.exclude(pk=run.pk).count()
+
+
+def import_queue_establishments_ahead(*, run: ImportRun) -> int:
+    """Return how many establishments the runs ahead of ``run`` are importing.
+
+    A run for "Tous les établissements" counts every establishment of the school group once;
+    two runs for the same target count it once (seed 001: "x établissements sont déjà en
+    cours d'importation").
+    """
+    ahead = ImportRun.objects.filter(school_group_id=run.school_group_id).filter(
+        Q(status=ImportRun.Status.RUNNING)
+        | Q(status=ImportRun.Status.RECEIVED, received_at__lt=run.received_at)
+    )
+    targets = set(ahead.exclude(pk=run.pk).values_list("establishment_id", flat=True))
+    if None in targets:
+        return Establishment.objects.filter(school_group_id=run.school_group_id).count()
+    return len(targets)
 
 
 def import_queue_sweep(*, now: dt.datetime) -> list[int]:

@@ -17,8 +17,8 @@ from imports.models import ImportRun
 from tests.factories import RoleFactory, UserFactory
 from tests.imports.pipeline_support import (
     NOW,
-    TEACHERS,
     OTHER_UAI,
+    TEACHERS,
     School,
     default_courses,
     deposit,
@@ -182,3 +182,14 @@ def test_repeated_blocks_of_the_same_kind_within_an_hour_make_one_message(
     message = Message.objects.get(recipient=louise.user)
     assert message.repeats == 2
     assert message.link.endswith(f"/imports/{second.pk}/")
+
+
+def test_the_queue_message_counts_establishments_not_runs(school: School) -> None:
+    deposit(school, edt_file(comment="1"), whole_group=True)
+    deposit(school, edt_file(comment="2"), whole_group=True, now=NOW + dt.timedelta(minutes=1))
+    waiting = deposit(school, edt_file(comment="3"), now=NOW + dt.timedelta(minutes=2))
+
+    page = _page(school, waiting)
+
+    assert school.group.establishments.count() == 1
+    assert "1 établissement est déjà en cours d'importation." in page
