@@ -9,6 +9,7 @@ from accounts.notifications import ImportNotice
 from imports.models import ImportRun, ImportStep
 from imports.report import RunReport, report_of
 from imports.thresholds import Evaluation, threshold_line
+from imports.thresholds.rendering import threshold_counts
 
 UNMATCHED_LABELS = {
     "teachers": "Enseignants non rapprochés",
@@ -98,9 +99,21 @@ def bilan_notice(run: ImportRun, *, link: str) -> ImportNotice | None:
     )
 
 
+def _threshold_fact(evaluation: Evaluation) -> str:
+    """Return an exceeded control in one short line (the bilan has its items)."""
+    counts = threshold_counts(evaluation)
+    if evaluation.setting is None:
+        return f"{evaluation.label} : {counts}"
+    kind = "bloquant" if evaluation.blocking else "non bloquant"
+    return (
+        f"{evaluation.label} : {evaluation.value} % ({counts}), au-delà du seuil de "
+        f"{evaluation.setting} % ({kind})"
+    )
+
+
 def _notice_facts(run: ImportRun, report: RunReport, exceeded: list[Evaluation]) -> list[str]:
     """Return the facts of ``run`` a manager needs first, most important first."""
-    facts = [threshold_line(e) for e in exceeded]
+    facts = [_threshold_fact(e) for e in exceeded]
     facts += [
         f"{p.message} → {p.action}" if p.action else p.message
         for p in report.problems

@@ -125,6 +125,9 @@ def test_two_depositors_with_notification_both_get_the_alert_of_a_run_one_of_the
     assert message.subject == ("Import automatique bloqué par un seuil — Collège Jean Moulin")
     assert "Fichier : EDT_export.xml, reçu le" in message.body
     assert "% de services d'enseignement supprimés" in message.body
+    assert (
+        "supprimé(s) sur" in message.body and "au-delà du seuil de 50 % (bloquant)" in message.body
+    )
     assert "Bilan de l'import" not in message.body  # the short notice, not the whole bilan
     assert len(message.body.splitlines()) <= 12
     assert message.link == f"{settings.ENT_PUBLIC_URL}/cites/{school.group.pk}/imports/{run.pk}/"
