@@ -35,16 +35,19 @@ class Diff(Protocol):
     content_sessions: int
     content_moves: list[tuple[int, str, dt.datetime]]
     content_kept: list[int]
+    content_lost: list[tuple[str, dt.datetime]]
 
 
 BATCH = 5000
 
 
 def content_diff(plan: Plan, diff: Diff) -> None:
-    """Fill ``diff.content_moves``, ``diff.content_kept`` and ``diff.content_sessions``.
+    """Fill ``diff.content_moves``, ``diff.content_kept``, ``diff.content_lost`` and
+    ``diff.content_sessions``.
 
     Kept sessions leave ``diff.sessions_deleted``; moved ones stay in it (their content is
-    re-pointed before they go).
+    re-pointed before they go). ``content_lost`` names both (service key, start), in time
+    order, for the bilan.
     """
     deleted = diff.sessions_deleted
     with_content: dict[int, tuple[str, dt.datetime]] = {}
@@ -75,7 +78,9 @@ def content_diff(plan: Plan, diff: Diff) -> None:
             free[slot].append(session.starts_at)
     moves: list[tuple[int, str, dt.datetime]] = []
     kept: list[int] = []
-    for pk, (key, starts) in sorted(with_content.items(), key=lambda item: item[1][1]):
+    lost = sorted(with_content.items(), key=lambda item: item[1][1])
+    diff.content_lost = [slot for _pk, slot in lost]
+    for pk, (key, starts) in lost:
         candidates = free.get((key, week(starts)))
         if candidates:
             target = min(candidates, key=lambda moment: abs(moment - starts))

@@ -27,7 +27,7 @@ from accounts.models import Message, Role
 from deposits.models import DepositorAccount
 from deposits.services import depositor_account_create
 from ent.formatting import format_moment, format_number, format_percent
-from ent.models import Person
+from ent.models import Establishment, Person, SchoolClass
 from imports.models import ImportRun, ThresholdRelaxation
 from imports.report import report_of
 from imports.thresholds import CONTROLS, Setting, threshold_settings_save
@@ -177,6 +177,23 @@ def _site_urls(school: School) -> list[str]:
         "relaxation_id": list(ThresholdRelaxation.objects.values_list("pk", flat=True)),
         "match_id": [],
         "token": ["jeton-inconnu"],
+        "establishment_id": list(
+            Establishment.objects.filter(school_group=school.group).values_list("pk", flat=True)
+        ),
+        # A class's week and a teacher's week; mismatched pairs answer 404, which is allowed.
+        "kind": ["classe", "enseignant"],
+        "key": [
+            SchoolClass.objects.filter(establishment__school_group=school.group)
+            .values_list("pk", flat=True)
+            .first(),
+            Person.objects.filter(
+                kind=Person.Kind.TEACHER, establishments__school_group=school.group
+            )
+            .values_list("pk", flat=True)
+            .first(),
+        ],
+        "feed_id": [],
+        "action": [],
     }
     urls = []
     for name, params in _patterns(get_resolver().url_patterns):
@@ -225,7 +242,8 @@ def test_no_page_bilan_message_or_mail_shows_english_or_a_point_decimal(
     for run in ImportRun.objects.all():
         texts[f"bilan {run.pk}"] = report_of(run).text
         for step in run.steps.all():
-            texts[f"step {run.pk} {step.name}"] = " ".join(
+            # One line each, as shown: a detail ending in a date is not glued to the next "%".
+            texts[f"step {run.pk} {step.name}"] = "\n".join(
                 [step.name, step.message, step.action, *step.details]
             )
     for message in Message.objects.all():

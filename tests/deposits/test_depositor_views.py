@@ -188,23 +188,3 @@ def test_group_b_initialisation_does_not_open_group_a(client: Client, personas: 
     page = client.get(_list_url(personas)).content.decode()
 
     assert "premier import manuel" in page
-
-
-def test_a_forged_holder_of_another_school_group_is_refused_on_post(
-    client: Client, initialised: Personas
-) -> None:
-    # The picker only offers group A's people; a POST naming group B's manager, or the
-    # superuser, is checked again on the server.
-    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
-    client.force_login(initialised.hugo)
-    add_url = reverse("deposits:depositor_add", args=[initialised.group_a.pk])
-
-    foreign = client.post(add_url, {"user": initialised.bob.pk, "notify": "on"}, follow=True)
-    root = client.post(add_url, {"user": superuser.pk, "notify": "on"}, follow=True)
-
-    assert "n&#x27;appartient pas aux établissements de cette cité scolaire" in (
-        foreign.content.decode()
-    )
-    assert "n&#x27;appartient pas" in root.content.decode()
-    assert not DepositorAccount.objects.exists()
-    assert not Message.objects.filter(recipient__in=[initialised.bob, superuser]).exists()
