@@ -61,7 +61,8 @@ class Diff:
     content_sessions: int = 0  # future generated sessions with content, in the window
     content_moves: list[tuple[int, str, dt.datetime]] = field(default_factory=list)
     content_kept: list[int] = field(default_factory=list)
-    content_lost: list[tuple[str, dt.datetime]] = field(default_factory=list)  # both, named
+    # Both, as (service audience, start): what the bilan names.
+    content_lost: list[tuple[str, dt.datetime]] = field(default_factory=list)
     # What the threshold controls count, for the bilan (identities of services, periods).
     service_audiences_created: list[str] = field(default_factory=list)
     service_audiences_modified: list[str] = field(default_factory=list)

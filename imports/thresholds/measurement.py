@@ -87,8 +87,8 @@ def thresholds_measure(
             len(diff.content_moves) + len(diff.content_kept),
             diff.content_sessions,
             _first(
-                f"{service_label(key)} du {format_moment(starts)}"
-                for key, starts in diff.content_lost
+                f"{service_label(audience)} du {format_moment(starts)}"
+                for audience, starts in diff.content_lost
             ),
         ),
     ]
