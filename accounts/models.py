@@ -50,11 +50,19 @@ class Message(models.Model):
     link = models.CharField(_("lien"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("reçu le"))
     read_at = models.DateTimeField(_("lu le"), null=True, blank=True)
+    # Repeats of one problem update one unread message (accounts.notifications): its kind,
+    # how many times it happened and when first.
+    kind = models.CharField(_("nature"), max_length=200, blank=True)
+    repeats = models.PositiveIntegerField(_("occurrences"), default=1)
+    first_at = models.DateTimeField(_("première occurrence"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["recipient", "kind", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -1,6 +1,7 @@
 """Every notification the ENT sends its users: an internal message, and a mail when possible.
 
-Two notices exist: the bilan of an import run, and the credentials of a depositor account.
+Two notices exist: a problem of an automatic import (with repeats grouped), and the
+credentials of a depositor account.
 Links are absolute, built from ``settings.ENT_PUBLIC_URL`` and the URL resolver, so they work
 from a mail client as well as from the inbox.
 
@@ -23,10 +24,11 @@ from django.urls import reverse
 
 from accounts.models import Message, User
 from accounts.services import message_send
+from ent.formatting import format_moment
 
 logger = logging.getLogger(__name__)
 
-# School group id -> users who asked to receive the bilans of its imports.
+# School group id -> users who asked to be told of the problems of its imports.
 BilanRecipients = Callable[[int], Iterable[User]]
 _bilan_recipient_sources: list[BilanRecipients] = []
 
@@ -54,7 +56,26 @@ def notify(*, user: User, subject: str, body: str, link: str, now: dt.datetime) 
     return message
 
 
-# --- Bilans of import runs -----------------------------------------------------------------
+# --- Problems of automatic imports --------------------------------------------------------
+
+# A problem of the same kind as one told less than this before, and not read yet, updates
+# that message instead of adding one (seed 001: messages only when there is a problem).
+REPEAT_WINDOW = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ImportNotice:
+    """What a problem of an automatic import tells every recipient of its school group.
+
+    ``kind`` names the problem (school group, target, status, controls or codes involved):
+    notices of the same kind within :data:`REPEAT_WINDOW` of each other are grouped.
+    """
+
+    school_group_id: int
+    kind: str
+    subject: str
+    body: str
+    link: str
 
 
 def bilan_recipients_register(source: BilanRecipients) -> None:
@@ -63,28 +84,57 @@ def bilan_recipients_register(source: BilanRecipients) -> None:
         _bilan_recipient_sources.append(source)
 
 
-def bilan_notify(
-    *,
-    school_group_id: int,
-    deposited_by_id: int | None,
-    succeeded: bool,
-    subject: str,
-    body: str,
-    link: str,
-    now: dt.datetime,
-) -> None:
-    """Send the bilan of an import run to the users who asked for it.
+def import_problem_notify(*, notice: ImportNotice, now: dt.datetime) -> list[Message]:
+    """Tell every user who asked for the group's notifications about ``notice``.
 
-    A success concerns the one who deposited; a problem, every declared recipient.
+    For a user already told of the same kind of problem less than :data:`REPEAT_WINDOW` ago
+    who has not read it yet, that message is updated instead: the latest import's text and
+    link, the number of occurrences and the time of the first, moved to the top of the inbox,
+    with no second mail. Returns the messages sent or updated.
     """
     recipients: dict[int, User] = {}
     for source in _bilan_recipient_sources:
-        for user in source(school_group_id):
+        for user in source(notice.school_group_id):
             recipients.setdefault(user.pk, user)
+    messages = []
     for user in recipients.values():
-        if succeeded and user.pk != deposited_by_id:
-            continue
-        notify(user=user, subject=subject, body=body, link=link, now=now)
+        previous = (
+            Message.objects.filter(
+                recipient=user,
+                kind=notice.kind,
+                read_at__isnull=True,
+                created_at__gte=now - REPEAT_WINDOW,
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if previous is None:
+            message = notify(
+                user=user, subject=notice.subject, body=notice.body, link=notice.link, now=now
+            )
+            message.kind, message.first_at = notice.kind, now
+            message.save(update_fields=["kind", "first_at"])
+        else:
+            message = _repeat(previous, notice, now)
+        messages.append(message)
+    return messages
+
+
+def _repeat(message: Message, notice: ImportNotice, now: dt.datetime) -> Message:
+    first = message.first_at or message.created_at
+    message.repeats += 1
+    message.first_at = first
+    message.subject = f"{notice.subject} ({message.repeats} fois en moins d'une heure)"[:200]
+    message.body = (
+        f"{notice.body}\n"
+        f"Ce problème s'est produit {message.repeats} fois depuis le "
+        f"{format_moment(first)} ; ce message décrit le dernier import. Les précédents "
+        "restent dans l'historique des imports.\n"
+    )
+    message.link = notice.link
+    message.created_at = now
+    message.save(update_fields=["repeats", "first_at", "subject", "body", "link", "created_at"])
+    return message
 
 
 # --- Credentials of depositor accounts -----------------------------------------------------

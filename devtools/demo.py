@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Message, Role, User
 from ent.models import SchoolGroup, SchoolYear
 from ent.services.directory import AafImportSummary, aaf_import
 
@@ -154,12 +154,30 @@ def _demo_initialise(group: SchoolGroup, *, clock: Callable[[], dt.datetime]) ->
     account = depositor_account_create(
         school_group=group, user=manager, notify=True, created_by=None, now=clock()
     )
-    token = account.user.messages.latest("pk").link.rstrip("/").rsplit("/", 1)[-1]
+    welcome = account.user.messages.latest("pk")
+    token = welcome.link.rstrip("/").rsplit("/", 1)[-1]
     revealed = credential_reveal_consume(token=token, user=manager, now=clock())
     url_file = demo_folder() / DEMO_DEPOSIT_URL_FILE
     url_file.write_text(revealed.urls[0].url + "\n")
     url_file.chmod(0o600)
+    _welcome_without_used_link(welcome, group=group, url_file=url_file)
     return run.status
+
+
+def _welcome_without_used_link(welcome: Message, *, group: SchoolGroup, url_file: Path) -> None:
+    """Replace the one-time link the demo seeding consumed by where its result went."""
+    from accounts.notifications import absolute_url
+
+    used = welcome.link
+    welcome.body = welcome.body.replace(
+        used,
+        "(lien déjà utilisé par la préparation de la démonstration : l'URL de dépôt complète, "
+        f"mot de passe compris, est dans le fichier {url_file.name} du dossier de "
+        "démonstration ; « Régénérer le mot de passe » sur la page des comptes de dépôt en "
+        "envoie un nouveau)",
+    )
+    welcome.link = absolute_url("deposits:depositor_list", group.pk)
+    welcome.save(update_fields=["body", "link"])
 
 
 def demo_announcement(*, base_url: str) -> list[str]:

@@ -380,6 +380,28 @@ class ClosingPeriod(models.Model):
         return f"{self.label or _('Fermeture')} [{self.start_date}, {self.end_date})"
 
 
+class CancelledCourse(models.Model):
+    """A course occurrence the timetable cancels, as the last integrated import said.
+
+    Kept from that import's time onward (an import replaces the rows of its establishments
+    from its own time): the "% de cours annulés" control compares a new file's
+    cancellations with these.
+    """
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="cancelled_courses"
+    )
+    starts_at = models.DateTimeField(_("début"))
+
+    class Meta:
+        verbose_name = _("cours annulé")
+        verbose_name_plural = _("cours annulés")
+        indexes = [models.Index(fields=["establishment", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.establishment_id}:{self.starts_at:%Y-%m-%d %H:%M}"
+
+
 class Session(models.Model):
     """A dated session (séance) of a teaching service, ``[starts_at, ends_at)``."""
 

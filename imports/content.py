@@ -35,24 +35,35 @@ class Diff(Protocol):
     content_sessions: int
     content_moves: list[tuple[int, str, dt.datetime]]
     content_kept: list[int]
+    content_lost: list[tuple[str, dt.datetime]]
 
 
 BATCH = 5000
 
 
 def content_diff(plan: Plan, diff: Diff) -> None:
-    """Fill ``diff.content_moves``, ``diff.content_kept`` and ``diff.content_sessions``.
+    """Fill ``diff.content_moves``, ``diff.content_kept``, ``diff.content_lost`` and
+    ``diff.content_sessions``.
 
     Kept sessions leave ``diff.sessions_deleted``; moved ones stay in it (their content is
-    re-pointed before they go).
+    re-pointed before they go). ``content_lost`` names both (service audience, start), in
+    time order, for the bilan.
     """
     deleted = diff.sessions_deleted
     with_content: dict[int, tuple[str, dt.datetime]] = {}
+    audiences: dict[int, str] = {}  # the service's identity as users read it, for the bilan
     for start in range(0, len(deleted), BATCH):
-        for pk, key, starts in SessionContent.objects.filter(
+        for pk, key, audience, subject, starts in SessionContent.objects.filter(
             session_id__in=deleted[start : start + BATCH]
-        ).values_list("session_id", "session__teaching_service__key", "session__starts_at"):
+        ).values_list(
+            "session_id",
+            "session__teaching_service__key",
+            "session__teaching_service__audience_key",
+            "session__teaching_service__subject__code",
+            "session__starts_at",
+        ):
             with_content[pk] = (key, starts)
+            audiences[pk] = audience or subject
     diff.content_sessions = SessionContent.objects.filter(
         session__source=Session.Source.TIMETABLE,
         session__teaching_service__establishment_id__in=plan.establishment_ids,
@@ -75,7 +86,9 @@ def content_diff(plan: Plan, diff: Diff) -> None:
             free[slot].append(session.starts_at)
     moves: list[tuple[int, str, dt.datetime]] = []
     kept: list[int] = []
-    for pk, (key, starts) in sorted(with_content.items(), key=lambda item: item[1][1]):
+    lost = sorted(with_content.items(), key=lambda item: item[1][1])
+    diff.content_lost = [(audiences[pk], starts) for pk, (_key, starts) in lost]
+    for pk, (key, starts) in lost:
         candidates = free.get((key, week(starts)))
         if candidates:
             target = min(candidates, key=lambda moment: abs(moment - starts))

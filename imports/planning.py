@@ -122,6 +122,8 @@ class Plan:
     # sessions of [digests_from, window_end), week by week (see :func:`session_week_digests`).
     digests_from: dt.datetime | None = None
     week_digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (establishment id, start) of each occurrence the file cancels in the window
+    cancellations: list[tuple[int, dt.datetime]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +319,9 @@ class _PlanBuilder:
                 (draft.establishment_id, draft.subject_code), draft.subject_label
             )
         plan.groups = dict(self.new_groups)
+        for course in self.timetable.courses:
+            if course.cancelled_weeks:
+                self._cancellations(plan, course, closed)
         self._closings(plan)
         self._student_memberships(plan)
 
@@ -446,6 +451,28 @@ class _PlanBuilder:
         sessions[natural] = PlannedSession(
             service_key=draft.key, starts_at=starts_at, ends_at=ends_at, room=room
         )
+
+    def _cancellations(self, plan: Plan, course: Course, closed: frozenset[dt.date]) -> None:
+        """Record the occurrences ``course`` would have in the window but for a cancellation.
+
+        A cancelled week counts when a resource of the course is active that week and the day
+        is a school day (inside the year, outside the file's and the ENT's closings).
+        """
+        idents = [("class", r.ident) for r in course.classes]
+        idents += [("part", r.ident) for r in course.parts]
+        idents += [("group", r.ident) for r in course.groups]
+        units = [self.units[i] for i in idents if i in self.units]
+        establishment = self._majority([u.establishment_id for u in units if u.code])
+        year = self.timetable.year
+        for week in sorted(course.cancelled_weeks):
+            if not any(week in r.weeks for r in course.resources):
+                continue
+            day = year.day(week, course.day)
+            if not year.contains(day) or day in closed or day in self.closed[establishment]:
+                continue
+            starts_at = dt.datetime.combine(day, course.start, tzinfo=self.tz)
+            if plan.effective_at <= starts_at < plan.window_end:
+                plan.cancellations.append((establishment, starts_at))
 
     def _rooms(self, idents: tuple[str, ...]) -> str:
         rooms = self.timetable.rooms

@@ -9,6 +9,7 @@ and :func:`report_store` puts it back on the run. The run page, the bilan text
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,8 @@ class ReportedProblem:
     ref: str = ""
     # The untranslated text of the library that failed (e.g. lxml's), for support only.
     detail: str = ""
+    # What the problem is about as users know it (a group's name), listed when grouped.
+    name: str = ""
 
     @classmethod
     def of(cls, problem: Problem) -> ReportedProblem:
@@ -42,18 +45,97 @@ class ReportedProblem:
             problem.action,
             problem.ref,
             problem.detail,
+            problem.name,
         )
 
     @property
     def is_error(self) -> bool:
         return self.severity == "ERROR"
 
+    @property
+    def place(self) -> str:
+        """Return where the problem is, as a user can find it: never a file's internal id."""
+        return "" if _INTERNAL_REF.search(self.ref) else self.ref
+
     def line(self) -> str:
         """Return the problem as one French line, for a step's details and the bilan text."""
         flag = "Erreur" if self.is_error else "Avertissement"
-        ref = f" [{self.ref}]" if self.ref else ""
+        ref = f" [{self.place}]" if self.place else ""
         action = f" → {self.action}" if self.action else ""
         return f"{flag}{ref} : {self.message}{action}"
+
+
+# "Groupe Ident=13", "Place Numero=3": ids only the exporting software knows.
+_INTERNAL_REF = re.compile(r"\b(?:Ident|Numero)=")
+NAMES_SHOWN = 5
+# The title of a kind of problem when several are grouped (one alone shows its message).
+PROBLEM_KIND_TITLES = {
+    "group_name_too_long": (
+        "Groupes sans correspondance dans l'ENT dont le nom dépasse 8 caractères (refusé "
+        "par STS-Web)"
+    ),
+    "group_name_invalid": (
+        "Groupes sans correspondance dans l'ENT dont le nom contient des caractères refusés "
+        "par STS-Web"
+    ),
+    "empty_group": "Groupes vides (ni classe, ni partie de classe, ni élève)",
+    "duplicate_group": "Noms portés par plusieurs groupes",
+    "teacher_name_missing": "Enseignants sans nom ou sans prénom",
+    "teacher_name_invalid": "Noms d'enseignants avec des chiffres ou des caractères inattendus",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemGroup:
+    """Problems of one kind: how many, the first few names, the action to take."""
+
+    code: str
+    is_error: bool
+    count: int
+    title: str
+    names: tuple[str, ...]
+    action: str
+    # The untranslated texts of the libraries that failed (distinct), folded for support.
+    detail: str = ""
+
+    @property
+    def more(self) -> int:
+        """Return how many are not named (none for a problem alone, shown in full)."""
+        return self.count - len(self.names) if self.names else 0
+
+    def line(self) -> str:
+        """Return the group as one French line (the bilan text)."""
+        flag = "Erreur" if self.is_error else "Avertissement"
+        names = ", ".join(self.names) + (f" et {self.more} autre(s)" if self.more > 0 else "")
+        listed = f" : {names}" if names else ""
+        action = f" → {self.action}" if self.action else ""
+        count = f" ({self.count})" if self.count > 1 else ""
+        return f"{flag} — {self.title}{count}{listed}{action}"
+
+
+def problems_grouped(problems: list[ReportedProblem]) -> list[ProblemGroup]:
+    """Group ``problems`` by kind, errors first, in the order each kind first appears."""
+    by_code: dict[str, list[ReportedProblem]] = {}
+    for problem in problems:
+        by_code.setdefault(problem.code, []).append(problem)
+    groups = []
+    for code, items in by_code.items():
+        first = items[0]
+        if len(items) == 1:
+            title = first.message + (f" [{first.place}]" if first.place else "")
+            names: tuple[str, ...] = ()
+        elif code in PROBLEM_KIND_TITLES:
+            title = PROBLEM_KIND_TITLES[code]
+            names = tuple(f"« {p.name} »" if p.name else p.message for p in items[:NAMES_SHOWN])
+        else:
+            title = "Problèmes du même type"
+            names = tuple(p.message for p in items[:NAMES_SHOWN])
+        details = dict.fromkeys(p.detail for p in items if p.detail)
+        detail = "\n".join(list(details)[:NAMES_SHOWN])
+        groups.append(
+            ProblemGroup(code, first.is_error, len(items), title, names, first.action, detail)
+        )
+    return sorted(groups, key=lambda g: not g.is_error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +181,10 @@ class RunReport:
     @property
     def thresholds_exceeded(self) -> list[Evaluation]:
         return [t for t in self.thresholds if t.exceeded]
+
+    @property
+    def problem_groups(self) -> list[ProblemGroup]:
+        return problems_grouped(self.problems)
 
     @property
     def has_changes(self) -> bool:
@@ -170,6 +256,7 @@ def _problem_dump(problem: ReportedProblem) -> dict[str, str]:
         "action": problem.action,
         "ref": problem.ref,
         "detail": problem.detail,
+        "name": problem.name,
     }
 
 
@@ -181,6 +268,7 @@ def _problem_load(data: Mapping[str, Any]) -> ReportedProblem:
         action=str(data.get("action") or ""),
         ref=str(data.get("ref") or ""),
         detail=str(data.get("detail") or ""),
+        name=str(data.get("name") or ""),
     )
 
 
@@ -229,6 +317,7 @@ def _evaluation_dump(evaluation: Evaluation) -> dict[str, Any]:
         "setting": evaluation.setting,
         "blocking": evaluation.blocking,
         "exceeded": evaluation.exceeded,
+        "items": list(evaluation.items),
     }
 
 
@@ -249,4 +338,5 @@ def _evaluation_load(data: Mapping[str, Any]) -> Evaluation | None:
         blocking=bool(data.get("blocking", False)),
         exceeded=bool(data.get("exceeded", False)),
         relaxed_until=dt.datetime.fromisoformat(relaxed) if relaxed else None,
+        items=tuple(str(item) for item in data.get("items") or []),
     )

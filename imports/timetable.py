@@ -29,7 +29,8 @@ class Problem:
 
     ``code`` is stable (tests and the UI key on it); ``ref`` points into the source (an
     element and its ``Ident``, a zip member, a line) when there is one; ``detail`` is the
-    untranslated text of the library that failed, shown folded for support.
+    untranslated text of the library that failed, shown folded for support; ``name`` is what
+    the problem is about as users know it (a group's name), listed when problems are grouped.
     """
 
     code: str
@@ -38,6 +39,7 @@ class Problem:
     ref: str = ""
     severity: Severity = Severity.ERROR
     detail: str = ""
+    name: str = ""
 
 
 class TimetableInvalid(Exception):

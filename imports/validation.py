@@ -4,7 +4,8 @@
 decides (an ERROR rejects the import, WARNINGs go to the bilan). Errors protect the target:
 a file for another establishment or another school year must never be imported. Warnings
 follow the checks UnDeuxTEMPS runs before publishing to an ENT (groups filled in, no repeated
-group, valid STS-Web group names, valid teacher names, publishable hours).
+group, valid teacher names, publishable hours). STS-Web group names are checked after matching,
+for the groups that did not match (:func:`group_name_problems`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ class _YearLike(Protocol):
     end_date: dt.date
 
 
-def _warning(code: str, message: str, action: str, ref: str = "") -> Problem:
-    return Problem(code=code, message=message, action=action, ref=ref, severity=Severity.WARNING)
+def _warning(code: str, message: str, action: str, ref: str = "", name: str = "") -> Problem:
+    return Problem(
+        code=code, message=message, action=action, ref=ref, severity=Severity.WARNING, name=name
+    )
 
 
 def _span(school_year: tuple[dt.date, dt.date] | _YearLike) -> tuple[dt.date, dt.date]:
@@ -143,21 +146,35 @@ def _check_groups(timetable: Timetable) -> list[Problem]:
                     "Renseignez la composition du groupe dans votre logiciel d'emploi du temps, "
                     "ou supprimez-le.",
                     ref,
+                    group.name,
                 )
             )
-        problems += _check_group_name(group.name, ref)
     for idents in by_name.values():
         if len(idents) > 1:
             name = timetable.groups[idents[0]].name
             problems.append(
                 _warning(
                     "duplicate_group",
-                    f"Plusieurs groupes s'appellent « {name} » (Ident {', '.join(idents)}) : "
-                    "ils ne pourront pas être distingués dans l'ENT.",
+                    f"{len(idents)} groupes s'appellent « {name} » : ils ne pourront pas être "
+                    "distingués dans l'ENT.",
                     "Donnez un nom unique à chaque groupe dans votre logiciel d'emploi du temps.",
                     f"Groupe Ident={idents[0]}",
+                    name,
                 )
             )
+    return problems
+
+
+def group_name_problems(timetable: Timetable, *, unmatched: Collection[str]) -> list[Problem]:
+    """Return the STS-Web name warnings of the groups (idents) ``unmatched`` by the import.
+
+    A long or odd name matters only when it kept the group from finding its match in the
+    ENT: for a group that matched, the warning would send the manager after nothing.
+    """
+    problems: list[Problem] = []
+    for ident in sorted(unmatched, key=lambda i: timetable.groups[i].name):
+        group = timetable.groups[ident]
+        problems += _check_group_name(group.name, f"Groupe Ident={group.ident}")
     return problems
 
 
@@ -168,10 +185,11 @@ def _check_group_name(name: str, ref: str) -> list[Problem]:
             _warning(
                 "group_name_too_long",
                 f"Le nom du groupe « {name} » dépasse {STS_GROUP_NAME_MAX} caractères : STS-Web "
-                "le refuse, ce groupe risque de n'avoir aucune correspondance dans l'ENT.",
+                "le refuse, et ce groupe n'a pas trouvé de correspondance dans l'ENT.",
                 f"Raccourcissez le nom à {STS_GROUP_NAME_MAX} caractères au plus dans votre "
-                "logiciel d'emploi du temps.",
+                "logiciel d'emploi du temps, ou rapprochez le groupe à la main.",
                 ref,
+                name,
             )
         )
     if name and not _STS_GROUP_NAME.match(name):
@@ -180,8 +198,10 @@ def _check_group_name(name: str, ref: str) -> list[Problem]:
                 "group_name_invalid",
                 f"Le nom du groupe « {name} » contient des caractères refusés par STS-Web "
                 "(seuls lettres, chiffres, espaces, « - » et « _ » sont admis).",
-                "Renommez le groupe dans votre logiciel d'emploi du temps.",
+                "Renommez le groupe dans votre logiciel d'emploi du temps, ou rapprochez-le à "
+                "la main.",
                 ref,
+                name,
             )
         )
     return problems
@@ -201,6 +221,7 @@ def _check_teachers(timetable: Timetable) -> list[Problem]:
                     "Renseignez le nom et le prénom de l'enseignant, identiques à ceux de "
                     "l'ENT, dans votre logiciel d'emploi du temps.",
                     ref,
+                    full or teacher.ident,
                 )
             )
         elif not all(_PERSON_NAME.match(part) for part in (teacher.last_name, teacher.first_name)):
@@ -212,6 +233,7 @@ def _check_teachers(timetable: Timetable) -> list[Problem]:
                     "Corrigez le nom et le prénom de l'enseignant dans votre logiciel d'emploi "
                     "du temps pour qu'ils soient identiques à ceux de l'ENT.",
                     ref,
+                    full,
                 )
             )
     return problems

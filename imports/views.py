@@ -52,6 +52,7 @@ from imports.thresholds.changes import (
     threshold_settings_change,
     threshold_settings_changes_recent,
 )
+from imports.thresholds.rendering import threshold_counts, threshold_explanation
 
 
 def _run(school_group: SchoolGroup, run_id: int) -> ImportRun:
@@ -101,8 +102,14 @@ def run_detail(request: HttpRequest, school_group: SchoolGroup, run_id: int) -> 
             "source_format": source_format_display(run),
             "report": report,
             # Each result with its relaxation's end as users entered it ("15/12/2026 inclus").
+            # …and what its value is made of ("9 ajoutées pour 4 existantes", the items).
             "thresholds": [
-                (t, until_label(t.relaxed_until) if t.relaxed_until else None)
+                (
+                    t,
+                    until_label(t.relaxed_until) if t.relaxed_until else None,
+                    threshold_counts(t),
+                    threshold_explanation(t),
+                )
                 for t in report.thresholds
             ],
             "counters": [
@@ -411,7 +418,7 @@ def _announce_queued(request: HttpRequest, run: ImportRun) -> None:
     text = f"Le fichier « {run.original_filename} » est reçu (import n° {run.pk})."
     if ahead:
         text += (
-            f" {ahead} établissement(s) de la cité scolaire ont déjà un import en cours ou en "
-            "attente : le vôtre sera traité ensuite."
+            f" {ahead} établissement(s) de la cité scolaire sont déjà en cours d'importation : "
+            "le vôtre sera traité ensuite."
         )
     messages.success(request, text + " Cette page se met à jour jusqu'à la fin du traitement.")

@@ -245,7 +245,8 @@ def test_no_page_bilan_message_or_mail_shows_english_or_a_point_decimal(
     for run in ImportRun.objects.all():
         texts[f"bilan {run.pk}"] = report_of(run).text
         for step in run.steps.all():
-            texts[f"step {run.pk} {step.name}"] = " ".join(
+            # One line each, as shown: a detail ending in a date is not glued to the next "%".
+            texts[f"step {run.pk} {step.name}"] = "\n".join(
                 [step.name, step.message, step.action, *step.details]
             )
     for message in Message.objects.all():

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from ent.models import (
+    CancelledCourse,
     ClosingPeriod,
     GroupMembership,
     Session,
@@ -74,6 +75,16 @@ class Diff:
     # plan.digests_from on are not read), and those whose sessions the apply writes.
     services_trusted: set[str] = field(default_factory=set)
     services_written: set[str] = field(default_factory=set)
+    # Both, as (service audience, start): what the bilan names.
+    content_lost: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    # What the threshold controls count, for the bilan (identities of services, periods).
+    service_audiences_created: list[str] = field(default_factory=list)
+    service_audiences_modified: list[str] = field(default_factory=list)
+    service_audiences_deleted: list[str] = field(default_factory=list)
+    closings_removed_periods: list[PlannedClosing] = field(default_factory=list)
+    # Course occurrences cancelled in [import time, end of year): held by the ENT, in the file.
+    cancellations_existing: int = 0
+    cancellations_planned: int = 0
 
 
 def plan_diff(plan: Plan) -> Diff:
@@ -84,6 +95,12 @@ def plan_diff(plan: Plan) -> Diff:
     _diff_sessions(plan, diff, existing_services)
     _diff_closings(plan, diff)
     content_diff(plan, diff)
+    diff.cancellations_existing = CancelledCourse.objects.filter(
+        establishment_id__in=plan.establishment_ids,
+        starts_at__gte=plan.effective_at,
+        starts_at__lt=plan.window_end,
+    ).count()
+    diff.cancellations_planned = len(plan.cancellations)
     return diff
 
 
@@ -113,15 +130,16 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     new_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for service in plan.services.values():
         new_by_audience[service.audience_key].add((service.key, service.weekly_minutes))
-    diff.services_created = len(new_by_audience.keys() - old_by_audience.keys())
-    diff.services_deleted = sum(
-        len(old_by_audience[a]) for a in old_by_audience.keys() - new_by_audience.keys()
-    )
-    diff.services_modified = sum(
-        1
+    diff.service_audiences_created = sorted(new_by_audience.keys() - old_by_audience.keys())
+    diff.service_audiences_deleted = sorted(old_by_audience.keys() - new_by_audience.keys())
+    diff.service_audiences_modified = sorted(
+        a
         for a in old_by_audience.keys() & new_by_audience.keys()
         if old_by_audience[a] != new_by_audience[a]
     )
+    diff.services_created = len(diff.service_audiences_created)
+    diff.services_deleted = sum(len(old_by_audience[a]) for a in diff.service_audiences_deleted)
+    diff.services_modified = len(diff.service_audiences_modified)
     minutes_by_pk = {pk: minutes for pk, _k, _a, minutes in active}
     for key, service in plan.services.items():
         if key not in by_key:
@@ -254,6 +272,11 @@ def _diff_closings(plan: Plan, diff: Diff) -> None:
         key=lambda c: (c.establishment_id, c.start_date),
     )
     diff.closings_removed = [pk for period, pk in by_period.items() if period not in planned]
+    removed = set(diff.closings_removed)
+    diff.closings_removed_periods = sorted(
+        (c for c, pk in existing.items() if pk in removed),
+        key=lambda c: (c.establishment_id, c.start_date),
+    )
 
 
 def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
@@ -266,6 +289,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         _apply_sessions(diff, service_ids)
         _apply_digests(plan, diff, service_ids)
         _apply_closings(diff)
+        _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
     return {
         "subjects_created": len(diff.subjects_new),
@@ -283,6 +307,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         "closings_removed": len(diff.closings_removed),
         "sessions_kept_for_content": len(diff.content_kept),
         "session_contents_moved": len(diff.content_moves),
+        "cancellations_recorded": len(plan.cancellations),
     }
 
 
@@ -473,6 +498,17 @@ def _copy_rows(
         with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def _apply_cancellations(plan: Plan) -> None:
+    """Hold the file's cancellations from the import time on, in place of the previous ones."""
+    CancelledCourse.objects.filter(
+        establishment_id__in=plan.establishment_ids, starts_at__gte=plan.effective_at
+    ).delete()
+    CancelledCourse.objects.bulk_create(
+        CancelledCourse(establishment_id=e, starts_at=starts_at)
+        for e, starts_at in plan.cancellations
+    )
 
 
 def _apply_closings(diff: Diff) -> None:

@@ -18,7 +18,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from accounts import notifications
 from ent.clock import Clock
-from imports.bilan import bilan_render_text, bilan_subject
+from imports.bilan import bilan_notice, bilan_render_text
 from imports.models import ImportRun, ImportStep
 from imports.report import ReportedProblem, RunReport, report_of, report_store
 from imports.services import steps
@@ -27,6 +27,7 @@ from imports.services.preview import run_changes_record
 from imports.services.steps import PROBLEMS_MAX, StepNote, StepStop
 from imports.thresholds import thresholds_assess
 from imports.timetable import Problem
+from imports.validation import group_name_problems
 
 logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -116,6 +117,11 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     matched = steps.step_match(run, target, timetable)
     recorder.record(matched.note)
     report.unmatched = matched.unmatched
+    # STS-Web name rules matter only for the groups that found no match.
+    unmatched_groups = set(timetable.groups) - set(matched.result.groups.matched)
+    if unmatched_groups:
+        names = group_name_problems(timetable, unmatched=unmatched_groups)
+        _report_problems(report, validated.problems + names)
     report.unmatched_entries = matched.entries
     report.unmatched_entries_total = matched.entries_total
 
@@ -138,6 +144,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
         match=matched.result,
         diff=diff,
         coherence=len(plan.coherence_violations),
+        subject_labels=plan.subjects,
     )
     report.thresholds = assessment.evaluations
     if run.preview_only:
@@ -209,17 +216,10 @@ def _finish(run: ImportRun, report: RunReport, clock: Clock) -> None:
 
 def _notify_safely(run: ImportRun, clock: Clock) -> None:
     # The run is final and saved: a failed notification must not stop the queue behind it.
-    if run.status == ImportRun.Status.PREVIEWED:
-        return  # a preview is read on its page by whoever asked for it; nothing happened
     try:
-        notifications.bilan_notify(
-            school_group_id=run.school_group_id,
-            deposited_by_id=run.deposited_by_id,
-            succeeded=run.status == ImportRun.Status.INTEGRATED,
-            subject=bilan_subject(run),
-            body=report_of(run).text,
-            link=notifications.absolute_url("imports:run_detail", run.school_group_id, run.pk),
-            now=clock(),
-        )
+        link = notifications.absolute_url("imports:run_detail", run.school_group_id, run.pk)
+        notice = bilan_notice(run, link=link)
+        if notice is not None:
+            notifications.import_problem_notify(notice=notice, now=clock())
     except Exception:
-        logger.exception("Bilan of import run %s not sent", run.pk)
+        logger.exception("Notice of import run %s not sent", run.pk)

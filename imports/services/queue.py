@@ -104,9 +104,12 @@ def import_queue_position(*, run: ImportRun) -> int:
 
 
 def import_queue_establishments_ahead(*, run: ImportRun) -> int:
-    """Return how many establishments of the group have an import running or waiting first.
+    """Return how many establishments the runs ahead of ``run`` are importing.
 
-    A run for the whole school group counts every establishment of the group.
+    Runs ahead are those running and those received earlier (same instant: lower id first).
+    A run for "Tous les établissements" counts every establishment of the school group once;
+    two runs for the same target count it once (seed 001: "x établissements sont déjà en
+    cours d'importation").
     """
     ahead = ImportRun.objects.filter(school_group_id=run.school_group_id).filter(
         Q(status=ImportRun.Status.RUNNING)

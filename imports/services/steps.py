@@ -31,7 +31,7 @@ from imports.models import ImportRun, ImportStep
 from imports.parsers.context import parse_context_from_settings
 from imports.parsers.registry import format_label, parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
-from imports.report import ChangeRow, ReportedProblem, UnmatchedEntry
+from imports.report import ChangeRow, UnmatchedEntry
 from imports.selectors import (
     establishments_initialised,
     import_run_last_integrated,
@@ -144,9 +144,9 @@ def step_validate(timetable: Timetable, target: Target) -> Validated:
         raise StepStop(
             status=ImportRun.Status.REJECTED,
             step="validation",
-            message=f"Le fichier n'est pas importable : {len(errors)} erreur(s).",
+            message=f"Le fichier n'est pas importable : {len(errors)} erreur(s), détaillée(s) "
+            "dans « Problèmes relevés dans le fichier ».",
             action=_actions(errors),
-            details=_problem_lines(errors + warnings),
             problems=errors + warnings,
         )
     summary = (
@@ -159,9 +159,9 @@ def step_validate(timetable: Timetable, target: Target) -> Validated:
         note = StepNote(
             "validation",
             WARNING,
-            f"{summary} {len(warnings)} avertissement(s).",
+            f"{summary} {len(warnings)} avertissement(s), détaillé(s) dans « Problèmes "
+            "relevés dans le fichier ».",
             action=_actions(warnings),
-            details=_problem_lines(warnings),
         )
     else:
         note = StepNote("validation", OK, summary)
@@ -185,7 +185,6 @@ def _parse(run: ImportRun) -> Timetable:
                 message=f"Le fichier « {run.original_filename} » n'est pas importable : "
                 + "; ".join(p.message for p in invalid.problems[:3]),
                 action=_actions(invalid.problems),
-                details=_problem_lines(invalid.problems),
                 problems=list(invalid.problems),
             ) from invalid
 
@@ -195,10 +194,6 @@ def _format_label(timetable: Timetable) -> str:
     label = format_label(timetable.source_format)
     software = timetable.software.strip()
     return f"{label} ({software})" if software and software.upper() not in label.upper() else label
-
-
-def _problem_lines(problems: list[Problem]) -> list[str]:
-    return [ReportedProblem.of(p).line() for p in problems[:DETAILS_MAX]]
 
 
 def _actions(problems: list[Problem]) -> str:
@@ -349,8 +344,9 @@ def _unmatched(result: MatchResult) -> dict[str, list[str]]:
         "classes": result.classes,
         "groups": result.groups,
     }
-    unmatched = {key: sorted(kind.unmatched) for key, kind in kinds.items()}
-    unmatched["ambiguous"] = sorted(a for kind in kinds.values() for a in kind.ambiguous)
+    # Each label once: groups of the same name are one entry, as on the matching page.
+    unmatched = {key: sorted(set(kind.unmatched)) for key, kind in kinds.items()}
+    unmatched["ambiguous"] = sorted({a for kind in kinds.values() for a in kind.ambiguous})
     return unmatched
 
 
@@ -368,22 +364,10 @@ def _match_note(result: MatchResult) -> StepNote:
             "créées sans eux, et les élèves non rapprochés ne sont inscrits dans aucun groupe.",
             action="Vérifiez l'annuaire de l'ENT (import AAF) ou rapprochez ces éléments à la "
             "main (bouton « Rapprocher à la main » de la page de l'import) ; les rapprochements "
-            "manuels sont conservés et servent dès le prochain import.",
-            details=[
-                f"{UNMATCHED_ITEM[label]} : {item}"
-                for label, kind in _labelled(result)
-                for item in kind.unmatched
-            ][:DETAILS_MAX],
+            "manuels sont conservés et servent dès le prochain import. Les éléments sont listés "
+            "dans le bilan, une fois, par type.",
         )
     return StepNote("rapprochement", OK, f"{summary}.")
-
-
-UNMATCHED_ITEM = {
-    "enseignants": "Enseignant non rapproché",
-    "élèves": "Élève non rapproché",
-    "classes": "Classe non rapprochée",
-    "groupes": "Groupe non rapproché (créé par l'import)",
-}
 
 
 def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:

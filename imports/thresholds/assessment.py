@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from imports.matching import MatchResult
@@ -35,8 +36,15 @@ class Assessment:
 
 
 def thresholds_assess(
-    *, school_group_id: int, at: dt.datetime, match: MatchResult, diff: Diff, coherence: int
+    *,
+    school_group_id: int,
+    at: dt.datetime,
+    match: MatchResult,
+    diff: Diff,
+    coherence: int,
+    subject_labels: Mapping[tuple[int, str], str] | None = None,
 ) -> Assessment:
     """Measure an import's controls and evaluate them with the settings in force ``at``."""
     settings = threshold_settings_for(school_group_id=school_group_id, at=at)
-    return Assessment(evaluate(thresholds_measure(match, diff, coherence), settings))
+    measures = thresholds_measure(match, diff, coherence, subject_labels)
+    return Assessment(evaluate(measures, settings))

@@ -18,6 +18,7 @@ class Control(StrEnum):
     SERVICES_DELETED = "SERVICES_DELETED"
     SESSIONS_DELTA = "SESSIONS_DELTA"
     SESSIONS_INCOMPLETE = "SESSIONS_INCOMPLETE"
+    COURSES_CANCELLED = "COURSES_CANCELLED"
     CLOSINGS_ADDED = "CLOSINGS_ADDED"
     CLOSINGS_REMOVED = "CLOSINGS_REMOVED"
     TEACHERS_UNMATCHED = "TEACHERS_UNMATCHED"
@@ -53,6 +54,9 @@ CONTROLS: tuple[ControlSpec, ...] = (
         40,
         False,
     ),
+    # Cancellations come and go every week (absences, trips): only a file that more than
+    # doubles those the ENT holds raises an alert, never a block.
+    ControlSpec(Control.COURSES_CANCELLED, "% de cours annulés", 100, False),
     ControlSpec(Control.CLOSINGS_ADDED, "% de périodes de fermeture ajoutées", 10, True),
     ControlSpec(Control.CLOSINGS_REMOVED, "% de périodes de fermeture supprimées", 10, True),
     ControlSpec(Control.TEACHERS_UNMATCHED, "% d'enseignants non rapprochés", 5, False),

@@ -13,7 +13,16 @@ what the ENT holds before this import):
   school year − sessions the ENT holds over the same window| ÷ the latter × 100;
 - sessions on incomplete services: new sessions whose service lacks a matched teacher, a
   matched class/group or a subject ÷ all new sessions × 100;
+- courses cancelled: (cancelled occurrences in the file − cancellations the ENT holds) ÷
+  the latter × 100, 0 when the file cancels fewer. Both count over the same window, from
+  the import time to the end of the school year: an occurrence counts when its course has a
+  resource active that week and the day is a school day (not in a closing period); the ENT
+  holds the cancellations of its last integrated import (``ent.CancelledCourse``, replaced
+  from each import's time on);
 - not matched (teachers, students, classes, groups): unmatched ÷ those in the file × 100;
+- sessions with content removed or moved: sessions from the import time on whose content
+  (cahier de textes) the file would remove, moved to another session or kept "hors emploi
+  du temps" (:mod:`imports.content`) ÷ future sessions with content × 100;
 - coherence with closing periods (an on/off check): exceeded when the file's school year is
   not the ENT's current one, or when a session would fall inside a closing period or before
   the import time.
@@ -38,6 +47,8 @@ class Measure:
     control: Control
     numerator: int
     denominator: int
+    # The first of what the numerator counts, as users know them (closings, services…).
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,12 @@ class Evaluation:
     blocking: bool
     exceeded: bool
     relaxed_until: dt.datetime | None = None
+    items: tuple[str, ...] = ()
+
+    @property
+    def items_more(self) -> int:
+        """Return how many of the counted items are not named in :attr:`items`."""
+        return max(self.numerator - len(self.items), 0) if self.items else 0
 
 
 def percentage(numerator: int, denominator: int) -> Decimal:
@@ -88,6 +105,7 @@ def evaluate(
                 blocking=setting.blocking,
                 exceeded=exceeded,
                 relaxed_until=setting.relaxed_until,
+                items=measure.items,
             )
         )
     return evaluations

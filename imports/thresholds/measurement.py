@@ -2,27 +2,81 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from ent.formatting import format_moment
 from imports.matching import MatchResult
+from imports.planning import PlannedClosing
 from imports.services.apply import Diff
 from imports.thresholds.definitions import Control
 from imports.thresholds.evaluation import Measure
 
+# How many of the items behind a control the bilan names (the count says the rest).
+ITEMS_MAX = 10
 
-def thresholds_measure(match: MatchResult, diff: Diff, coherence: int) -> list[Measure]:
-    """Return the measures of every control (see :mod:`imports.thresholds.evaluation`)."""
+
+def thresholds_measure(
+    match: MatchResult,
+    diff: Diff,
+    coherence: int,
+    subject_labels: Mapping[tuple[int, str], str] | None = None,
+) -> list[Measure]:
+    """Return the measures of every control (see :mod:`imports.thresholds.evaluation`).
+
+    ``subject_labels`` names the file's subjects by (establishment id, code), for the list
+    of subjects created.
+    """
+    labels = subject_labels or {}
+    subjects = [labels.get(key) or key[1] for key in diff.subjects_new]
     return [
-        Measure(Control.SUBJECTS_CREATED, len(diff.subjects_new), diff.subjects_existing),
-        Measure(Control.SERVICES_CREATED, diff.services_created, diff.services_existing),
-        Measure(Control.SERVICES_MODIFIED, diff.services_modified, diff.services_existing),
-        Measure(Control.SERVICES_DELETED, diff.services_deleted, diff.services_existing),
+        Measure(
+            Control.SUBJECTS_CREATED,
+            len(diff.subjects_new),
+            diff.subjects_existing,
+            _first(sorted(subjects)),
+        ),
+        Measure(
+            Control.SERVICES_CREATED,
+            diff.services_created,
+            diff.services_existing,
+            _services(diff.service_audiences_created),
+        ),
+        Measure(
+            Control.SERVICES_MODIFIED,
+            diff.services_modified,
+            diff.services_existing,
+            _services(diff.service_audiences_modified),
+        ),
+        Measure(
+            Control.SERVICES_DELETED,
+            diff.services_deleted,
+            diff.services_existing,
+            _services(diff.service_audiences_deleted),
+        ),
         Measure(
             Control.SESSIONS_DELTA,
             abs(diff.sessions_planned - diff.sessions_existing),
             diff.sessions_existing,
         ),
         Measure(Control.SESSIONS_INCOMPLETE, diff.sessions_new_incomplete, len(diff.sessions_new)),
-        Measure(Control.CLOSINGS_ADDED, len(diff.closings_added), diff.closings_existing),
-        Measure(Control.CLOSINGS_REMOVED, len(diff.closings_removed), diff.closings_existing),
+        Measure(
+            Control.COURSES_CANCELLED,
+            max(diff.cancellations_planned - diff.cancellations_existing, 0),
+            diff.cancellations_existing,
+        ),
+        Measure(
+            Control.CLOSINGS_ADDED,
+            len(diff.closings_added),
+            diff.closings_existing,
+            _closings(diff.closings_added),
+        ),
+        Measure(
+            Control.CLOSINGS_REMOVED,
+            len(diff.closings_removed),
+            diff.closings_existing,
+            _closings(diff.closings_removed_periods),
+        ),
         Measure(Control.TEACHERS_UNMATCHED, match.teachers.unmatched_count, match.teachers.total),
         Measure(Control.STUDENTS_UNMATCHED, match.students.unmatched_count, match.students.total),
         Measure(Control.CLASSES_UNMATCHED, match.classes.unmatched_count, match.classes.total),
@@ -32,5 +86,37 @@ def thresholds_measure(match: MatchResult, diff: Diff, coherence: int) -> list[M
             Control.SESSION_CONTENT_LOST,
             len(diff.content_moves) + len(diff.content_kept),
             diff.content_sessions,
+            _first(
+                f"{service_label(audience)} du {format_moment(starts)}"
+                for audience, starts in diff.content_lost
+            ),
         ),
     ]
+
+
+def _first(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)[:ITEMS_MAX]
+
+
+def service_label(audience: str) -> str:
+    """Return a service identity ("MATHS\x1fc:6A|g:LATIN|e:1") as "MATHS (6A, LATIN)"."""
+    raw = audience.split("#", 1)[0]  # a very large audience keeps its readable start
+    subject, _sep, units = raw.partition("\x1f")
+    names = [
+        token.split(":", 1)[1]
+        for token in units.split("|")
+        if ":" in token and not token.startswith("e:")
+    ]
+    return f"{subject} ({', '.join(names)})" if names else subject
+
+
+def _services(audiences: list[str]) -> tuple[str, ...]:
+    return _first(service_label(a) for a in audiences)
+
+
+def _closings(closings: Iterable[PlannedClosing]) -> tuple[str, ...]:
+    return _first(
+        f"{c.label or 'Fermeture'} du {c.start_date:%d/%m/%Y} au "
+        f"{c.end_date - dt.timedelta(days=1):%d/%m/%Y}"
+        for c in closings
+    )

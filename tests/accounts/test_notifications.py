@@ -1,4 +1,4 @@
-"""The one notification module: internal messages, mails, absolute links, bilan recipients."""
+"""The one notification module: internal messages, mails, absolute links, problem notices."""
 
 from __future__ import annotations
 
@@ -70,14 +70,15 @@ def recipients(monkeypatch: pytest.MonkeyPatch, personas: Personas) -> list[User
     return users
 
 
-def _bilan(personas: Personas, *, succeeded: bool) -> None:
-    notifications.bilan_notify(
-        school_group_id=personas.group_a.pk,
-        deposited_by_id=personas.hugo.pk,
-        succeeded=succeeded,
-        subject="Bilan",
-        body="Texte du bilan",
-        link="https://ent.example.fr/cites/1/imports/2/",
+def _notice(personas: Personas, kind: str = "import:1:tous:BLOCKED:SERVICES_DELETED") -> None:
+    notifications.import_problem_notify(
+        notice=notifications.ImportNotice(
+            school_group_id=personas.group_a.pk,
+            kind=kind,
+            subject="Import automatique bloqué par un seuil — Tous les établissements",
+            body="Texte court",
+            link="https://ent.example.fr/cites/1/imports/2/",
+        ),
         now=NOW,
     )
 
@@ -85,7 +86,7 @@ def _bilan(personas: Personas, *, succeeded: bool) -> None:
 def test_a_problem_is_told_to_every_recipient_of_the_group(
     personas: Personas, recipients: list[User]
 ) -> None:
-    _bilan(personas, succeeded=False)
+    _notice(personas)
 
     assert sorted(Message.objects.values_list("recipient__username", flat=True)) == [
         "alice",
@@ -93,19 +94,68 @@ def test_a_problem_is_told_to_every_recipient_of_the_group(
     ]
 
 
-def test_a_success_is_told_only_to_the_recipient_who_deposited(
-    personas: Personas, recipients: list[User]
-) -> None:
-    _bilan(personas, succeeded=True)
-
-    assert list(Message.objects.values_list("recipient__username", flat=True)) == ["hugo"]
-
-
 def test_a_user_named_by_two_sources_is_told_once(
     personas: Personas, recipients: list[User]
 ) -> None:
     notifications.bilan_recipients_register(lambda group_id: [personas.alice])
 
-    _bilan(personas, succeeded=False)
+    _notice(personas)
 
     assert Message.objects.filter(recipient=personas.alice).count() == 1
+
+
+def test_the_same_problem_within_an_hour_updates_the_unread_message_without_a_second_mail(
+    personas: Personas,
+    recipients: list[User],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    personas.alice.email = "alice@example.org"
+    personas.alice.save()
+    later = NOW + dt.timedelta(minutes=50)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _notice(personas)
+        notifications.import_problem_notify(
+            notice=notifications.ImportNotice(
+                school_group_id=personas.group_a.pk,
+                kind="import:1:tous:BLOCKED:SERVICES_DELETED",
+                subject="Import automatique bloqué par un seuil — Tous les établissements",
+                body="Texte du deuxième",
+                link="https://ent.example.fr/cites/1/imports/3/",
+            ),
+            now=later,
+        )
+
+    message = Message.objects.get(recipient=personas.alice)
+    assert message.repeats == 2
+    assert (message.first_at, message.created_at) == (NOW, later)
+    assert message.subject.endswith("(2 fois en moins d'une heure)")
+    assert message.body.startswith("Texte du deuxième")
+    assert "s'est produit 2 fois depuis le 26/11/2026 à 10:30" in message.body
+    assert message.link.endswith("/imports/3/")
+    assert len(mail.outbox) == 1
+
+
+def test_a_problem_after_an_hour_once_read_or_of_another_kind_is_a_new_message(
+    personas: Personas, recipients: list[User]
+) -> None:
+    _notice(personas)
+    notifications.import_problem_notify(
+        notice=notifications.ImportNotice(
+            school_group_id=personas.group_a.pk,
+            kind="import:1:tous:BLOCKED:SERVICES_DELETED",
+            subject="Bloqué",
+            body="Plus tard",
+            link="https://x/",
+        ),
+        now=NOW + dt.timedelta(minutes=61),
+    )
+    _notice(personas, kind="import:1:tous:REJECTED:UAI")
+    for message in Message.objects.filter(recipient=personas.alice):
+        services.message_mark_read(message=message, now=NOW)
+    _notice(personas)
+
+    assert Message.objects.filter(recipient=personas.alice).count() == 4
+    assert set(
+        Message.objects.filter(recipient=personas.alice).values_list("repeats", flat=True)
+    ) == {1}

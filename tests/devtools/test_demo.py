@@ -57,7 +57,9 @@ def test_seeds_a_cite_scolaire_with_logins_and_export_files_to_deposit(tmp_path:
     )
 
 
-def test_the_year_is_initialised_and_a_ready_webdav_url_is_announced(tmp_path: Path) -> None:
+def test_the_year_is_initialised_and_a_ready_webdav_url_is_announced_not_a_used_link(
+    tmp_path: Path,
+) -> None:
     summary = demo_seed(clock=_clock)
 
     group = SchoolGroup.objects.get(name=DEMO_GROUP_NAME)
@@ -77,6 +79,11 @@ def test_the_year_is_initialised_and_a_ready_webdav_url_is_announced(tmp_path: P
         login=parts.username, password=parts.password, address="::1", now=timezone.now()
     )
     assert (tmp_path / "demo" / "depot-webdav.txt").stat().st_mode & 0o777 == 0o600
+    # The welcome message holds no reveal link the seeding already used.
+    welcome = account.user.messages.get()
+    assert "/comptes/acces/" not in welcome.body + welcome.link
+    assert "depot-webdav.txt" in welcome.body
+    assert welcome.link.endswith(f"/cites/{group.pk}/import-automatise/comptes/")
 
 
 def _assert_export_files_to_deposit(tmp_path: Path, uais: set[str]) -> None:

@@ -54,6 +54,7 @@ class CourseSpec:
     room: int = 1
     weeks: frozenset[int] = WEEKS
     replacement: tuple[int, frozenset[int]] | None = None  # (teacher, weeks)
+    cancelled: frozenset[int] = frozenset()  # weeks written as SemainesAnnulation
 
 
 def default_courses() -> list[CourseSpec]:
@@ -92,9 +93,12 @@ def _course(spec: CourseSpec) -> etree._Element:
     if spec.group:
         children.append(E.Groupe(Ident="1", Semaines=mask))
     children.append(E.Salle(Ident=str(spec.room), Semaines=mask))
-    return E.Cours(
+    course = E.Cours(
         *children, Jour=str(spec.day), NumeroPlaceDebut=str(spec.place), NombrePlaces="1"
     )
+    if spec.cancelled:
+        course.set("SemainesAnnulation", str(mask_from_weeks(spec.cancelled)))
+    return course
 
 
 def edt_file(

@@ -211,7 +211,10 @@ def test_a_file_of_another_establishment_is_rejected(school: School) -> None:
     assert [p["code"] for p in run.bilan["problems"] if p["severity"] == "ERROR"] == [
         "uai_mismatch"
     ]
-    assert OTHER_UAI in run.steps.get().details[0]
+    assert OTHER_UAI in run.bilan["problems"][0]["message"]
+    # Listed once, in the bilan's problems, not again in the step.
+    assert run.steps.get().details == []
+    assert "Problèmes relevés dans le fichier" in run.steps.get().message
 
 
 def test_a_file_of_another_school_year_is_rejected(school: School) -> None:

@@ -14,7 +14,15 @@ from decimal import Decimal
 
 import pytest
 
-from ent.models import ClosingPeriod, Person, SchoolClass, Session, Subject, TeachingService
+from ent.models import (
+    CancelledCourse,
+    ClosingPeriod,
+    Person,
+    SchoolClass,
+    Session,
+    Subject,
+    TeachingService,
+)
 from imports.models import ImportRun, ImportStep
 from imports.thresholds import CONTROLS, Control, Setting, threshold_settings_save
 from tests.imports.pipeline_support import (
@@ -163,6 +171,8 @@ def test_services_deleted_and_sessions_delta_at_the_boundary(school: School) -> 
     deleted = assert_boundary(school, Control.SERVICES_DELETED, edt_file(_without_class(3)))
 
     assert (deleted["numerator"], deleted["denominator"]) == (of_5b, existing)
+    items = deleted["items"]
+    assert items and all(str(item).endswith("(5B)") for item in items)  # type: ignore[attr-defined]
     assert not Session.objects.filter(
         starts_at__gte=EVENING, teaching_service__classes__code="5B"
     ).exists()
@@ -206,6 +216,7 @@ def test_closings_added_at_the_boundary(school: School) -> None:
     measured = assert_boundary(school, Control.CLOSINGS_ADDED, edt_file(courses))
 
     assert (measured["numerator"], measured["denominator"]) == (1, existing)
+    assert measured["items"] == ["Semaine(s) sans cours du 22/03/2027 au 28/03/2027"]
     assert ClosingPeriod.objects.count() == existing + 1
 
 
@@ -219,6 +230,28 @@ def test_closings_removed_at_the_boundary(school: School) -> None:
 
     assert (measured["numerator"], measured["denominator"]) == (1, existing)
     assert ClosingPeriod.objects.count() == existing - 1
+
+
+def test_courses_cancelled_at_the_boundary(school: School) -> None:
+    def cancelling(weeks_by_course: dict[int, frozenset[int]]) -> bytes:
+        courses = default_courses()
+        for index, weeks in weeks_by_course.items():
+            courses[index] = CourseSpec(**{**courses[index].__dict__, "cancelled": weeks})
+        return edt_file(courses)
+
+    # The ENT holds 4 cancellations to come (two courses, weeks 20 and 21)…
+    initialise(school, cancelling({0: frozenset({20, 21}), 1: frozenset({20, 21})}))
+    assert CancelledCourse.objects.count() == 4
+    # …the new file cancels 7 of them (one past week, 7, never counts): 3 more for 4 held.
+    content = cancelling(
+        {0: frozenset({7, 20, 21, 22}), 1: frozenset({20, 21}), 2: frozenset({25, 26})}
+    )
+
+    measured = assert_boundary(school, Control.COURSES_CANCELLED, content)
+
+    assert (measured["numerator"], measured["denominator"]) == (3, 4)
+    assert measured["value"] == "75.00"
+    assert CancelledCourse.objects.count() == 7
 
 
 # Blocking or not --------------------------------------------------------------------------

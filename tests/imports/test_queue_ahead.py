@@ -57,4 +57,4 @@ def test_the_run_page_tells_the_manager_how_many_establishments_are_ahead(
 
     page = client.get(reverse("imports:run_detail", args=[personas.group_a.pk, mine.pk]))
 
-    assert "1 établissement de votre cité scolaire a un import en cours" in page.content.decode()
+    assert "1 établissement est déjà en cours d'importation." in page.content.decode()

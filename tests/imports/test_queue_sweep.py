@@ -74,5 +74,6 @@ def test_a_run_abandoned_on_every_attempt_fails_with_an_explanation_and_a_notifi
     assert f"import n° {run.pk}" in step.action
     assert f"Bilan de l'import n° {run.pk}" in run.bilan["text"]
     notice = Message.objects.filter(recipient=personas.charlie).latest("pk")
-    assert "Problème d'import" in notice.subject
+    assert notice.subject == "Import automatique en échec — Tous les établissements"
+    assert f"interrompu {MAX_ATTEMPTS} fois" in notice.body
     assert notice.link.endswith(f"/imports/{run.pk}/")

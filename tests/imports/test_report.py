@@ -72,3 +72,52 @@ def test_a_report_written_then_read_back_is_the_same() -> None:
         "by_teacher": [{"label": "DUPONT Claire", "added": 2, "removed": 1, "changed": 0}],
     }
     assert stored["unmatched_entries"][0]["birth_date"] == "2014-03-01"
+
+
+def _long_name(name: str) -> ReportedProblem:
+    return ReportedProblem(
+        code="group_name_too_long",
+        severity="WARNING",
+        message=f"Le nom du groupe « {name} » dépasse 8 caractères…",
+        action="Raccourcissez le nom.",
+        ref="Groupe Ident=13",
+        name=name,
+    )
+
+
+def test_problems_are_grouped_by_kind_with_a_count_and_the_first_names() -> None:
+    names = [f"5ABC ESP{n}" for n in range(1, 9)]
+    report = RunReport(
+        problems=[_long_name(n) for n in names[:4]]
+        + [ReportedProblem("uai_mismatch", "ERROR", "UAI d'un autre établissement", ref="UAI")]
+        + [_long_name(n) for n in names[4:]]
+    )
+
+    error, warnings = report.problem_groups
+
+    assert (error.code, error.count, error.title) == (
+        "uai_mismatch",
+        1,
+        "UAI d'un autre établissement [UAI]",
+    )
+    assert (warnings.count, warnings.more) == (8, 3)
+    assert warnings.names == tuple(f"« {n} »" for n in names[:5])
+    assert warnings.line().startswith(
+        "Avertissement — Groupes sans correspondance dans l'ENT dont le nom dépasse 8 caractères"
+    )
+    assert "(8) : « 5ABC ESP1 »" in warnings.line()
+    assert warnings.line().endswith("et 3 autre(s) → Raccourcissez le nom.")
+
+
+def test_no_internal_id_of_the_file_reaches_a_user() -> None:
+    (alone,) = RunReport(problems=[_long_name("TROP LONG NOM")]).problem_groups
+
+    assert "Ident" not in alone.title + alone.line()
+    assert alone.line() == (
+        "Avertissement — Le nom du groupe « TROP LONG NOM » dépasse 8 caractères… → "
+        "Raccourcissez le nom."
+    )
+    assert "Ident" not in _long_name("X").line()
+    assert (
+        ReportedProblem("c", "ERROR", "m", ref="Cours n° 12").line() == "Erreur [Cours n° 12] : m"
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ent.formatting import format_moment
 from ent.models import Session, SessionContent
 from imports.models import ImportRun, SessionChange
+from imports.report import report_of
 from imports.services.confirmations import run_confirm
 from tests.imports.pipeline_support import (
     PARIS,
@@ -63,6 +65,14 @@ def test_content_moves_with_its_session_and_a_removed_session_with_content_is_ke
     control = next(t for t in blocked.bilan["thresholds"] if t["control"] == "SESSION_CONTENT_LOST")
     assert blocked.status == Status.BLOCKED
     assert (control["exceeded"], control["blocking"], control["setting"]) == (True, True, 0)
+    # Its value in words and the sessions behind it, in Paris time, as for every control.
+    assert control["items"] == [
+        f"{s.teaching_service.subject.code} (6A) du {format_moment(s.starts_at)}"
+        for s in (moving, removed)
+    ]
+    text = report_of(blocked).text
+    assert "2 séance(s) avec contenu supprimée(s) ou déplacée(s) sur 2 séance(s) avec" in text
+    assert f"du {format_moment(moving.starts_at)}" in text
     assert forced.status == Status.INTEGRATED
     content = SessionContent.objects.get(content="Fractions")
     assert content.session.starts_at == moving.starts_at + dt.timedelta(days=1)

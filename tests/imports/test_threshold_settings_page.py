@@ -43,6 +43,7 @@ def test_the_page_shows_every_control_with_its_default_and_blocking_flag(
         assert spec.label.replace("'", "&#x27;") in html
     assert 'name="subjects_created_percent" value="50"' in html
     assert 'name="teachers_unmatched_percent" value="5"' in html
+    assert 'name="courses_cancelled_percent" value="100"' in html
     assert "closing_coherence_percent" not in html
 
 

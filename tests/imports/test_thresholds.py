@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,9 @@ from imports.thresholds import (
     blocking_exceeded,
     evaluate,
     percentage,
+    threshold_line,
 )
+from imports.thresholds.rendering import threshold_counts, threshold_explanation
 
 
 def _one(control: Control, numerator: int, denominator: int, **setting: object) -> object:
@@ -37,6 +40,7 @@ def test_defaults_match_the_vendor_guides() -> None:
         Control.SERVICES_DELETED: (50, True),
         Control.SESSIONS_DELTA: (50, True),
         Control.SESSIONS_INCOMPLETE: (40, False),
+        Control.COURSES_CANCELLED: (100, False),
         Control.CLOSINGS_ADDED: (10, True),
         Control.CLOSINGS_REMOVED: (10, True),
         Control.TEACHERS_UNMATCHED: (5, False),
@@ -65,6 +69,16 @@ def test_a_value_just_above_the_setting_is_exceeded(spec: object) -> None:
 
     assert evaluation.value == Decimal(percent) + Decimal("0.01")  # type: ignore[attr-defined]
     assert evaluation.exceeded  # type: ignore[attr-defined]
+
+
+def test_cancelled_courses_alert_only_beyond_double_the_cancellations_held() -> None:
+    doubled = _one(Control.COURSES_CANCELLED, 4, 4)  # 8 cancelled in the file, 4 held
+    beyond = _one(Control.COURSES_CANCELLED, 5, 4)
+    first_ones = _one(Control.COURSES_CANCELLED, 3, 0)  # none held yet: 100 %
+
+    assert (doubled.value, doubled.exceeded) == (Decimal(100), False)  # type: ignore[attr-defined]
+    assert (beyond.value, beyond.exceeded, beyond.blocking) == (Decimal(125), True, False)  # type: ignore[attr-defined]
+    assert not first_ones.exceeded  # type: ignore[attr-defined]
 
 
 def test_zero_over_zero_is_zero_percent() -> None:
@@ -107,3 +121,22 @@ def test_a_setting_made_blocking_blocks() -> None:
 
 def test_every_control_is_evaluated_even_without_a_measure() -> None:
     assert len(evaluate([])) == len(CONTROLS)
+
+
+def test_a_value_above_a_hundred_percent_is_shown_with_its_counts_items_and_why() -> None:
+    evaluation = dataclasses.replace(
+        _one(Control.CLOSINGS_ADDED, 9, 4),  # type: ignore[type-var]
+        items=("Vacances du 01/12/2026 au 05/12/2026",),
+    )
+
+    line = threshold_line(evaluation)
+
+    assert line.startswith("% de périodes de fermeture ajoutées : 225\u202f% (seuil 10\u202f%, ")
+    assert "— 9 période(s) ajoutée(s) pour 4 existante(s), plus de 100\u202f% parce que" in line
+    assert line.endswith(": Vacances du 01/12/2026 au 05/12/2026 et 8 autre(s)")
+    assert threshold_counts(_one(Control.SUBJECTS_CREATED, 2, 0)) == (  # type: ignore[arg-type]
+        "2 matière(s) créée(s) pour 0 existante(s)"
+    )
+    assert "100\u202f% par convention" in threshold_explanation(
+        _one(Control.SUBJECTS_CREATED, 2, 0)  # type: ignore[arg-type]
+    )

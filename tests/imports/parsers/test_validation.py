@@ -21,7 +21,7 @@ from imports.timetable import (
     Timetable,
     UnitKind,
 )
-from imports.validation import timetable_validate
+from imports.validation import group_name_problems, timetable_validate
 from tests.imports.parsers.edt_fixtures import OTHER_UAI, UAI, edt_bytes
 
 CURRENT_YEAR = (dt.date(2025, 9, 1), dt.date(2026, 9, 1))
@@ -120,7 +120,8 @@ def test_two_groups_with_the_same_name_are_a_warning() -> None:
     problems = _validate(timetable)
 
     assert _codes(problems) == ["duplicate_group"]
-    assert "1, 9" in problems[0].message
+    assert problems[0].message.startswith("2 groupes s'appellent « 3AGL1 »")
+    assert "Ident" not in problems[0].message
 
 
 @pytest.mark.parametrize(
@@ -133,13 +134,24 @@ def test_two_groups_with_the_same_name_are_a_warning() -> None:
         ("3_LV-2", []),
     ],
 )
-def test_group_names_sts_web_would_refuse_are_warnings(name: str, codes: list[str]) -> None:
+def test_group_names_sts_web_would_refuse_are_warnings_for_unmatched_groups(
+    name: str, codes: list[str]
+) -> None:
     timetable = _timetable()
     timetable.groups["9"] = Group(ident="9", name=name, class_idents=("1",))
 
-    problems = _validate(timetable)
+    problems = group_name_problems(timetable, unmatched={"9"})
 
-    assert _codes(problems, Severity.WARNING) == codes
+    assert [p.code for p in problems] == codes
+    assert all(p.name == name for p in problems)
+    assert _validate(timetable) == []  # not before matching
+
+
+def test_a_long_group_name_that_matched_raises_no_warning() -> None:
+    timetable = _timetable()
+    timetable.groups["9"] = Group(ident="9", name="5ABC ESP1", class_idents=("1",))
+
+    assert group_name_problems(timetable, unmatched=set()) == []
 
 
 @pytest.mark.parametrize(
