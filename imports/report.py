@@ -82,6 +82,9 @@ PROBLEM_KIND_TITLES = {
     "duplicate_group": "Noms portés par plusieurs groupes",
     "teacher_name_missing": "Enseignants sans nom ou sans prénom",
     "teacher_name_invalid": "Noms d'enseignants avec des chiffres ou des caractères inattendus",
+    "duplicate_ident": "Éléments présents deux fois dans le fichier (seule la première fiche "
+    "est retenue)",
+    "unknown_ident": "Cours, groupes ou élèves faisant appel à un élément absent du fichier",
 }
 
 

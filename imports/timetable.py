@@ -17,6 +17,52 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def course_description(
+    *,
+    subject: str = "",
+    day: int = 0,
+    start: dt.time | None = None,
+    end: dt.time | None = None,
+    audience: tuple[str, ...] = (),
+    teachers: tuple[str, ...] = (),
+) -> str:
+    """Return a course as a manager finds it in the timetable, in French, lowercase first.
+
+    "le cours de Français du mardi de 08:00 à 09:00 (3B, MARTIN Paul)": whatever is known
+    of the subject, day, hours, classes or groups and teachers; "un cours" when nothing is.
+    """
+    text = f"le cours {of(subject)}" if subject else "un cours"
+    if 1 <= day <= 7:
+        text += f" du {WEEKDAY_NAMES[day - 1]}"
+    if start is not None and end is not None:
+        text += f" de {start:%H:%M} à {end:%H:%M}"
+    elif start is not None:
+        text += f" à {start:%H:%M}"
+    who = [name for name in (*audience, *teachers) if name]
+    if who:
+        text += f" ({', '.join(who)})"
+    return text
+
+
+def of(text: str) -> str:
+    """Return "de ``text``" with French elision and contraction ("du groupe", "d'Anglais")."""
+    lowered = text.lower()
+    if lowered.startswith("le "):
+        return "du " + text[3:]
+    if lowered.startswith("les "):
+        return "des " + text[4:]
+    if text[:1].lower() in "aâàeéèêëiîïoôuùûüyh":
+        return "d'" + text
+    return "de " + text
+
+
+def sentence(text: str) -> str:
+    """Return ``text`` with its first letter capitalised, to open a sentence."""
+    return text[:1].upper() + text[1:]
+
 
 class Severity(StrEnum):
     ERROR = "ERROR"  # the file cannot be imported
@@ -245,6 +291,28 @@ class Timetable:
     closings: list[SourceClosing] = field(default_factory=list)
     # Warnings found while parsing; errors raise TimetableInvalid instead.
     warnings: list[Problem] = field(default_factory=list)
+
+    def course_described(self, course: Course) -> str:
+        """Return ``course`` described by its subject, day, hours, audience and teachers."""
+        subject = self.subjects.get(course.subject_ident)
+        audience = tuple(
+            [self.classes[r.ident].name for r in course.classes if r.ident in self.classes]
+            + [self.part_name(r.ident) for r in course.parts if r.ident in self.parts]
+            + [self.groups[r.ident].name for r in course.groups if r.ident in self.groups]
+        )
+        teachers = tuple(
+            f"{t.last_name} {t.first_name}".strip()
+            for r in course.teachers
+            if (t := self.teachers.get(r.ident)) is not None
+        )
+        return course_description(
+            subject=(subject.label or subject.code) if subject else "",
+            day=course.day,
+            start=course.start,
+            end=course.end,
+            audience=audience,
+            teachers=teachers,
+        )
 
     def part_name(self, ident: str) -> str:
         """Return a class part's name; EDT gives none, so it is derived from its class.

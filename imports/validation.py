@@ -18,7 +18,7 @@ from typing import Protocol
 
 from ent.identifiers import is_valid_uai
 from ent.school_years import WHO_ADJUSTS
-from imports.timetable import Problem, Severity, Timetable, UnitKind
+from imports.timetable import Problem, Severity, Teacher, Timetable, UnitKind, of, sentence
 
 STS_GROUP_NAME_MAX = 8
 _STS_GROUP_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
@@ -213,15 +213,16 @@ def _check_teachers(timetable: Timetable) -> list[Problem]:
         ref = f"Professeur Ident={teacher.ident}"
         full = f"{teacher.last_name} {teacher.first_name}".strip()
         if not teacher.last_name or not teacher.first_name:
+            who = f"L'enseignant « {full} »" if full else _nameless_teacher(timetable, teacher)
             problems.append(
                 _warning(
                     "teacher_name_missing",
-                    f"L'enseignant « {full or teacher.ident} » n'a pas de nom ou de prénom : il "
-                    "ne pourra pas être rapproché d'un compte de l'ENT.",
+                    f"{who} n'a pas de nom ou de prénom : il ne pourra pas être rapproché d'un "
+                    "compte de l'ENT.",
                     "Renseignez le nom et le prénom de l'enseignant, identiques à ceux de "
                     "l'ENT, dans votre logiciel d'emploi du temps.",
                     ref,
-                    full or teacher.ident,
+                    full or who,
                 )
             )
         elif not all(_PERSON_NAME.match(part) for part in (teacher.last_name, teacher.first_name)):
@@ -237,6 +238,16 @@ def _check_teachers(timetable: Timetable) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _nameless_teacher(timetable: Timetable, teacher: Teacher) -> str:
+    """Describe a teacher the file gives no name by: a course they teach, else their ids."""
+    for course in timetable.courses:
+        if any(resource.ident == teacher.ident for resource in course.teachers):
+            return f"L'enseignant {of(timetable.course_described(course))}"
+    if teacher.sts_id:
+        return f"L'enseignant d'identifiant STS-Web {teacher.sts_id}"
+    return "Un enseignant sans cours"
 
 
 def _check_hours(timetable: Timetable) -> list[Problem]:
@@ -258,9 +269,9 @@ def _check_hours(timetable: Timetable) -> list[Problem]:
             problems.append(
                 _warning(
                     "course_hours_not_publishable",
-                    f"{course.ident} commence à {course.start:%H:%M} et finit à "
-                    f"{course.end:%H:%M} : ses horaires ne sont pas publiables et ses séances "
-                    "ne seront pas créées correctement.",
+                    f"{sentence(timetable.course_described(course))} commence à "
+                    f"{course.start:%H:%M} et finit à {course.end:%H:%M} : ses horaires ne sont "
+                    "pas publiables et ses séances ne seront pas créées correctement.",
                     "Corrigez la grille horaire ou ce cours dans votre logiciel d'emploi du temps.",
                     course.ident,
                 )

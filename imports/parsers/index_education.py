@@ -66,6 +66,9 @@ from imports.timetable import (
     Timetable,
     TimetableInvalid,
     UnitKind,
+    course_description,
+    of,
+    sentence,
 )
 from imports.weeks import WeekMaskError, weeks_from_text
 
@@ -86,6 +89,39 @@ _ITEM_SECTIONS = {
     "Cours": "Cours",
 }
 _SEX = {"masculin": "M", "feminin": "F", "féminin": "F"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """How a manager names an item of one kind, in French."""
+
+    the: str  # "la salle"
+    an: str  # "une salle"
+    missing: str  # "une salle absente"
+    ignored: str  # "ignorée"
+
+
+_KINDS = {
+    "Matiere": _Kind("la matière", "une matière", "une matière absente", "ignorée"),
+    "Professeur": _Kind("le professeur", "un professeur", "un professeur absent", "ignoré"),
+    "Classe": _Kind("la classe", "une classe", "une classe absente", "ignorée"),
+    "PartieDeClasse": _Kind(
+        "la partie de classe", "une partie de classe", "une partie de classe absente", "ignorée"
+    ),
+    "Groupe": _Kind("le groupe", "un groupe", "un groupe absent", "ignoré"),
+    "Salle": _Kind("la salle", "une salle", "une salle absente", "ignorée"),
+    "Eleve": _Kind("l'élève", "un élève", "un élève absent", "ignoré"),
+}
+_DATE_LABELS = {
+    "DateNaissance": "la date de naissance",
+    "DateEntree": "la date d'entrée",
+    "DateSortie": "la date de sortie",
+}
+# For support only (hidden from users, see imports.report): where the item is in the file.
+_SUPPORT = (
+    "Si l'avertissement revient après un nouvel export, transmettez ce bilan à "
+    "l'assistance de l'ENT."
+)
 _ONE_DAY = dt.timedelta(days=1)
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _FIRST_TAG = re.compile(rb"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
@@ -193,8 +229,15 @@ def parse_payload(stream: IO[bytes], *, source_format: str) -> Timetable:
     return reader.timetable(source_format)
 
 
-def _problem(code: str, message: str, action: str = "", ref: str = "") -> Problem:
-    return Problem(code=code, message=message, action=action, ref=ref, severity=Severity.WARNING)
+def _problem(code: str, message: str, action: str = "", ref: str = "", name: str = "") -> Problem:
+    return Problem(
+        code=code,
+        message=message,
+        action=action,
+        ref=ref,
+        severity=Severity.WARNING,
+        name=name,
+    )
 
 
 def _attr(element: etree._Element, name: str) -> str:
@@ -210,6 +253,8 @@ class _RawCourse:
     subject: str = ""
     resources: list[tuple[str, str, frozenset[int]]] = field(default_factory=list)
     cancelled: frozenset[int] = frozenset()
+    # (kind, ident) of the classes, parts and groups the course names, to describe it.
+    audience: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -336,13 +381,13 @@ class _PayloadReader:
             return
         self.year = SchoolYearSpan(start=start, end=last + _ONE_DAY, week1_monday=week1)
 
-    def _time(self, value: str, ref: str) -> dt.time | None:
+    def _time(self, value: str, ref: str, where: str) -> dt.time | None:
         try:
             return dt.time.fromisoformat(value[:8])
         except ValueError:
             self._error(
                 "bad_time",
-                f"{ref} : l'heure « {value} » est illisible (HH:MM:SS attendu).",
+                f"{where} : l'heure « {value} » est illisible (HH:MM:SS attendu).",
                 ref=ref,
             )
             return None
@@ -382,47 +427,80 @@ class _PayloadReader:
         if not number.isdigit():
             self._error("bad_grid", f"Une place de la grille horaire a un numéro « {number} ».")
             return
-        start = self._time(_attr(element, "LibelleHeureDebut"), ref)
-        end = self._time(_attr(element, "LibelleHeureFin"), ref)
+        where = f"La place n° {number} de la grille horaire"
+        start = self._time(_attr(element, "LibelleHeureDebut"), ref, where)
+        end = self._time(_attr(element, "LibelleHeureFin"), ref, where)
         if start is not None and end is not None:
             slots.setdefault(int(number), Slot(number=int(number), start=start, end=end))
 
     # --- items -----------------------------------------------------------------------------
 
-    def _ident(self, element: etree._Element, kind: str) -> str:
+    def _ident(self, element: etree._Element, kind: str, name: str = "") -> str:
         ident = _attr(element, "Ident")
         if not ident:
+            labels = _KINDS[kind]
+            item = f"{labels.the} « {name} »" if name else labels.an
             self.warnings.append(
                 _problem(
                     "missing_ident",
-                    f"Un élément {kind} sans attribut Ident a été ignoré.",
-                    "Vérifiez ce fichier avec l'assistance de l'ENT s'il manque des données.",
+                    f"{sentence(item)} n'a pas d'identifiant dans le fichier : {labels.ignored} "
+                    "par l'import.",
+                    f"Relancez l'export depuis EDT ou PRONOTE. {_SUPPORT}",
                     ref=kind,
+                    name=name,
                 )
             )
         return ident
 
-    def _unique(self, table: Mapping[str, object], ident: str, kind: str) -> bool:
-        if ident in table:
-            self.warnings.append(
-                _problem(
-                    "duplicate_ident",
-                    f"{kind} Ident={ident} figure deux fois ; seule la première occurrence est "
-                    "retenue.",
-                    ref=f"{kind} Ident={ident}",
-                )
+    def _unique(self, table: Mapping[str, object], ident: str, kind: str, name: str) -> bool:
+        """Tell whether ``ident`` is new in ``table``; warn, naming both items, if not."""
+        if ident not in table:
+            return True
+        the = _KINDS[kind].the
+        first = self._name_of(kind, ident)
+        item = f"{the} « {first} »" if first else the
+        second = f" ; la seconde, « {name} », est ignorée" if name and name != first else ""
+        self.warnings.append(
+            _problem(
+                "duplicate_ident",
+                f"{sentence(item)} figure deux fois dans le fichier sous le même identifiant : "
+                f"seule la première fiche est retenue{second}.",
+                f"Dans EDT ou PRONOTE, vérifiez {the} « {first or name} » (une seule fiche, "
+                f"sans doublon) puis relancez l'export. {_SUPPORT}",
+                ref=f"{kind} Ident={ident}",
+                name=first or name,
             )
-            return False
-        return True
+        )
+        return False
+
+    def _name_of(self, kind: str, ident: str) -> str:
+        """Return the name a manager knows the item ``ident`` of ``kind`` by ("" if unknown)."""
+        if kind == "Matiere" and (subject := self.subjects.get(ident)):
+            return subject.label or subject.code
+        if kind == "Professeur" and (teacher := self.teachers.get(ident)):
+            return f"{teacher.last_name} {teacher.first_name}".strip()
+        if kind == "Classe" and (school_class := self.classes.get(ident)):
+            return school_class.name
+        if kind == "PartieDeClasse" and (part := self.parts.get(ident)):
+            owner = self.classes.get(part.class_ident)
+            return f"partie de {owner.name}" if owner else ""
+        if kind == "Groupe" and (group := self.groups.get(ident)):
+            return group.name
+        if kind == "Salle" and (room := self.rooms.get(ident)):
+            return room.name
+        return ""
 
     def _subject(self, element: etree._Element) -> None:
-        ident = self._ident(element, "Matiere")
-        if ident and self._unique(self.subjects, ident, "Matiere"):
+        name = _attr(element, "Libelle") or _attr(element, "Code")
+        ident = self._ident(element, "Matiere", name)
+        if ident and self._unique(self.subjects, ident, "Matiere", name):
             self.subjects[ident] = SourceSubject(
                 ident=ident, code=_attr(element, "Code"), label=_attr(element, "Libelle")
             )
 
-    def _optional_date(self, element: etree._Element, name: str, ref: str) -> dt.date | None:
+    def _optional_date(
+        self, element: etree._Element, name: str, ref: str, who: str
+    ) -> dt.date | None:
         value = _attr(element, name)
         try:
             return dt.date.fromisoformat(value[:10]) if value else None
@@ -430,23 +508,27 @@ class _PayloadReader:
             self.warnings.append(
                 _problem(
                     "bad_date",
-                    f"{ref} : l'attribut {name} vaut « {value} », une date AAAA-MM-JJ est "
-                    "attendue ; cette date est ignorée.",
-                    "Vérifiez cette date dans EDT ou PRONOTE puis relancez l'export.",
-                    ref=ref,
+                    f"{sentence(who)} : {_DATE_LABELS.get(name, name)} vaut « {value} », une "
+                    "date AAAA-MM-JJ est attendue ; cette date est ignorée.",
+                    f"Vérifiez cette date ({who}) dans EDT ou PRONOTE puis relancez l'export.",
+                    ref=f"{ref} / {name}",
                 )
             )
             return None
 
     def _teacher(self, element: etree._Element) -> None:
-        ident = self._ident(element, "Professeur")
-        if ident and self._unique(self.teachers, ident, "Professeur"):
+        name = f"{_attr(element, 'Nom')} {_attr(element, 'Prenom')}".strip()
+        ident = self._ident(element, "Professeur", name)
+        if ident and self._unique(self.teachers, ident, "Professeur", name):
             self.teachers[ident] = Teacher(
                 ident=ident,
                 last_name=_attr(element, "Nom"),
                 first_name=_attr(element, "Prenom"),
                 birth_date=self._optional_date(
-                    element, "DateNaissance", f"Professeur Ident={ident}"
+                    element,
+                    "DateNaissance",
+                    f"Professeur Ident={ident}",
+                    f"le professeur « {name} »" if name else "un professeur sans nom",
                 ),
                 sts_id=_attr(element, "IDSTS"),
                 idpn=_attr(element, "IDPN"),
@@ -457,25 +539,26 @@ class _PayloadReader:
         return (c for c in element if isinstance(c.tag, str) and local_name(c) == name)
 
     def _class(self, element: etree._Element) -> None:
-        ident = self._ident(element, "Classe")
-        if not ident or not self._unique(self.classes, ident, "Classe"):
+        name = _attr(element, "Nom")
+        ident = self._ident(element, "Classe", name)
+        if not ident or not self._unique(self.classes, ident, "Classe", name):
             return
         part_idents: list[str] = []
         for part in self._children(element, "PartieDeClasse"):
-            part_ident = self._ident(part, "PartieDeClasse")
-            if part_ident and self._unique(self.parts, part_ident, "PartieDeClasse"):
+            part_name = f"partie de {name}" if name else ""
+            part_ident = self._ident(part, "PartieDeClasse", part_name)
+            if part_ident and self._unique(self.parts, part_ident, "PartieDeClasse", part_name):
                 self.parts[part_ident] = ClassPart(ident=part_ident, class_ident=ident)
                 part_idents.append(part_ident)
-        self.classes[ident] = SourceClass(
-            ident=ident, name=_attr(element, "Nom"), part_idents=tuple(part_idents)
-        )
+        self.classes[ident] = SourceClass(ident=ident, name=name, part_idents=tuple(part_idents))
 
     def _group(self, element: etree._Element) -> None:
-        ident = self._ident(element, "Groupe")
-        if ident and self._unique(self.groups, ident, "Groupe"):
+        name = _attr(element, "Nom")
+        ident = self._ident(element, "Groupe", name)
+        if ident and self._unique(self.groups, ident, "Groupe", name):
             self.groups[ident] = Group(
                 ident=ident,
-                name=_attr(element, "Nom"),
+                name=name,
                 class_idents=tuple(_attr(c, "Ident") for c in self._children(element, "Classe")),
                 part_idents=tuple(
                     _attr(p, "Ident") for p in self._children(element, "PartieDeClasse")
@@ -483,24 +566,28 @@ class _PayloadReader:
             )
 
     def _room(self, element: etree._Element) -> None:
-        ident = self._ident(element, "Salle")
-        if ident and self._unique(self.rooms, ident, "Salle"):
-            self.rooms[ident] = Room(ident=ident, name=_attr(element, "Nom"))
+        name = _attr(element, "Nom")
+        ident = self._ident(element, "Salle", name)
+        if ident and self._unique(self.rooms, ident, "Salle", name):
+            self.rooms[ident] = Room(ident=ident, name=name)
 
     def _student(self, element: etree._Element) -> None:
-        ident = self._ident(element, "Eleve")
+        full_name = f"{_attr(element, 'Nom')} {_attr(element, 'Prenom')}".strip()
+        ident = self._ident(element, "Eleve", full_name)
         if not ident:
             return
         ref = f"Eleve Ident={ident}"
+        who = f"l'élève « {full_name} »" if full_name else "un élève sans nom"
         enrolments: list[Enrolment] = []
         for name, kind in (("Classe", UnitKind.CLASS), ("PartieDeClasse", UnitKind.PART)):
             for unit in self._children(element, name):
-                last = self._optional_date(unit, "DateSortie", ref)
+                unit_ref = f"{ref} / {name} Ident={_attr(unit, 'Ident')}"
+                last = self._optional_date(unit, "DateSortie", unit_ref, who)
                 enrolments.append(
                     Enrolment(
                         kind=kind,
                         ident=_attr(unit, "Ident"),
-                        start=self._optional_date(unit, "DateEntree", ref),
+                        start=self._optional_date(unit, "DateEntree", unit_ref, who),
                         end=last + _ONE_DAY if last else None,
                     )
                 )
@@ -508,7 +595,7 @@ class _PayloadReader:
             ident=ident,
             last_name=_attr(element, "Nom"),
             first_name=_attr(element, "Prenom"),
-            birth_date=self._optional_date(element, "DateNaissance", ref),
+            birth_date=self._optional_date(element, "DateNaissance", ref, who),
             sex=_SEX.get(_attr(element, "Sexe").lower(), ""),
             ine=_attr(element, "NumeroNational"),
             siecle_id=_attr(element, "IDSconet"),
@@ -516,7 +603,9 @@ class _PayloadReader:
         )
         self.students.append(_RawStudent(student=student, enrolments=enrolments))
 
-    def _weeks(self, element: etree._Element, ref: str, *names: str) -> frozenset[int] | None:
+    def _weeks(
+        self, element: etree._Element, ref: str, where: str, *names: str
+    ) -> frozenset[int] | None:
         for name in names:
             value = element.get(name)
             if value is None:
@@ -527,8 +616,8 @@ class _PayloadReader:
                 self.warnings.append(
                     _problem(
                         "bad_weeks",
-                        f"{ref} : {exc} Cette donnée est ignorée.",
-                        REEXPORT,
+                        f"{sentence(where)} : {exc} Cette donnée est ignorée.",
+                        f"Vérifiez les semaines de ce cours dans EDT ou PRONOTE. {REEXPORT}",
                         ref=ref,
                     )
                 )
@@ -543,30 +632,65 @@ class _PayloadReader:
             first_place=_attr(element, "NumeroPlaceDebut"),
             places=_attr(element, "NombrePlaces"),
         )
-        raw.cancelled = self._weeks(element, ref, "SemainesAnnulation") or frozenset()
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
+        children = [c for c in element if isinstance(c.tag, str)]
+        # The subject and the audience name the course in warnings, whatever their order.
+        for child in children:
+            if local_name(child) == "Matiere":
+                raw.subject = raw.subject or _attr(child, "Ident")
+            elif local_name(child) in ("Classe", "PartieDeClasse", "Groupe"):
+                raw.audience.append((local_name(child), _attr(child, "Ident")))
+        cancelled = self._weeks(
+            element,
+            f"{ref} / SemainesAnnulation",
+            f"{self._course_label(raw)} : semaines annulées",
+            "SemainesAnnulation",
+        )
+        raw.cancelled = cancelled or frozenset()
+        for child in children:
             kind, ident = local_name(child), _attr(child, "Ident")
-            if kind == "Matiere":
-                raw.subject = raw.subject or ident
-            elif kind in ("Professeur", "Classe", "PartieDeClasse", "Groupe", "Salle"):
-                item_ref = f"{ref} / {kind} Ident={ident}"
-                if child.get("Semaines") is None and child.get("SemainesInclusion") is None:
-                    self.warnings.append(
-                        _problem(
-                            "missing_weeks",
-                            f"{item_ref} : aucune semaine (attribut Semaines) n'est indiquée ; "
-                            "cette ressource est ignorée pour ce cours.",
-                            REEXPORT,
-                            ref=item_ref,
-                        )
+            if kind not in ("Professeur", "Classe", "PartieDeClasse", "Groupe", "Salle"):
+                continue
+            item_ref = f"{ref} / {kind} Ident={ident}"
+            name = self._name_of(kind, ident)
+            item = f"{_KINDS[kind].the} « {name} »" if name else _KINDS[kind].an
+            where = f"{self._course_label(raw)}, {item}"
+            if child.get("Semaines") is None and child.get("SemainesInclusion") is None:
+                self.warnings.append(
+                    _problem(
+                        "missing_weeks",
+                        f"{sentence(where)} : aucune semaine n'est indiquée ; "
+                        f"{_KINDS[kind].the} est {_KINDS[kind].ignored} pour ce cours.",
+                        f"Vérifiez les semaines de ce cours dans EDT ou PRONOTE. {REEXPORT}",
+                        ref=item_ref,
                     )
-                    continue
-                weeks = self._weeks(child, item_ref, "Semaines", "SemainesInclusion")
-                if weeks is not None:
-                    raw.resources.append((kind, ident, weeks))
+                )
+                continue
+            weeks = self._weeks(child, item_ref, where, "Semaines", "SemainesInclusion")
+            if weeks is not None:
+                raw.resources.append((kind, ident, weeks))
         self.courses.append(raw)
+
+    def _course_label(
+        self, raw: _RawCourse, times: tuple[int, dt.time, dt.time] | None = None
+    ) -> str:
+        """Describe ``raw`` as a manager finds it: subject, day, hours, classes and groups.
+
+        While streaming, what the file gave before the course (subjects, grid, classes and
+        groups precede the courses in an export) names it; the course's position in the file
+        is the last resort.
+        """
+        subject = self._name_of("Matiere", raw.subject)
+        day, start, end = times if times else (0, None, None)
+        if times is None and raw.day.isdigit() and self.grid is not None:
+            day = int(raw.day)
+            first = self.grid.slot(int(raw.first_place)) if raw.first_place.isdigit() else None
+            start = first.start if first else None
+        audience = tuple(
+            name for kind, ident in raw.audience if (name := self._name_of(kind, ident))
+        )
+        if not (subject or start or audience):
+            return f"le {raw.ident.lower()} du fichier"
+        return course_description(subject=subject, day=day, start=start, end=end, audience=audience)
 
     # --- resolution ------------------------------------------------------------------------
 
@@ -617,12 +741,20 @@ class _PayloadReader:
         )
         return timetable
 
-    def _dangling(self, ref: str, kind: str, ident: str, what: str) -> None:
+    def _dangling(
+        self, ref: str, kind: str, ident: str, *, who: str, link: str, what: str, check: str
+    ) -> None:
+        """Warn that ``who`` (a course, group or student) names an item absent from the file.
+
+        ``link`` says how ``who`` relates to the item ("fait appel à", "contient"), ``what``
+        what is dropped, ``check`` what to check in EDT or PRONOTE. The item's ``Ident`` goes
+        only in the ``ref``, for support.
+        """
         self.warnings.append(
             _problem(
                 "unknown_ident",
-                f"{ref} fait référence à {kind} Ident={ident}, absent du fichier ; {what}.",
-                "Vérifiez cette donnée dans EDT ou PRONOTE puis relancez l'export.",
+                f"{sentence(who)} {link} {_KINDS[kind].missing} du fichier ; {what}.",
+                f"Dans EDT ou PRONOTE, vérifiez {check} puis relancez l'export. {_SUPPORT}",
                 ref=f"{ref} / {kind} Ident={ident}",
             )
         )
@@ -632,12 +764,30 @@ class _PayloadReader:
         self._groups_of: dict[tuple[UnitKind, str], list[str]] = {}
         for group in list(self.groups.values()):
             ref = f"Groupe Ident={group.ident}"
+            who = f"le groupe « {group.name} »" if group.name else "un groupe sans nom"
             classes = tuple(i for i in group.class_idents if i in self.classes)
             parts = tuple(i for i in group.part_idents if i in self.parts)
-            for ident in set(group.class_idents) - set(classes):
-                self._dangling(ref, "Classe", ident, "cette classe est ignorée")
-            for ident in set(group.part_idents) - set(parts):
-                self._dangling(ref, "PartieDeClasse", ident, "cette partie est ignorée")
+            check = f"la composition {of(who)} (classes et parties de classe)"
+            for ident in sorted(set(group.class_idents) - set(classes)):
+                self._dangling(
+                    ref,
+                    "Classe",
+                    ident,
+                    who=who,
+                    link="contient",
+                    what="cette classe est ignorée dans le groupe",
+                    check=check,
+                )
+            for ident in sorted(set(group.part_idents) - set(parts)):
+                self._dangling(
+                    ref,
+                    "PartieDeClasse",
+                    ident,
+                    who=who,
+                    link="contient",
+                    what="cette partie de classe est ignorée dans le groupe",
+                    check=check,
+                )
             self.groups[group.ident] = Group(
                 ident=group.ident, name=group.name, class_idents=classes, part_idents=parts
             )
@@ -656,8 +806,17 @@ class _PayloadReader:
                 kept.append(enrolment)
             else:
                 kind = "Classe" if enrolment.kind == UnitKind.CLASS else "PartieDeClasse"
-                ref = f"Eleve Ident={raw.student.ident}"
-                self._dangling(ref, kind, enrolment.ident, "cette inscription est ignorée")
+                name = f"{raw.student.last_name} {raw.student.first_name}".strip()
+                who = f"l'élève « {name} »" if name else "un élève sans nom"
+                self._dangling(
+                    f"Eleve Ident={raw.student.ident}",
+                    kind,
+                    enrolment.ident,
+                    who=who,
+                    link="est inscrit dans",
+                    what="cette inscription est ignorée",
+                    check=f"les classes et parties de classe {of(who)}",
+                )
         derived = [
             Enrolment(kind=UnitKind.GROUP, ident=group_ident, start=e.start, end=e.end)
             for e in kept
@@ -680,8 +839,27 @@ class _PayloadReader:
         times = self._course_times(raw, grid)
         if times is None:
             return None
+        if not raw.subject:
+            self.warnings.append(
+                _problem(
+                    "unknown_ident",
+                    f"{sentence(self._course_label(raw, times))} n'a pas de matière ; ce cours "
+                    "est ignoré.",
+                    "Dans EDT ou PRONOTE, donnez une matière à ce cours puis relancez l'export.",
+                    ref=f"{raw.ident} / Matiere",
+                )
+            )
+            return None
         if raw.subject not in self.subjects:
-            self._dangling(raw.ident, "Matiere", raw.subject or "(vide)", "ce cours est ignoré")
+            self._dangling(
+                raw.ident,
+                "Matiere",
+                raw.subject,
+                who=self._course_label(raw, times),
+                link="porte sur",
+                what="ce cours est ignoré",
+                check="la matière de ce cours",
+            )
             return None
         tables: dict[str, Mapping[str, object]] = {
             "Professeur": self.teachers,
@@ -695,7 +873,15 @@ class _PayloadReader:
             if ident in tables[kind]:
                 by_kind[kind].append(Resource(ident=ident, weeks=weeks))
             else:
-                self._dangling(raw.ident, kind, ident, "cette ressource est ignorée")
+                self._dangling(
+                    raw.ident,
+                    kind,
+                    ident,
+                    who=self._course_label(raw, times),
+                    link="fait appel à",
+                    what=f"{_KINDS[kind].the} est {_KINDS[kind].ignored} pour ce cours",
+                    check=f"{_KINDS[kind].the} de ce cours",
+                )
         return Course(
             ident=raw.ident,
             day=times[0],
@@ -716,8 +902,9 @@ class _PayloadReader:
             self.warnings.append(
                 _problem(
                     "bad_course",
-                    f"{raw.ident} : jour « {raw.day} », place « {raw.first_place} » ou nombre "
-                    f"de places « {raw.places} » illisible ; ce cours est ignoré.",
+                    f"{sentence(self._course_label(raw))} : jour « {raw.day} », place "
+                    f"« {raw.first_place} » ou nombre de places « {raw.places} » illisible ; ce "
+                    "cours est ignoré.",
                     "Vérifiez ce cours dans EDT ou PRONOTE puis relancez l'export.",
                     ref=raw.ident,
                 )
@@ -729,8 +916,9 @@ class _PayloadReader:
             self.warnings.append(
                 _problem(
                     "course_outside_grid",
-                    f"{raw.ident} : les places {first} à {first + count - 1} ne sont pas toutes "
-                    "dans la grille horaire ; ce cours est ignoré.",
+                    f"{sentence(self._course_label(raw))} : les places {first} à "
+                    f"{first + count - 1} ne sont pas toutes dans la grille horaire ; ce cours est "
+                    "ignoré.",
                     "Vérifiez la grille horaire et ce cours dans EDT ou PRONOTE puis relancez "
                     "l'export.",
                     ref=raw.ident,

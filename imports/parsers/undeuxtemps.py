@@ -1005,7 +1005,7 @@ class _Parser:
         for values, line in self._rows(fmt.STUDENTS, "eleve"):
             if (code := values.get("code", "")) and code not in raw:
                 raw[code], lines[code] = values, line
-        weeks = self._membership_weeks(set(raw))
+        weeks = self._membership_weeks(raw)
         holidays = self._holiday_weeks()
         school_weeks = frozenset(range(1, t.year.last_week + 1))
         # Most students share their week sets (the whole year, weeks A, …): one computation each.
@@ -1027,7 +1027,7 @@ class _Parser:
             )
 
     def _membership_weeks(
-        self, students: set[str]
+        self, students: dict[str, dict[str, str]]
     ) -> dict[str, dict[tuple[UnitKind, str], set[int]]]:
         weeks: dict[str, dict[tuple[UnitKind, str], set[int]]] = defaultdict(
             lambda: defaultdict(set)
@@ -1043,10 +1043,12 @@ class _Parser:
                 continue
             mask_text = values.get("semaines", "")
             if not mask_text.isdigit():
+                known = students[student]
+                name = f"{known.get('nom', '')} {known.get('prenom', '')}".strip()
                 self._warn(
                     "udt_bad_week_mask",
                     f"{fmt.MEMBERSHIPS} : le masque de semaines « {mask_text} » de l'élève "
-                    f"{student} n'est pas un nombre ; l'appartenance est ignorée.",
+                    f"« {name or student} » n'est pas un nombre ; l'appartenance est ignorée.",
                     ref,
                 )
                 continue
