@@ -17,7 +17,7 @@ UNMATCHED_LABELS = {
     "students": "Élèves non rapprochés",
     "classes": "Classes non rapprochées",
     "groups": "Groupes non rapprochés",
-    "ambiguous": "Rapprochements ambigus (plusieurs personnes possibles)",
+    "ambiguous": "Rapprochements ambigus (plusieurs possibilités dans l'annuaire)",
 }
 COUNTER_LABELS = {
     "subjects_created": "Matières créées",

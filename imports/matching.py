@@ -91,15 +91,64 @@ class UnmatchedEntry:
 
 @dataclass
 class KindResult:
+    """What matching one kind found, counted by entity as a manager knows it.
+
+    An entity is a source key (:func:`unit_source_key`, :func:`person_source_key`): the
+    key a manual match is saved under. An UnDeuxTEMPS publication repeats a group in each of
+    its divisions (three idents, one name, one key): ``matched`` maps every ident, while the
+    counts, ``entries`` (the manual matching page) and ``unmatched`` (the bilan's list) hold
+    each entity once, so the bilan and the matching page show the same number.
+    """
+
     matched: dict[str, int] = field(default_factory=dict)  # source ident → directory id
-    unmatched: list[str] = field(default_factory=list)  # labels for the bilan
-    ambiguous: list[str] = field(default_factory=list)
     entries: list[UnmatchedEntry] = field(default_factory=list)  # unmatched and ambiguous
-    total: int = 0
+    keys: set[str] = field(default_factory=set)  # every entity seen
+    listed: set[str] = field(default_factory=set)  # the entities in ``entries``
+
+    @property
+    def total(self) -> int:
+        return len(self.keys)
 
     @property
     def unmatched_count(self) -> int:
-        return self.total - len(self.matched)
+        return len(self.entries)
+
+    @property
+    def matched_count(self) -> int:
+        return self.total - self.unmatched_count
+
+    @property
+    def unmatched(self) -> list[str]:
+        """Return the labels of the entities left unmatched, each once (the bilan's list)."""
+        return [entry.label for entry in self.entries]
+
+    @property
+    def ambiguous(self) -> list[str]:
+        return [
+            ambiguity_line(entry.label, len(entry.candidates))
+            for entry in self.entries
+            if len(entry.candidates) > 1
+        ]
+
+    def merged(self, other: KindResult) -> KindResult:
+        """Return this result and ``other`` as one kind (groups and class parts, say).
+
+        ``matched`` is left out: idents of two kinds may collide, and only counts and
+        entries are read from a merged result.
+        """
+        merged = KindResult(
+            entries=list(self.entries), keys=self.keys | other.keys, listed=set(self.listed)
+        )
+        for entry in other.entries:
+            if entry.source_key not in merged.listed:
+                merged.listed.add(entry.source_key)
+                merged.entries.append(entry)
+        return merged
+
+
+def ambiguity_line(label: str, candidates: int) -> str:
+    """Return the bilan line of an entity ``candidates`` directory entries fit."""
+    return f"{label} : {candidates} possibilités dans l'annuaire"
 
 
 @dataclass
@@ -108,6 +157,23 @@ class MatchResult:
     students: KindResult
     classes: KindResult
     groups: KindResult
+    # Class parts, found among the directory's groups by name.
+    parts: KindResult = field(default_factory=KindResult)
+
+    @property
+    def group_entities(self) -> KindResult:
+        """Return groups and class parts as one kind: both are the directory's groups, and
+        the bilan, the manual matching page and the control count them together."""
+        return self.groups.merged(self.parts)
+
+    def by_kind(self) -> list[tuple[str, KindResult]]:
+        """Return each kind's result under its :class:`ManualMatch` kind, in the bilan's order."""
+        return [
+            ("TEACHER", self.teachers),
+            ("STUDENT", self.students),
+            ("CLASS", self.classes),
+            ("GROUP", self.group_entities),
+        ]
 
 
 def person_source_key(person: SourcePerson, *ids: str) -> str:
@@ -193,19 +259,22 @@ def _decide(
     entry: UnmatchedEntry,
     candidates: Iterable[list[int]],
 ) -> None:
-    """Take the first piece of evidence that names anyone: one id matches, several are ambiguous."""
+    """Take the first piece of evidence that names anyone: one id matches, several are ambiguous.
+
+    An entity already left unmatched (same source key, another ident) is not listed twice.
+    """
+    result.keys.add(entry.source_key)
     for ids in candidates:
         unique = sorted(set(ids))
         if len(unique) == 1:
             result.matched[ident] = unique[0]
             return
         if len(unique) > 1:
-            result.ambiguous.append(f"{entry.label} : {len(unique)} personnes possibles")
-            result.unmatched.append(entry.label)
-            result.entries.append(replace(entry, candidates=tuple(unique)))
-            return
-    result.unmatched.append(entry.label)
-    result.entries.append(entry)
+            entry = replace(entry, candidates=tuple(unique))
+            break
+    if entry.source_key not in result.listed:
+        result.listed.add(entry.source_key)
+        result.entries.append(entry)
 
 
 def _match_people(
@@ -223,7 +292,6 @@ def _match_people(
     index = _PersonIndex(candidates)
     result = KindResult()
     for person in people:
-        result.total += 1
         first_id, second_id = ids.get(person.ident, ("", ""))
         key = name_key(person.last_name, person.first_name)
         source_key = person_source_key(person, first_id, second_id)
@@ -284,7 +352,6 @@ def match_units(
             by_key[name_key(unit.name)].append(unit.id)
     result = KindResult()
     for ident, code in units:
-        result.total += 1
         source_key = unit_source_key(code)
         _decide(
             result,

@@ -172,9 +172,13 @@ def group_name_problems(timetable: Timetable, *, unmatched: Collection[str]) -> 
     ENT: for a group that matched, the warning would send the manager after nothing.
     """
     problems: list[Problem] = []
-    for ident in sorted(unmatched, key=lambda i: timetable.groups[i].name):
+    named: set[str] = set()
+    for ident in sorted(unmatched, key=lambda i: (timetable.groups[i].name, i)):
         group = timetable.groups[ident]
-        problems += _check_group_name(group.name, f"Groupe Ident={group.ident}")
+        # A publication may repeat a group in each of its divisions: one warning per name.
+        if group.name not in named:
+            named.add(group.name)
+            problems += _check_group_name(group.name, f"Groupe Ident={group.ident}")
     return problems
 
 

@@ -23,6 +23,7 @@ from ent.models import ClosingPeriod, Establishment, SchoolYear
 from imports.matching import (
     KindResult,
     MatchResult,
+    ambiguity_line,
     match_students,
     match_teachers,
     match_units,
@@ -31,7 +32,7 @@ from imports.models import ImportRun, ImportStep
 from imports.parsers.context import parse_context_from_settings
 from imports.parsers.registry import format_label, parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
-from imports.report import ChangeRow, UnmatchedEntry
+from imports.report import UNMATCHED_KINDS, ChangeRow, UnmatchedEntry
 from imports.selectors import (
     establishments_initialised,
     import_run_last_integrated,
@@ -288,7 +289,9 @@ def step_match(run: ImportRun, target: Target, timetable: Timetable) -> Matched:
         directory.groups,
         directory.manual.get("GROUP", {}),
     )
-    result = MatchResult(teachers=teachers, students=students, classes=classes, groups=groups)
+    result = MatchResult(
+        teachers=teachers, students=students, classes=classes, groups=groups, parts=parts
+    )
     class_units = {u.id: u for u in directory.classes}
     group_units = {u.id: u for u in directory.groups}
     matches = TimetableMatches(
@@ -298,61 +301,53 @@ def step_match(run: ImportRun, target: Target, timetable: Timetable) -> Matched:
         groups={i: group_units[pk] for i, pk in groups.matched.items()},
         parts={i: group_units[pk] for i, pk in parts.matched.items()},
     )
-    entries = _unmatched_entries(result, parts)
+    entries = _unmatched_entries(result)
     return Matched(
         result=result,
         matches=matches,
-        unmatched=_unmatched(result),
+        unmatched=_unmatched(entries),
         entries=entries[:UNMATCHED_ENTRIES_MAX],
         entries_total=len(entries),
         note=_match_note(result),
     )
 
 
-def _unmatched_entries(result: MatchResult, parts: KindResult) -> list[UnmatchedEntry]:
-    """Store what the manual matching page needs: each entry's kind, key, label and candidates.
+def _unmatched_entries(result: MatchResult) -> list[UnmatchedEntry]:
+    """Return what the manual matching page lists, and the bilan too: each entity once.
 
-    Class parts are matched among the directory's groups, so they are GROUP entries. The list
-    is capped at UNMATCHED_ENTRIES_MAX so that a file matching nothing keeps a small bilan.
+    Class parts are matched among the directory's groups, so they are GROUP entries. The
+    stored list is capped at UNMATCHED_ENTRIES_MAX so that a file matching nothing keeps a
+    small bilan; the bilan's lists (:func:`_unmatched`) are made from the same entries.
     """
-    entries: dict[tuple[str, str], UnmatchedEntry] = {}
-    for kind, kind_result in (
-        ("TEACHER", result.teachers),
-        ("STUDENT", result.students),
-        ("CLASS", result.classes),
-        ("GROUP", result.groups),
-        ("GROUP", parts),
-    ):
-        for entry in kind_result.entries:
-            entries.setdefault(
-                (kind, entry.source_key),
-                UnmatchedEntry(
-                    kind=kind,
-                    source_key=entry.source_key,
-                    label=entry.label,
-                    birth_date=entry.birth_date,
-                    candidates=tuple(entry.candidates),
-                ),
-            )
-    return list(entries.values())
+    return [
+        UnmatchedEntry(
+            kind=kind,
+            source_key=entry.source_key,
+            label=entry.label,
+            birth_date=entry.birth_date,
+            candidates=tuple(entry.candidates),
+        )
+        for kind, kind_result in result.by_kind()
+        for entry in kind_result.entries
+    ]
 
 
-def _unmatched(result: MatchResult) -> dict[str, list[str]]:
-    kinds = {
-        "teachers": result.teachers,
-        "students": result.students,
-        "classes": result.classes,
-        "groups": result.groups,
-    }
-    # Each label once: groups of the same name are one entry, as on the matching page.
-    unmatched = {key: sorted(set(kind.unmatched)) for key, kind in kinds.items()}
-    unmatched["ambiguous"] = sorted({a for kind in kinds.values() for a in kind.ambiguous})
-    return unmatched
+_UNMATCHED_LIST = {"TEACHER": "teachers", "STUDENT": "students", "CLASS": "classes"}
+
+
+def _unmatched(entries: list[UnmatchedEntry]) -> dict[str, list[str]]:
+    """Return the bilan's lists by kind: the labels of the matching page's entries."""
+    unmatched: dict[str, list[str]] = {key: [] for key in UNMATCHED_KINDS}
+    for entry in entries:
+        unmatched[_UNMATCHED_LIST.get(entry.kind, "groups")].append(entry.label)
+        if len(entry.candidates) > 1:
+            unmatched["ambiguous"].append(ambiguity_line(entry.label, len(entry.candidates)))
+    return {key: sorted(labels) for key, labels in unmatched.items()}
 
 
 def _match_note(result: MatchResult) -> StepNote:
     summary = "Rapprochement : " + ", ".join(
-        f"{len(kind.matched)}/{kind.total} {label}" for label, kind in _labelled(result)
+        f"{kind.matched_count}/{kind.total} {label}" for label, kind in _labelled(result)
     )
     missing = sum(kind.unmatched_count for _label, kind in _labelled(result))
     if missing:
@@ -375,7 +370,7 @@ def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:
         ("enseignants", result.teachers),
         ("élèves", result.students),
         ("classes", result.classes),
-        ("groupes", result.groups),
+        ("groupes", result.group_entities),
     ]
 
 

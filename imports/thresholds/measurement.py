@@ -80,7 +80,11 @@ def thresholds_measure(
         Measure(Control.TEACHERS_UNMATCHED, match.teachers.unmatched_count, match.teachers.total),
         Measure(Control.STUDENTS_UNMATCHED, match.students.unmatched_count, match.students.total),
         Measure(Control.CLASSES_UNMATCHED, match.classes.unmatched_count, match.classes.total),
-        Measure(Control.GROUPS_UNMATCHED, match.groups.unmatched_count, match.groups.total),
+        Measure(
+            Control.GROUPS_UNMATCHED,
+            match.group_entities.unmatched_count,
+            match.group_entities.total,
+        ),
         Measure(Control.CLOSING_COHERENCE, coherence, 0),
         Measure(
             Control.SESSION_CONTENT_LOST,

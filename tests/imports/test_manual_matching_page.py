@@ -243,7 +243,7 @@ def test_an_ambiguous_teacher_lists_its_candidates_and_a_choice_resolves_it(
     run = initialise(school)
     entry = next(e for e in run.bilan["unmatched_entries"] if e["source_key"] == "a:PN-2")
     assert entry["candidates"] == sorted([martin.pk, homonym.pk])
-    assert run.bilan["unmatched"]["ambiguous"] == ["MARTIN Claire : 2 personnes possibles"]
+    assert run.bilan["unmatched"]["ambiguous"] == ["MARTIN Claire : 2 possibilités dans l'annuaire"]
 
     html = client.get(_url(school, run)).content.decode()
     response = client.post(

@@ -54,7 +54,7 @@ def test_two_directory_people_that_fit_are_reported_never_guessed() -> None:
 
     assert result.matched == {}
     assert result.unmatched == ["PETIT Léa, né(e) le 02/04/1980"]
-    assert result.ambiguous == ["PETIT Léa, né(e) le 02/04/1980 : 2 personnes possibles"]
+    assert result.ambiguous == ["PETIT Léa, né(e) le 02/04/1980 : 2 possibilités dans l'annuaire"]
     assert result.unmatched_count == 1
 
 
@@ -72,7 +72,7 @@ def test_a_teacher_without_birth_date_matches_a_name_only_when_it_is_unique() ->
     result = match_teachers([unique, homonym], directory, {})
 
     assert result.matched == {"13": 6}
-    assert result.ambiguous == ["NOIR Eva : 2 personnes possibles"]
+    assert result.ambiguous == ["NOIR Eva : 2 possibilités dans l'annuaire"]
 
 
 def test_a_student_is_never_matched_on_a_name_alone() -> None:
