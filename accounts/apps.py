@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = _("Comptes et rôles")
+
+    def ready(self) -> None:
+        from accounts.provisioning import directory_logins_provision
+        from ent.services.directory import directory_staff_logins_register
+
+        # Each AAF directory load opens the ENT logins of the staff it lists.
+        directory_staff_logins_register(directory_logins_provision)

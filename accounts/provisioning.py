@@ -1,24 +1,44 @@
 """ENT logins for people of the directory.
 
-A person of the annuaire (``ent.Person``) may have no ENT login yet, e.g. a teacher whose
-account was never opened. :func:`person_user_provision` opens it the way directory
-provisioning does: login ``prénom.nom`` in lower-case ASCII (a number appended when taken),
-names and e-mail from the directory, no password (the person sets one through the ENT's own
-activation), and the person linked to the login so that messages addressed to them wait in
-their ENT messaging.
+One rule opens every login: ``prénom.nom`` in lower-case ASCII (a number appended when
+taken), names and e-mail from the directory, no password (the person sets one through the
+ENT's own activation), and the person linked to the login so that messages addressed to them
+wait in their ENT messaging.
+
+- :func:`directory_logins_provision` opens, in bulk, the logins of the staff (teachers and
+  other personnels) each AAF directory load lists; ``ent.services.directory`` calls it
+  through the hook this app registers at start-up (``AccountsConfig.ready``), as ``ent`` may
+  not import ``accounts``.
+- :func:`person_user_provision` opens one, for a person the depositor picker chose who still
+  has none (a person loaded before logins were provisioned, or by a load without the hook).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User
 from ent.models import Person
 from ent.text import ascii_fold
 
 _LOGIN_PART = re.compile(r"[^a-z0-9]+")
+# Logins looked up per query (an IN list, or OR-ed prefixes for the homonyms).
+_QUERY_CHUNK = 500
+
+
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T], size: int = _QUERY_CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def directory_login_base(*, first_name: str, last_name: str) -> str:
@@ -30,15 +50,72 @@ def directory_login_base(*, first_name: str, last_name: str) -> str:
     return ".".join(part for part in parts if part) or "utilisateur"
 
 
-def directory_login_free(base: str) -> str:
-    """Return ``base``, or ``base`` with the smallest number making it unused."""
-    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}{suffix}" in taken:
-        suffix += 1
-    return f"{base}{suffix}"
+def _login_user(person: Person, username: str) -> User:
+    return User(
+        username=username,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        email=person.email,
+        password=make_password(None),  # unusable: the person sets theirs on activation
+    )
+
+
+def directory_logins_free(bases: list[str]) -> list[str]:
+    """Return a free login for each of ``bases``: the base, else the base with the smallest
+    number making it unused (``jean.martin``, then ``jean.martin2`` for a homonym, counting
+    the ones handed out earlier in ``bases``), in a few queries.
+    """
+    taken: set[str] = set()
+    for chunk in _chunks(sorted(set(bases))):
+        taken.update(User.objects.filter(username__in=chunk).values_list("username", flat=True))
+    # Only a base already taken, or wanted twice, needs the numbered logins that exist.
+    repeated = Counter(bases)
+    crowded = sorted(base for base in repeated if base in taken or repeated[base] > 1)
+    for chunk in _chunks(crowded):
+        prefixes = Q()
+        for base in chunk:
+            prefixes |= Q(username__startswith=base)
+        taken.update(User.objects.filter(prefixes).values_list("username", flat=True))
+    logins = []
+    for base in bases:
+        login, suffix = base, 2
+        while login in taken:
+            login, suffix = f"{base}{suffix}", suffix + 1
+        taken.add(login)
+        logins.append(login)
+    return logins
+
+
+def directory_logins_provision(*, person_ids: Iterable[int]) -> int:
+    """Open an ENT login for each of these people who has none, in bulk; return how many.
+
+    Runs in the caller's transaction (the directory load's) and locks the rows it fills, so
+    the depositor picker's :func:`person_user_provision` waits and then finds the login.
+    """
+    opened = 0
+    for chunk in _chunks(list(person_ids)):
+        with transaction.atomic():
+            people = list(
+                Person.objects.select_for_update()
+                .filter(pk__in=chunk, user__isnull=True)
+                .order_by("pk")
+            )
+            if not people:
+                continue
+            logins = directory_logins_free(
+                [
+                    directory_login_base(first_name=p.first_name, last_name=p.last_name)
+                    for p in people
+                ]
+            )
+            users = User.objects.bulk_create(
+                [_login_user(p, login) for p, login in zip(people, logins, strict=True)]
+            )
+            for person, user in zip(people, users, strict=True):
+                person.user = user
+            Person.objects.bulk_update(people, ["user"])
+            opened += len(users)
+    return opened
 
 
 def person_user_provision(*, person: Person) -> User:
@@ -50,15 +127,8 @@ def person_user_provision(*, person: Person) -> User:
         person = Person.objects.select_for_update().get(pk=person.pk)
         if person.user_id is not None:
             return User.objects.get(pk=person.user_id)
-        user = User(
-            username=directory_login_free(
-                directory_login_base(first_name=person.first_name, last_name=person.last_name)
-            ),
-            first_name=person.first_name,
-            last_name=person.last_name,
-            email=person.email,
-        )
-        user.set_unusable_password()
+        base = directory_login_base(first_name=person.first_name, last_name=person.last_name)
+        user = _login_user(person, directory_logins_free([base])[0])
         user.save()
         person.user = user
         person.save(update_fields=["user"])

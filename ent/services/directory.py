@@ -5,6 +5,11 @@ subjects, people, classes, groups and memberships in line with them, in one tran
 bulk operations. It is idempotent: a second run over the same files changes nothing. People of
 a category absent from a complete file (or named in a ``deleteRequest``) are deactivated and
 lose their directory memberships; nothing is deleted, so history that points at them stays.
+
+Staff (teachers and other personnels) get their ENT login as they are loaded, batch by
+batch, through the provisioning ``accounts`` registers at start-up
+(:func:`directory_staff_logins_register`; ``ent`` may not import ``accounts``): the rules
+of ``accounts.provisioning``, in bulk, inside the load's transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Protocol
 
 from django.db import transaction
 
@@ -57,6 +63,7 @@ _LABELS = {
     "groups": "groupes",
     "class_memberships": "inscriptions en classe",
     "group_memberships": "inscriptions en groupe",
+    "logins": "identifiants ENT du personnel",
 }
 _VERBS = {
     "created": "créé(e)s",
@@ -65,6 +72,21 @@ _VERBS = {
     "deactivated": "désactivé(e)s",
     "removed": "retiré(e)s",
 }
+
+
+class StaffLoginsProvision(Protocol):
+    """Opens the ENT logins of the given people who have none; returns how many it opened."""
+
+    def __call__(self, *, person_ids: list[int]) -> int: ...
+
+
+_staff_logins_provisioners: list[StaffLoginsProvision] = []
+
+
+def directory_staff_logins_register(provision: StaffLoginsProvision) -> None:
+    """Add the provisioning of staff logins (``accounts`` registers it in its ``ready``)."""
+    if provision not in _staff_logins_provisioners:
+        _staff_logins_provisioners.append(provision)
 
 
 def aaf_function_label(functions: Iterable[str]) -> str:
@@ -111,7 +133,7 @@ class AafImportSummary:
                 if self.counts[f"{noun}.{verb}"]
             ]
             if parts:
-                lines.append(f"{label.capitalize()} : {', '.join(parts)}")
+                lines.append(f"{label[:1].upper()}{label[1:]} : {', '.join(parts)}")
         return lines
 
 
@@ -316,6 +338,9 @@ class _DirectoryImporter:
         self._sync_establishments(records, ids)
         self._sync_class_memberships(records, ids)
         self._sync_group_memberships(records, ids)
+        staff = [ids[r.jointure] for r in records if r.category is AafCategory.STAFF]
+        for provision in _staff_logins_provisioners if staff else []:
+            counts["logins.created"] += provision(person_ids=staff)
 
     def _release_taken_ines(self, records: list[AafPerson]) -> None:
         """Drop an INE another person already holds (the INE stays with its first owner)."""
