@@ -641,7 +641,7 @@ class _PayloadReader:
                 raw.audience.append((local_name(child), _attr(child, "Ident")))
         cancelled = self._weeks(
             element,
-            f"{ref} / SemainesAnnulation",
+            ref,
             f"{self._course_label(raw)} : semaines annulées",
             "SemainesAnnulation",
         )
@@ -846,7 +846,7 @@ class _PayloadReader:
                     f"{sentence(self._course_label(raw, times))} n'a pas de matière ; ce cours "
                     "est ignoré.",
                     "Dans EDT ou PRONOTE, donnez une matière à ce cours puis relancez l'export.",
-                    ref=f"{raw.ident} / Matiere",
+                    ref=raw.ident,
                 )
             )
             return None
