@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.db import OperationalError, connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def rows_insert(
         return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    names = ", ".join(quote(_column(model, c)) for c in columns)
     # The raw psycopg cursor bypasses Django's error translation: wrap it, so a lost
     # connection surfaces as django.db's OperationalError (a transient error to retry).
     with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -67,6 +67,13 @@ def database_is_busy(error: BaseException) -> bool:
         and connection.vendor == "sqlite"
         and "locked" in str(error).lower()
     )
+
+
+def _column(model: type[Model], attname: str) -> str:
+    field = model._meta.get_field(attname)
+    if not isinstance(field, Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{attname} is not a column")
+    return field.column
 
 
 def retry_on_busy_database(

@@ -39,6 +39,25 @@ from imports.content import content_diff, content_keep, content_move
 from imports.planning import Plan, PlannedClosing, PlannedSession
 
 SESSION_BATCH = 5000
+# What plan_apply counts, for the bilan.
+APPLY_COUNTERS = (
+    "subjects_created",
+    "services_created",
+    "services_modified",
+    "services_deleted",
+    "groups_created",
+    "memberships_created",
+    "memberships_removed",
+    "sessions_created",
+    "sessions_updated",
+    "sessions_deleted",
+    "sessions_unchanged",
+    "closings_added",
+    "closings_removed",
+    "sessions_kept_for_content",
+    "session_contents_moved",
+    "cancellations_recorded",
+)
 
 
 @dataclass
@@ -290,7 +309,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         _apply_closings(diff)
         _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
-    return {
+    counters = {
         "subjects_created": len(diff.subjects_new),
         "services_created": diff.services_created,
         "services_modified": diff.services_modified,
@@ -308,6 +327,8 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         "session_contents_moved": len(diff.content_moves),
         "cancellations_recorded": len(plan.cancellations),
     }
+    assert counters.keys() == set(APPLY_COUNTERS)  # noqa: S101 (the bilan reads these keys)
+    return counters
 
 
 def _apply_subjects(plan: Plan, diff: Diff) -> dict[tuple[int, str], int]:
