@@ -147,7 +147,9 @@ def state_digest(*, school_group_id: int, establishment_ids: list[int]) -> str:
     summary = (Count("pk"), Sum("pk"), Max("pk"))
     add(
         "gm",
-        GroupMembership.objects.filter(group__establishment_id__in=ids)
+        GroupMembership.objects.filter(
+            group_id__in=TeachingGroup.objects.filter(establishment_id__in=ids).values("pk")
+        )
         .aggregate(*summary)
         .values(),
     )
@@ -232,12 +234,13 @@ def unchanged_assessment(
         for e in evaluations
         if e.control in MATCHING_CONTROLS
     }
-    services = list(
-        TeachingService.objects.filter(establishment_id__in=establishment_ids).values_list(
-            "pk", "is_active"
-        )
+    active = TeachingService.objects.filter(
+        establishment_id__in=establishment_ids, is_active=True
+    ).count()
+    # A subquery, not a list of a thousand ids: PostgreSQL plans it in a fraction of the time.
+    service_ids = TeachingService.objects.filter(establishment_id__in=establishment_ids).values(
+        "pk"
     )
-    active = sum(1 for _pk, is_active in services if is_active)
     window = {"starts_at__gte": at, "starts_at__lt": window_end}
     existing = {
         Control.SUBJECTS_CREATED: Subject.objects.filter(
@@ -247,7 +250,7 @@ def unchanged_assessment(
         Control.SERVICES_MODIFIED: active,
         Control.SERVICES_DELETED: active,
         Control.SESSIONS_DELTA: Session.objects.filter(
-            teaching_service_id__in=[pk for pk, _a in services],
+            teaching_service_id__in=service_ids,
             source=Session.Source.TIMETABLE,
             **window,
         ).count(),
@@ -256,7 +259,7 @@ def unchanged_assessment(
         ).count(),
         # Few sessions have content: start from them.
         Control.SESSION_CONTENT_LOST: SessionContent.objects.filter(
-            session__teaching_service__establishment_id__in=establishment_ids,
+            session__teaching_service_id__in=service_ids,
             session__source=Session.Source.TIMETABLE,
             session__starts_at__gte=at,
             session__starts_at__lt=window_end,
