@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Model
 
 from ent.db import rows_insert
 from ent.models import (
@@ -31,6 +32,7 @@ from ent.models import (
     ClosingPeriod,
     GroupMembership,
     Session,
+    SessionContent,
     Subject,
     TeachingGroup,
     TeachingService,
@@ -39,6 +41,9 @@ from imports.content import content_diff, content_keep, content_move
 from imports.planning import Plan, PlannedClosing, PlannedSession
 
 SESSION_BATCH = 5000
+# After writing this many sessions, refresh PostgreSQL's statistics at once (autovacuum would
+# within a minute): the next import's queries are planned on the new row counts.
+ANALYZE_AFTER_ROWS = 10_000
 # What plan_apply counts, for the bilan.
 APPLY_COUNTERS = (
     "subjects_created",
@@ -309,6 +314,8 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         _apply_closings(diff)
         _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
+    if len(diff.sessions_new) + len(diff.sessions_deleted) >= ANALYZE_AFTER_ROWS:
+        _analyze(Session, SessionContent, GroupMembership)
     counters = {
         "subjects_created": len(diff.subjects_new),
         "services_created": diff.services_created,
@@ -329,6 +336,14 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
     }
     assert counters.keys() == set(APPLY_COUNTERS)  # noqa: S101 (the bilan reads these keys)
     return counters
+
+
+def _analyze(*models: type[Model]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _apply_subjects(plan: Plan, diff: Diff) -> dict[tuple[int, str], int]:
