@@ -1,4 +1,7 @@
-"""Database helpers shared by the apps: waiting out a busy SQLite database.
+"""Database helpers shared by the apps: bulk inserts, waiting out a busy SQLite database.
+
+:func:`rows_insert` writes many rows at once: PostgreSQL's ``COPY`` (tens of thousands of
+rows in a fraction of a second), Django's ``bulk_create`` elsewhere.
 
 The embedded default keeps everything in one SQLite file shared by the web server, the
 WebDAV threads and the Celery worker. Settings make every writer wait for the lock (busy
@@ -12,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.db import OperationalError, connection
+from django.db.models import Field, Model
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +27,37 @@ T = TypeVar("T")
 
 BUSY_ATTEMPTS = 4
 BUSY_PAUSE_SECONDS = 0.5
+INSERT_BATCH = 2000
+
+
+def rows_insert(
+    model: type[Model], columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+) -> None:
+    """Insert ``rows`` (tuples of values for ``columns``, attribute names) into ``model``.
+
+    PostgreSQL gets one ``COPY``: no model instance, no per-value preparation, which for
+    tens of thousands of rows is ten times cheaper than ``bulk_create``. Other databases
+    (the embedded SQLite) get ``bulk_create`` in batches. Field defaults are not applied:
+    ``columns`` must name every column without a database default.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows],
+            batch_size=INSERT_BATCH,
+        )
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(_column(model, c)) for c in columns)
+    # The raw psycopg cursor bypasses Django's error translation: wrap it, so a lost
+    # connection surfaces as django.db's OperationalError (a transient error to retry).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def database_is_busy(error: BaseException) -> bool:
@@ -32,6 +67,13 @@ def database_is_busy(error: BaseException) -> bool:
         and connection.vendor == "sqlite"
         and "locked" in str(error).lower()
     )
+
+
+def _column(model: type[Model], attname: str) -> str:
+    field = model._meta.get_field(attname)
+    if not isinstance(field, Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{attname} is not a column")
+    return field.column
 
 
 def retry_on_busy_database(

@@ -24,12 +24,27 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from ent.db import rows_insert
 from ent.models import Person, SchoolClass, Session, TeachingService
 from imports.models import ImportRun, SessionChange
 from imports.planning import Plan, PlannedSession
 
 BATCH = 2000
 Kind = SessionChange.Kind
+COLUMNS = (
+    "run_id",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "room",
+    "subject",
+    "teachers",
+    "audience",
+    "old_starts_at",
+    "old_ends_at",
+    "old_room",
+    "old_teachers",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +84,36 @@ def session_changes_store(
     old = _existing(removed + kept + [pk for pk, _e, _r in changed])
     labels = _existing_labels({o.service_id for o in old.values()})
     new_labels = _planned_labels(plan, {s.service_key for s in added})
-    rows: list[SessionChange] = []
+    rows: list[tuple[object, ...]] = []
 
     # Removed and added for the same subject and audience in the same week: one change.
     def week(moment: dt.datetime) -> tuple[int, int]:
         iso = moment.astimezone(tz).isocalendar()
         return iso.year, iso.week
+
+    def row(
+        kind: int,
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
+        room: str,
+        labels: _Labels,
+        before: tuple[_Old, _Labels] | None = None,
+    ) -> tuple[object, ...]:
+        old, old_labels = before if before else (None, None)
+        return (
+            run.pk,
+            kind,
+            starts_at,
+            ends_at,
+            room[:100],
+            labels.subject[:200],
+            labels.teachers[:500],
+            labels.audience[:500],
+            old.starts_at if old else None,
+            old.ends_at if old else None,
+            old.room[:100] if old else "",
+            old_labels.teachers[:500] if old_labels else "",
+        )
 
     pending: dict[tuple[str, tuple[int, int]], list[int]] = defaultdict(list)
     for pk in sorted(removed, key=lambda pk: old[pk].starts_at):
@@ -86,57 +125,32 @@ def session_changes_store(
         if candidates:
             before = old[candidates.pop(0)]
             rows.append(
-                _row(run, Kind.CHANGED, session.starts_at, session.ends_at, session.room, new)
+                row(
+                    Kind.CHANGED,
+                    session.starts_at,
+                    session.ends_at,
+                    session.room,
+                    new,
+                    (before, labels[before.service_id]),
+                )
             )
-            _set_old(rows[-1], before, labels[before.service_id])
         else:
-            rows.append(
-                _row(run, Kind.ADDED, session.starts_at, session.ends_at, session.room, new)
-            )
+            rows.append(row(Kind.ADDED, session.starts_at, session.ends_at, session.room, new))
     for pks in pending.values():
         for pk in pks:
             o = old[pk]
-            rows.append(
-                _row(run, Kind.REMOVED, o.starts_at, o.ends_at, o.room, labels[o.service_id])
-            )
+            rows.append(row(Kind.REMOVED, o.starts_at, o.ends_at, o.room, labels[o.service_id]))
     for pk in kept:
         o = old[pk]
-        rows.append(_row(run, Kind.KEPT, o.starts_at, o.ends_at, o.room, labels[o.service_id]))
+        rows.append(row(Kind.KEPT, o.starts_at, o.ends_at, o.room, labels[o.service_id]))
     for pk, ends_at, room in changed:
         o = old[pk]
-        row = _row(run, Kind.CHANGED, o.starts_at, ends_at, room, labels[o.service_id])
-        _set_old(row, o, labels[o.service_id])
-        rows.append(row)
+        o_labels = labels[o.service_id]
+        rows.append(row(Kind.CHANGED, o.starts_at, ends_at, room, o_labels, (o, o_labels)))
     with transaction.atomic():
         SessionChange.objects.filter(run=run).delete()
-        SessionChange.objects.bulk_create(rows, batch_size=BATCH)
+        rows_insert(SessionChange, COLUMNS, rows)
     return len(rows)
-
-
-def _row(
-    run: ImportRun,
-    kind: int,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    room: str,
-    labels: _Labels,
-) -> SessionChange:
-    return SessionChange(
-        run=run,
-        kind=kind,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        room=room[:100],
-        subject=labels.subject[:200],
-        teachers=labels.teachers[:500],
-        audience=labels.audience[:500],
-    )
-
-
-def _set_old(row: SessionChange, old: _Old, labels: _Labels) -> None:
-    row.old_starts_at, row.old_ends_at = old.starts_at, old.ends_at
-    row.old_room = old.room[:100]
-    row.old_teachers = labels.teachers[:500]
 
 
 def _existing(pks: list[int]) -> dict[int, _Old]:

@@ -70,6 +70,10 @@ class ImportRun(models.Model):
     file = models.FileField(_("fichier importé"), upload_to="deposits/%Y/%m/", max_length=255)
     original_filename = models.CharField(_("nom du fichier"), max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
+    # The timetable the file holds, whatever an export may vary (see
+    # imports.services.unchanged), and, for an integrated run, the state of the ENT it left.
+    content_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
+    state_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     size = models.PositiveBigIntegerField(_("taille (octets)"))
     deposited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

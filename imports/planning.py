@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -270,7 +270,11 @@ class _PlanBuilder:
         return code
 
     def _majority(self, establishment_ids: Iterable[int | None]) -> int:
-        counts = Counter(e for e in establishment_ids if e is not None)
+        # A handful of ids per call, thousands of calls: a plain dict beats Counter here.
+        counts: dict[int, int] = {}
+        for e in establishment_ids:
+            if e is not None:
+                counts[e] = counts.get(e, 0) + 1
         if not counts:
             return self.file_establishment
         best = max(counts.values())
@@ -280,7 +284,7 @@ class _PlanBuilder:
 
     def build(self, plan: Plan) -> None:
         services: dict[str, _ServiceDraft] = {}
-        sessions: dict[tuple[str, dt.datetime], PlannedSession] = {}
+        sessions: dict[tuple[str, dt.date, dt.time], PlannedSession] = {}
         # Most weeks of a course have the same resources: resolve each combination once.
         drafts: dict[tuple[object, ...], _ServiceDraft] = {}
         closed = closed_days(self.timetable.closings)
@@ -416,7 +420,7 @@ class _PlanBuilder:
         occurrence: Occurrence,
         day: dt.date,
         draft: _ServiceDraft,
-        sessions: dict[tuple[str, dt.datetime], PlannedSession],
+        sessions: dict[tuple[str, dt.date, dt.time], PlannedSession],
     ) -> None:
         starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
         ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
@@ -441,7 +445,9 @@ class _PlanBuilder:
         room = self.room_names.get(occurrence.rooms)
         if room is None:
             room = self.room_names[occurrence.rooms] = self._rooms(occurrence.rooms)
-        natural = (draft.key, starts_at)
+        # The local day and time name the start: hashing an aware datetime asks its zone for
+        # the UTC offset, which costs more than the rest of this method.
+        natural = (draft.key, day, occurrence.start)
         previous = sessions.get(natural)
         if previous is not None:
             # The same service twice at the same time (a duplicated course): one session.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from imports.timetable import Timetable
 
@@ -58,4 +58,19 @@ class TimetableParser(Protocol):
 
     def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
         """Parse the file at ``path``; raise ``TimetableInvalid`` with French problems."""
+        ...
+
+
+@runtime_checkable
+class FingerprintingParser(TimetableParser, Protocol):
+    """A parser that can tell two files of the same content without parsing them.
+
+    Optional: :func:`imports.parsers.registry.content_fingerprint` uses the bytes' own
+    SHA-256 for a parser without it.
+    """
+
+    def fingerprint(self, path: Path, *, context: ParseContext) -> str:
+        """Return a SHA-256 (hex) of the timetable the file holds, ignoring what an export
+        may change without changing the timetable (comments, the encryption envelope);
+        raise ``TimetableInvalid`` when the file cannot be read."""
         ...

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -160,6 +161,9 @@ class IndexEducationParser:
     def parse(self, path: Path, *, filename: str, context: ParseContext) -> Timetable:
         return parse_index_education(path, context=context, filename=filename)
 
+    def fingerprint(self, path: Path, *, context: ParseContext) -> str:
+        return payload_fingerprint(_payload(path, context))
+
 
 INDEX_EDUCATION_PARSER = IndexEducationParser()
 
@@ -167,6 +171,43 @@ INDEX_EDUCATION_PARSER = IndexEducationParser()
 def looks_like_index_education(head: bytes) -> bool:
     """Tell whether the first bytes of a deposit are an EDT / PRONOTE export."""
     return root_local_name(head) in {PAYLOAD_ROOT, CONTAINER_ROOT}
+
+
+def _payload(path: Path, context: ParseContext) -> bytes:
+    """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be."""
+    with path.open("rb") as stream:
+        root = root_local_name(stream.read(SNIFF_BYTES))
+    if root == CONTAINER_ROOT:
+        return container_module.container_decrypt(
+            path.read_bytes(),
+            partner_name=context.partner_name,
+            private_key_pem=context.private_key_pem,
+            max_decrypted_bytes=context.limits.max_decrypted_bytes,
+        ).payload
+    return path.read_bytes()
+
+
+# XML comments: an export may add or change them without changing the timetable. (A comment
+# opener inside a CDATA section or an attribute is not a comment; the payload has neither.)
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_BOM = b"\xef\xbb\xbf"
+
+
+def payload_fingerprint(payload: bytes) -> str:
+    """Return the SHA-256 (hex) of a clear payload without its BOM, comments and the
+    whitespace around its root element.
+
+    The same timetable exported twice, in clear or encrypted (whose envelope carries the
+    export time and fresh keys), gets the same fingerprint; any other change to the
+    document changes it.
+    """
+    if payload.startswith(_BOM):
+        payload = payload[len(_BOM) :]
+    if b"<![CDATA[" in payload:  # keep every byte: a comment opener may be data there
+        return hashlib.sha256(payload).hexdigest()
+    # Whitespace around the root element (where an added comment leaves its line) is not
+    # part of the document.
+    return hashlib.sha256(_COMMENT.sub(b"", payload).strip()).hexdigest()
 
 
 def parse_index_education(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:

@@ -9,11 +9,12 @@ when needed, so a parser registered at run time (a test's toy format) is seen ev
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from django.db import models
 
-from imports.parsers.base import ParseContext, TimetableParser
+from imports.parsers.base import FingerprintingParser, ParseContext, TimetableParser
 from imports.parsers.index_education import INDEX_EDUCATION_PARSER
 from imports.parsers.undeuxtemps import UNDEUXTEMPS_PARSER
 from imports.timetable import Timetable, TimetableInvalid
@@ -90,3 +91,24 @@ def parse_deposit(path: Path, *, filename: str, context: ParseContext) -> Timeta
             "temps, sans le renommer ni le modifier.",
         )
     return parser.parse(path, filename=filename, context=context)
+
+
+def content_fingerprint(path: Path, *, context: ParseContext) -> str:
+    """Return the SHA-256 (hex) of the timetable in the file at ``path``, without parsing it.
+
+    Two exports of the same timetable share it even when their bytes differ in what the
+    format lets an export change freely (see the parser's ``fingerprint``); a format without
+    that knowledge, or a file that cannot be read, gets the SHA-256 of its bytes.
+    """
+    with path.open("rb") as stream:
+        parser = parser_for(stream.read(SNIFF_BYTES))
+    if isinstance(parser, FingerprintingParser):
+        try:
+            return parser.fingerprint(path, context=context)
+        except TimetableInvalid:
+            pass
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -21,17 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Model
 
+from ent.db import rows_insert
 from ent.models import (
     CancelledCourse,
     ClosingPeriod,
     GroupMembership,
     Session,
+    SessionContent,
     Subject,
     TeachingGroup,
     TeachingService,
@@ -40,6 +41,28 @@ from imports.content import content_diff, content_keep, content_move
 from imports.planning import Plan, PlannedClosing, PlannedSession
 
 SESSION_BATCH = 5000
+# After writing this many sessions, refresh PostgreSQL's statistics at once (autovacuum would
+# within a minute): the next import's queries are planned on the new row counts.
+ANALYZE_AFTER_ROWS = 10_000
+# What plan_apply counts, for the bilan.
+APPLY_COUNTERS = (
+    "subjects_created",
+    "services_created",
+    "services_modified",
+    "services_deleted",
+    "groups_created",
+    "memberships_created",
+    "memberships_removed",
+    "sessions_created",
+    "sessions_updated",
+    "sessions_deleted",
+    "sessions_unchanged",
+    "closings_added",
+    "closings_removed",
+    "sessions_kept_for_content",
+    "session_contents_moved",
+    "cancellations_recorded",
+)
 
 
 @dataclass
@@ -291,7 +314,9 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         _apply_closings(diff)
         _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
-    return {
+    if len(diff.sessions_new) + len(diff.sessions_deleted) >= ANALYZE_AFTER_ROWS:
+        _analyze(Session, SessionContent, GroupMembership)
+    counters = {
         "subjects_created": len(diff.subjects_new),
         "services_created": diff.services_created,
         "services_modified": diff.services_modified,
@@ -309,6 +334,16 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         "session_contents_moved": len(diff.content_moves),
         "cancellations_recorded": len(plan.cancellations),
     }
+    assert counters.keys() == set(APPLY_COUNTERS)  # noqa: S101 (the bilan reads these keys)
+    return counters
+
+
+def _analyze(*models: type[Model]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _apply_subjects(plan: Plan, diff: Diff) -> dict[tuple[int, str], int]:
@@ -403,12 +438,7 @@ def _apply_services(
         ),
     ]
     for through, column, rows in links:
-        if connection.vendor == "postgresql":
-            _copy_rows(through, ("teachingservice_id", column), rows)
-        else:
-            through._default_manager.bulk_create(
-                [through(teachingservice_id=pk, **{column: other}) for pk, other in rows]
-            )
+        rows_insert(through, ("teachingservice_id", column), rows)
     TeachingService.objects.filter(pk__in=diff.service_rows_reactivated).update(is_active=True)
     TeachingService.objects.filter(pk__in=diff.service_rows_retired).update(is_active=False)
     for pk, minutes in diff.service_minutes:
@@ -422,17 +452,15 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
         ["ends_at", "room"],
         batch_size=SESSION_BATCH,
     )
-    rows = [(service_ids[s.service_key], s.starts_at, s.ends_at, s.room) for s in diff.sessions_new]
-    if connection.vendor == "postgresql":
-        _copy_sessions(rows)
-    else:
-        Session.objects.bulk_create(
-            [
-                Session(teaching_service_id=service, starts_at=starts, ends_at=ends, room=room)
-                for service, starts, ends, room in rows
-            ],
-            batch_size=SESSION_BATCH,
-        )
+    source = Session.Source.TIMETABLE.value
+    rows_insert(
+        Session,
+        ("teaching_service_id", "starts_at", "ends_at", "room", "source"),
+        [
+            (service_ids[s.service_key], s.starts_at, s.ends_at, s.room, source)
+            for s in diff.sessions_new
+        ],
+    )
     # Content moves to its new session before the old one goes (imports.content).
     content_move(diff, service_ids)
     for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
@@ -471,33 +499,6 @@ def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
         ["session_digests"],
         batch_size=500,
     )
-
-
-def _copy_sessions(rows: list[tuple[int, dt.datetime, dt.datetime, str]]) -> None:
-    source = Session.Source.TIMETABLE.value
-    _copy_rows(
-        Session,
-        ("teaching_service_id", "starts_at", "ends_at", "room", "source"),
-        [(*row, source) for row in rows],
-    )
-
-
-def _copy_rows(
-    model: type[Model], columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
-) -> None:
-    """Insert ``rows`` with PostgreSQL's COPY: tens of thousands in a fraction of a second."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(c) for c in columns)
-    # The raw psycopg cursor bypasses Django's error translation: wrap it, so a lost
-    # connection surfaces as django.db's OperationalError and the run goes back to the queue.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
 
 
 def _apply_cancellations(plan: Plan) -> None:
@@ -547,13 +548,5 @@ def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tup
     GroupMembership.objects.filter(pk__in=stale).delete()
     source = GroupMembership.Source.TIMETABLE.value
     new = [(person, group, role, source) for person, group, role in wanted - existing.keys()]
-    if connection.vendor == "postgresql":
-        _copy_rows(GroupMembership, ("person_id", "group_id", "role", "source"), new)
-    else:
-        GroupMembership.objects.bulk_create(
-            [
-                GroupMembership(person_id=person, group_id=group, role=role, source=source)
-                for person, group, role, source in new
-            ]
-        )
+    rows_insert(GroupMembership, ("person_id", "group_id", "role", "source"), new)
     return len(new), len(stale)

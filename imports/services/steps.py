@@ -9,10 +9,11 @@ write nothing but the timetable, in the apply step's one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,9 +31,9 @@ from imports.matching import (
 )
 from imports.models import ImportRun, ImportStep
 from imports.parsers.context import parse_context_from_settings
-from imports.parsers.registry import format_label, parse_deposit
+from imports.parsers.registry import content_fingerprint, format_label, parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
-from imports.report import UNMATCHED_KINDS, ChangeRow, UnmatchedEntry
+from imports.report import UNMATCHED_KINDS, ChangeRow, RunReport, UnmatchedEntry
 from imports.selectors import (
     establishments_initialised,
     import_run_last_integrated,
@@ -42,7 +43,14 @@ from imports.selectors import (
 from imports.services.apply import Diff
 from imports.services.directory import directory_snapshot
 from imports.services.preview import change_summary
+from imports.services.unchanged import (
+    state_digest,
+    unchanged_assessment,
+    unchanged_reference,
+    unchanged_report,
+)
 from imports.thresholds import Assessment
+from imports.thresholds.definitions import Control
 from imports.timetable import Problem, Severity, Timetable, TimetableInvalid
 from imports.validation import timetable_validate
 
@@ -93,6 +101,13 @@ class Target:
     @property
     def ids(self) -> list[int]:
         return [e.pk for e in self.establishments]
+
+    @property
+    def window_end(self) -> dt.datetime:
+        """The end of the sessions' window: the end of the school year (exclusive)."""
+        # The validation step stopped runs without a current school year.
+        end = self.school_year.end_date if self.school_year else self.effective_at.date()
+        return dt.datetime.combine(end, dt.time(0), tzinfo=self.tz)
 
 
 def step_target(run: ImportRun) -> Target:
@@ -169,12 +184,25 @@ def step_validate(timetable: Timetable, target: Target) -> Validated:
     return Validated(warnings, note)
 
 
-def _parse(run: ImportRun) -> Timetable:
+@contextlib.contextmanager
+def _local_copy(run: ImportRun) -> Iterator[Path]:
+    """Yield a temporary local copy of the run's file (storage may be remote, e.g. S3)."""
     suffix = Path(run.original_filename).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="ent-import-") as folder:
         path = Path(folder) / f"depot{suffix}"
         with run.file.open("rb") as source, path.open("wb") as copy:
             shutil.copyfileobj(source, copy, 1024 * 1024)
+        yield path
+
+
+def step_fingerprint(run: ImportRun) -> str:
+    """Return the fingerprint of the timetable in the run's file, without parsing it."""
+    with _local_copy(run) as path:
+        return content_fingerprint(path, context=parse_context_from_settings())
+
+
+def _parse(run: ImportRun) -> Timetable:
+    with _local_copy(run) as path:
         try:
             return parse_deposit(
                 path, filename=run.original_filename, context=parse_context_from_settings()
@@ -243,6 +271,69 @@ def step_school_year(run: ImportRun, target: Target) -> None:
             + ". Le fichier déposé est conservé mais n'a pas été intégré.",
             action=ACTION_INITIALISE,
         )
+
+
+# Unchanged timetable ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """An automatic run that repeats ``reference``: see :mod:`imports.services.unchanged`."""
+
+    reference: ImportRun
+    report: RunReport
+    assessment: Assessment
+    digest: str
+    note: StepNote
+    sessions: int  # the generated sessions held in the window, all unchanged
+
+
+def step_unchanged(run: ImportRun, target: Target) -> Unchanged | None:
+    """Recognise a new export of the timetable the last integrated run brought, or ``None``.
+
+    Only for automatic runs applied as usual; the caller has set ``run.content_fingerprint``.
+    """
+    if run.mode != ImportRun.Mode.AUTOMATIC or run.preview_only or run.apply_anyway:
+        return None
+    if target.school_year is None or not target.establishments:
+        return None
+    digest = state_digest(school_group_id=run.school_group_id, establishment_ids=target.ids)
+    reference = unchanged_reference(run, establishment_ids=target.ids, digest=digest)
+    if reference is None:
+        return None
+    assessment = unchanged_assessment(
+        reference=reference,
+        school_group_id=run.school_group_id,
+        establishment_ids=target.ids,
+        at=target.effective_at,
+        window_end=target.window_end,
+    )
+    if assessment.blocking:
+        return None  # the whole pipeline reports it, with every detail
+    report = unchanged_report(reference)
+    finished = reference.finished_at.astimezone(target.tz) if reference.finished_at else None
+    when = f" (intégré le {finished:%d/%m/%Y à %H:%M})" if finished else ""
+    summary = (
+        f"Contenu identique à celui de l'import n° {reference.pk}{when} : le fichier ne diffère "
+        "que par ce qui ne touche pas l'emploi du temps (commentaires, date et chiffrement de "
+        "l'export), et rien n'a changé depuis dans l'ENT (annuaire, rapprochements, périodes de "
+        "fermeture, séances). Il n'a pas été analysé de nouveau : l'emploi du temps de l'ENT "
+        "est déjà à jour."
+    )
+    if report.problems:
+        note = StepNote(
+            "validation",
+            WARNING,
+            f"{summary} Les {report.problems_total} avertissement(s) du fichier restent "
+            "valables, détaillé(s) dans « Problèmes relevés dans le fichier ».",
+            action=" ".join(list(dict.fromkeys(p.action for p in report.problems if p.action))[:3]),
+        )
+    else:
+        note = StepNote("validation", OK, summary)
+    sessions = next(
+        (e.denominator for e in assessment.evaluations if e.control == Control.SESSIONS_DELTA), 0
+    )
+    return Unchanged(reference, report, assessment, digest, note, sessions)
 
 
 # Match ----------------------------------------------------------------------------------
@@ -379,10 +470,8 @@ def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:
 
 def step_plan(target: Target, timetable: Timetable, matched: Matched) -> Plan:
     """Plan the timetable the file yields from the run's start to the end of the year."""
-    # The validation step stopped runs without a current school year.
-    end_date = target.school_year.end_date if target.school_year else target.effective_at.date()
     establishments = sorted(target.establishments, key=lambda e: e.pk)
-    window_end = dt.datetime.combine(end_date, dt.time(0), tzinfo=target.tz)
+    window_end = target.window_end
     plan = plan_build(
         timetable,
         matched.matches,

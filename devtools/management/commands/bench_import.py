@@ -47,6 +47,7 @@ from ent.models import SchoolGroup, SchoolYear, Session
 from ent.services.directory import aaf_import
 from imports.models import ImportRun
 from imports.services.deposits import deposit_receive
+from imports.tasks import import_run_execute_task
 
 TARGETS = {"first": 10.0, "unchanged": 3.0, "change": 3.0}
 MEMORY_TARGET_MB = 400
@@ -212,6 +213,22 @@ class _Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def warm_up(self) -> None:
+        """Send the import task once for a run that does not exist, and wait for it.
+
+        A process's first message opens its broker connection and declares the queue, and
+        the worker's first task opens its database connection (together about 0.4 s); a
+        production web process and worker have both open, so they are not measured.
+        """
+        import_run_execute_task.delay(import_run_id=0)
+        deadline = time.monotonic() + 60
+        while "Import run 0 no longer exists" not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise CommandError(
+                    f"Le worker n'a pas traité la tâche d'essai :\n{self.log()[-3000:]}"
+                )
+            time.sleep(POLL_SECONDS)
+
     def memory_mb(self, field: str = "VmHWM") -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         for line in status.splitlines():
@@ -251,6 +268,7 @@ class _Bench:
         worker = _Worker(self.folder)
         try:
             self.out.write(f"Worker prêt : {worker.memory_mb('VmRSS'):.0f} Mo résidents.")
+            worker.warm_up()
             measures = self._measure(files, worker)
         finally:
             worker.stop()

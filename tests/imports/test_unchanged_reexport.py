@@ -1,0 +1,168 @@
+"""A new export of an unchanged timetable is recognised without being parsed.
+
+Timetable programs export at fixed hours whether anything changed or not. When the file's
+timetable (comments and the encryption envelope aside) is the one the last integrated run
+brought and nothing the pipeline reads changed in the ENT since, the run ends INTEGRATED at
+once with what the full pipeline would have found; any doubt sends it through the whole
+pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ent.models import Person, Session
+from imports.models import ImportRun
+from imports.parsers.index_education import payload_fingerprint
+from imports.services.unchanged import state_digest
+from imports.thresholds import Control
+from imports.thresholds.definitions import Setting
+from imports.thresholds.persistence import threshold_settings_save
+from tests.imports.pipeline_support import (
+    NOW,
+    School,
+    default_courses,
+    edt_file,
+    initialise,
+    moved,
+    run_import,
+    school,
+    timetable_sessions,
+)
+
+__all__ = ["school"]
+
+SHORTCUT = "Contenu identique à celui de l'import n°"
+LATER = NOW + dt.timedelta(hours=1)
+LATEST = NOW + dt.timedelta(hours=2)
+
+
+def _export(tag: str, courses: list | None = None) -> bytes:
+    """The timetable exported again: same content, a comment that differs per export."""
+    return edt_file(courses) + f"\n<!-- export {tag} -->\n".encode()
+
+
+def _messages(run: ImportRun) -> str:
+    return " ".join(step.message for step in run.steps.all())
+
+
+def _steady(school: School) -> ImportRun:
+    """Initialise, then re-import once through the whole pipeline (the groups now exist)."""
+    initialise(school)
+    run = run_import(school, _export("1"), now=LATER)
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert SHORTCUT not in _messages(run)  # the initialisation created the groups
+    return run
+
+
+def test_comments_and_whitespace_around_the_root_do_not_change_the_fingerprint() -> None:
+    payload = edt_file()
+    assert payload_fingerprint(payload) == payload_fingerprint(_export("a"))
+    assert payload_fingerprint(b"\xef\xbb\xbf" + payload) == payload_fingerprint(payload)
+
+
+def test_any_change_to_the_timetable_changes_the_fingerprint() -> None:
+    changed = edt_file(moved(default_courses(), 0, room="S99"))
+    assert payload_fingerprint(changed) != payload_fingerprint(edt_file())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_export_of_the_integrated_timetable_is_integrated_without_being_parsed(
+    school: School,
+) -> None:
+    reference = _steady(school)
+    before = timetable_sessions()
+
+    run = run_import(school, _export("2"), now=LATEST)
+
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert f"{SHORTCUT} {reference.pk}" in _messages(run)
+    assert run.source_format == reference.source_format
+    assert run.counters["sessions_created"] == run.counters["sessions_deleted"] == 0
+    assert (
+        run.counters["sessions_unchanged"]
+        == Session.objects.filter(starts_at__gte=LATEST, source=Session.Source.TIMETABLE).count()
+    )
+    assert timetable_sessions() == before
+    assert run.state_digest == reference.state_digest
+    # Every control is evaluated and shown, as after a full import.
+    assert {e["control"] for e in run.bilan["thresholds"]} == set(Control)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_bytes_still_end_as_a_duplicate(school: School) -> None:
+    _steady(school)
+    run = run_import(school, _export("1"), now=LATEST)
+    assert run.status == ImportRun.Status.DUPLICATE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_course_goes_through_the_whole_pipeline(school: School) -> None:
+    _steady(school)
+    courses = moved(default_courses(), 0, room="S99")
+    run = run_import(school, _export("2", courses), now=LATEST)
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert SHORTCUT not in _messages(run)
+    assert run.counters["sessions_updated"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_directory_change_since_the_last_import_sends_the_export_through_the_pipeline(
+    school: School,
+) -> None:
+    _steady(school)
+    digest = state_digest(
+        school_group_id=school.group.pk, establishment_ids=[school.establishment.pk]
+    )
+    Person.objects.filter(pk=school.students[0].pk).update(last_name="ARNAUD-MARTIN")
+    assert digest != state_digest(
+        school_group_id=school.group.pk, establishment_ids=[school.establishment.pk]
+    )
+    run = run_import(school, _export("2"), now=LATEST)
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert SHORTCUT not in _messages(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_edited_by_hand_is_repaired_by_the_next_export_of_the_same_timetable(
+    school: School,
+) -> None:
+    _steady(school)
+    session = Session.objects.filter(
+        starts_at__gte=LATEST + dt.timedelta(days=7), source=Session.Source.TIMETABLE
+    ).first()
+    assert session is not None
+    room = session.room
+    Session.objects.filter(pk=session.pk).update(room="Salle bricolée")
+
+    run = run_import(school, _export("2"), now=LATEST)
+
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert SHORTCUT not in _messages(run)
+    session.refresh_from_db()
+    assert session.room == room
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thresholds_are_evaluated_with_the_settings_in_force_at_the_new_export(
+    school: School,
+) -> None:
+    _steady(school)
+    students_unmatched = school.students[0]
+    Person.objects.filter(pk=students_unmatched.pk).update(is_active=False)
+    # One student in eight is now unmatched: the full pipeline runs and counts it.
+    run = run_import(school, _export("2"), now=LATEST)
+    assert SHORTCUT not in _messages(run)
+    reference = run
+    # Lowered to 0 % and blocking: the same file, exported again, is blocked as the full
+    # pipeline would block it, not integrated on the strength of the earlier evaluation.
+    threshold_settings_save(
+        school_group_id=school.group.pk,
+        settings={Control.STUDENTS_UNMATCHED: Setting(percent=0, blocking=True)},
+    )
+    blocked = run_import(school, _export("3"), now=LATEST + dt.timedelta(minutes=5))
+    assert reference.status == ImportRun.Status.INTEGRATED
+    assert blocked.status == ImportRun.Status.BLOCKED
+    assert SHORTCUT not in _messages(blocked)
