@@ -187,7 +187,9 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     run.counters = counters
     # What the next export of the same timetable is compared with (steps.step_unchanged).
     run.state_digest = state_digest(
-        school_group_id=run.school_group_id, establishment_ids=target.ids
+        school_group_id=run.school_group_id,
+        establishment_ids=target.ids,
+        school_year=target.year_bounds,
     )
     for note in steps.step_applied_notes(counters, target):
         recorder.record(note)

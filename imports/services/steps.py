@@ -103,6 +103,12 @@ class Target:
         return [e.pk for e in self.establishments]
 
     @property
+    def year_bounds(self) -> tuple[dt.date, dt.date] | None:
+        """The school year in force for the run, declared or the national default."""
+        year = self.school_year
+        return (year.start_date, year.end_date) if year else None
+
+    @property
     def window_end(self) -> dt.datetime:
         """The end of the sessions' window: the end of the school year (exclusive)."""
         # The validation step stopped runs without a current school year.
@@ -297,7 +303,11 @@ def step_unchanged(run: ImportRun, target: Target) -> Unchanged | None:
         return None
     if target.school_year is None or not target.establishments:
         return None
-    digest = state_digest(school_group_id=run.school_group_id, establishment_ids=target.ids)
+    digest = state_digest(
+        school_group_id=run.school_group_id,
+        establishment_ids=target.ids,
+        school_year=target.year_bounds,
+    )
     reference = unchanged_reference(run, establishment_ids=target.ids, digest=digest)
     if reference is None:
         return None

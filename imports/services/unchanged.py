@@ -30,6 +30,7 @@ from ent.models import (
     CancelledCourse,
     ClassMembership,
     ClosingPeriod,
+    Establishment,
     GroupMembership,
     Person,
     SchoolClass,
@@ -58,12 +59,18 @@ STEADY_REPORT_KEYS = ("problems", "problems_total", "unmatched", "unmatched_entr
 STEADY_REPORT_KEYS_TOTAL = "unmatched_entries_total"
 
 
-def state_digest(*, school_group_id: int, establishment_ids: list[int]) -> str:
+def state_digest(
+    *,
+    school_group_id: int,
+    establishment_ids: list[int],
+    school_year: tuple[dt.date, dt.date] | None,
+) -> str:
     """Return a SHA-256 (hex) of what, besides the file, an import of these establishments reads.
 
-    The directory (people, classes, groups, memberships), the manual matches, the closing
-    periods, the school year, subjects, teaching services and their digest state, and the
-    cancellations held. Any write to them changes the digest.
+    The establishments (UAI), the school year in force (``school_year``: declared or the
+    national default), the directory (people, classes, groups, memberships), the manual
+    matches, the closing periods, subjects, teaching services and their digest state, and
+    the cancellations held. Any write to them changes the digest.
     """
     ids = sorted(establishment_ids)
     digest = hashlib.sha256()
@@ -74,7 +81,8 @@ def state_digest(*, school_group_id: int, establishment_ids: list[int]) -> str:
             digest.update(repr(row).encode())
             digest.update(b"\n")
 
-    add("e", ids)
+    add("e", Establishment.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "uai"))
+    add("a", [school_year])
     add(
         "p",
         Person.objects.filter(establishments__in=ids)

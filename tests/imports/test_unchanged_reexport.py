@@ -13,7 +13,7 @@ import datetime as dt
 
 import pytest
 
-from ent.models import Person, Session
+from ent.models import Establishment, Person, Session
 from imports.models import ImportRun
 from imports.parsers.index_education import payload_fingerprint
 from imports.services.unchanged import state_digest
@@ -22,6 +22,7 @@ from imports.thresholds.definitions import Setting
 from imports.thresholds.persistence import threshold_settings_save
 from tests.imports.pipeline_support import (
     NOW,
+    OTHER_UAI,
     School,
     default_courses,
     edt_file,
@@ -114,11 +115,15 @@ def test_a_directory_change_since_the_last_import_sends_the_export_through_the_p
 ) -> None:
     _steady(school)
     digest = state_digest(
-        school_group_id=school.group.pk, establishment_ids=[school.establishment.pk]
+        school_group_id=school.group.pk,
+        establishment_ids=[school.establishment.pk],
+        school_year=None,
     )
     Person.objects.filter(pk=school.students[0].pk).update(last_name="ARNAUD-MARTIN")
     assert digest != state_digest(
-        school_group_id=school.group.pk, establishment_ids=[school.establishment.pk]
+        school_group_id=school.group.pk,
+        establishment_ids=[school.establishment.pk],
+        school_year=None,
     )
     run = run_import(school, _export("2"), now=LATEST)
     assert run.status == ImportRun.Status.INTEGRATED
@@ -166,3 +171,14 @@ def test_thresholds_are_evaluated_with_the_settings_in_force_at_the_new_export(
     assert reference.status == ImportRun.Status.INTEGRATED
     assert blocked.status == ImportRun.Status.BLOCKED
     assert SHORTCUT not in _messages(blocked)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_establishment_whose_uai_changed_rejects_the_export_as_the_full_pipeline_does(
+    school: School,
+) -> None:
+    _steady(school)
+    Establishment.objects.filter(pk=school.establishment.pk).update(uai=OTHER_UAI)
+    run = run_import(school, _export("2"), now=LATEST)
+    assert run.status == ImportRun.Status.REJECTED
+    assert SHORTCUT not in _messages(run)
