@@ -36,6 +36,7 @@ calendar or lignes file, an unreadable XML file and bad calendar dates or times 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -260,10 +261,11 @@ _CachedRuns = tuple[tuple[_Ligne, ...], list[_Piece]]
 
 def _row(element: etree._Element) -> dict[str, str]:
     """Return an element's values by lower-case name: attributes, then child elements' text."""
-    values = {key.lower(): value.strip() for key, value in element.attrib.items()}
-    for child in element:
-        if isinstance(child.tag, str) and len(child) == 0:
-            values.setdefault(_local_name(child.tag), (child.text or "").strip())
+    values = {key.lower(): value.strip() for key, value in element.items()}
+    if len(element):
+        for child in element:
+            if isinstance(child.tag, str) and len(child) == 0:
+                values.setdefault(_local_name(child.tag), (child.text or "").strip())
     return values
 
 
@@ -271,11 +273,12 @@ def _elements(root: etree._Element, tag: str) -> list[tuple[dict[str, str], int]
     """Return ``(values, line)`` of every element named ``tag`` (any case, any namespace)."""
     return [
         (_row(element), element.sourceline or 0)
-        for element in root.iter()
-        if isinstance(element.tag, str) and _local_name(element.tag) == tag
+        for element in root.iter(etree.Element)  # elements only: no comments, no PIs
+        if _local_name(element.tag) == tag
     ]
 
 
+@functools.lru_cache(maxsize=256)  # a file has a handful of tags, repeated on every element
 def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2].lower()
 
@@ -294,6 +297,24 @@ def _recode_undeclared_windows_text(data: bytes) -> bytes | None:
         return None
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace").encode("utf-8")
+
+
+def _week_bits(weeks: Iterable[int]) -> int:
+    """Return school weeks (1 and up) as the bits of an int: a student's many memberships
+    are joined with ``|`` rather than set unions."""
+    bits = 0
+    for week in weeks:
+        bits |= 1 << week
+    return bits
+
+
+def _weeks_of_bits(bits: int) -> frozenset[int]:
+    return frozenset(week for week in range(bits.bit_length()) if bits >> week & 1)
+
+
+def _membership_ref(line: int) -> str:
+    """The ref of a problem with the ``ele_gpe`` row at ``line`` (built only for a problem)."""
+    return f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
 
 
 def _normalise_code(code: str) -> str:
@@ -1008,16 +1029,24 @@ class _Parser:
         weeks = self._membership_weeks(raw)
         holidays = self._holiday_weeks()
         school_weeks = frozenset(range(1, t.year.last_week + 1))
-        # Most students share their week sets (the whole year, weeks A, …): one computation each.
-        periods: dict[frozenset[int], list[tuple[dt.date, dt.date]]] = {}
+        # Most students share their units and week sets (a whole class, weeks A, …): the
+        # periods of a week set, and the enrolments in a unit over them, are built once.
+        periods: dict[int, list[tuple[dt.date, dt.date]]] = {}
+        shared: dict[tuple[UnitKind, str, int], tuple[Enrolment, ...]] = {}
         for code, values in raw.items():
             enrolments: list[Enrolment] = []
-            for (kind, ident), member_weeks in sorted(weeks.get(code, {}).items()):
-                frozen = frozenset(member_weeks)
-                spans = periods.get(frozen)
-                if spans is None:
-                    spans = periods[frozen] = _periods(t.year, frozen, holidays, school_weeks)
-                enrolments.extend(Enrolment(kind, ident, start, end) for start, end in spans)
+            for (kind, ident), week_bits in sorted(weeks.get(code, {}).items()):
+                unit_enrolments = shared.get((kind, ident, week_bits))
+                if unit_enrolments is None:
+                    spans = periods.get(week_bits)
+                    if spans is None:
+                        spans = periods[week_bits] = _periods(
+                            t.year, _weeks_of_bits(week_bits), holidays, school_weeks
+                        )
+                    unit_enrolments = shared[(kind, ident, week_bits)] = tuple(
+                        Enrolment(kind, ident, start, end) for start, end in spans
+                    )
+                enrolments.extend(unit_enrolments)
             t.students[code] = Student(
                 ident=code,
                 last_name=values.get("nom", ""),
@@ -1028,18 +1057,19 @@ class _Parser:
 
     def _membership_weeks(
         self, students: dict[str, dict[str, str]]
-    ) -> dict[str, dict[tuple[UnitKind, str], set[int]]]:
-        weeks: dict[str, dict[tuple[UnitKind, str], set[int]]] = defaultdict(
-            lambda: defaultdict(set)
-        )
+    ) -> dict[str, dict[tuple[UnitKind, str], int]]:
+        """Return each student's units with their school weeks as bits (see _week_bits)."""
+        weeks: dict[str, dict[tuple[UnitKind, str], int]] = defaultdict(lambda: defaultdict(int))
         week1 = self.t.year.week1_monday
         school_week_of = {iso: fmt.iso_to_school_week(iso, week1) for iso in range(1, 54)}
-        by_mask: dict[str, set[int]] = {}
+        by_mask: dict[str, int] = {}
+        # (division, group) → what a membership in it enrols in; unknown units are not kept,
+        # so that each of their rows is reported.
+        targets_of: dict[tuple[str, str], list[tuple[UnitKind, str]]] = {}
         for values, line in self._rows(fmt.MEMBERSHIPS, "ele_gpe"):
-            ref = f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
             student = values.get("ele", "")
             if student not in students:
-                self._dangling("udt_unknown_student", "l'élève", student, ref)
+                self._dangling("udt_unknown_student", "l'élève", student, _membership_ref(line))
                 continue
             mask_text = values.get("semaines", "")
             if not mask_text.isdigit():
@@ -1049,22 +1079,28 @@ class _Parser:
                     "udt_bad_week_mask",
                     f"{fmt.MEMBERSHIPS} : le masque de semaines « {mask_text} » de l'élève "
                     f"« {name or student} » n'est pas un nombre ; l'appartenance est ignorée.",
-                    ref,
+                    _membership_ref(line),
                 )
                 continue
             school_weeks = by_mask.get(mask_text)
             if school_weeks is None:
-                school_weeks = by_mask[mask_text] = {
+                school_weeks = by_mask[mask_text] = _week_bits(
                     week
                     for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
                     if (week := school_week_of.get(iso_week)) is not None
-                }
-            for target in self._membership_targets(values, ref):
-                weeks[student][target] |= school_weeks
+                )
+            unit = (values.get("code_div", ""), values.get("gpe", ""))
+            targets = targets_of.get(unit)
+            if targets is None:
+                targets = self._membership_targets(*unit, line)
+                if targets:
+                    targets_of[unit] = targets
+            student_weeks = weeks[student]
+            for target in targets:
+                student_weeks[target] |= school_weeks
         return weeks
 
-    def _membership_targets(self, values: dict[str, str], ref: str) -> list[tuple[UnitKind, str]]:
-        div, gpe = values.get("code_div", ""), values.get("gpe", "")
+    def _membership_targets(self, div: str, gpe: str, line: int) -> list[tuple[UnitKind, str]]:
         targets: list[tuple[UnitKind, str]] = []
         if gpe:
             ident = self._group_ident(div, gpe)
@@ -1073,12 +1109,14 @@ class _Parser:
             elif gpe in self.rgpmt_idents:
                 return [(UnitKind.GROUP, self.rgpmt_idents[gpe])]
             else:
-                self._dangling("udt_unknown_group", "le groupe", f"{div}/{gpe}", ref)
+                self._dangling(
+                    "udt_unknown_group", "le groupe", f"{div}/{gpe}", _membership_ref(line)
+                )
                 return []
         elif div in self.t.classes:
             targets.append((UnitKind.CLASS, div))
         else:
-            self._dangling("udt_unknown_division", "la division", div, ref)
+            self._dangling("udt_unknown_division", "la division", div, _membership_ref(line))
             return []
         for ident in sorted(self.regroupements_of.get((div, gpe), ())):
             targets.append((UnitKind.GROUP, ident))
