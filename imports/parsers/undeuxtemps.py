@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -158,7 +159,7 @@ class _Ligne:
     ref: str
     prefix: int | None
     cell: _Cell
-    key: tuple[str, ...]
+    key: int  # the number of its (division, subject, teacher, regroupement, group)
     subject: str
     teachers: set[str]
     classes: set[str]
@@ -168,7 +169,11 @@ class _Ligne:
 
 @dataclass(slots=True)
 class _Piece:
-    """A course of one file: the lignes of one run, then of one time range, merged."""
+    """A course of one file: the lignes of one run, then of one time range, merged.
+
+    Pieces are shared by the files that repeat them and never change once built: the keys
+    they are joined and sorted by are computed once, with them.
+    """
 
     ref: str
     day: int
@@ -176,9 +181,25 @@ class _Piece:
     end: dt.time
     subject: str
     teachers: frozenset[str]
-    classes: set[str] = field(default_factory=set)
-    groups: set[str] = field(default_factory=set)
-    rooms: set[str] = field(default_factory=set)
+    classes: set[str]
+    groups: set[str]
+    rooms: set[str]
+    # The pieces of one time range with the same subject and teachers are one course.
+    range_key: tuple[int, dt.time, dt.time, str, frozenset[str]] = field(init=False)
+    sort_key: tuple = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.range_key = (self.day, self.start, self.end, self.subject, self.teachers)
+        self.sort_key = (
+            self.day,
+            self.start,
+            self.end,
+            self.subject,
+            sorted(self.teachers),
+            sorted(self.classes),
+            sorted(self.groups),
+            sorted(self.rooms),
+        )
 
 
 @dataclass(slots=True)
@@ -253,8 +274,8 @@ class _LineBase:
         return cls(lines[:first], lines[last + 1 :], lignes, codes, co_teachers)
 
 
-# A ligfiche element's attributes and the co-teachers of its code.
-_RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+# A ligfiche element's attributes (see _attributes_text) and the co-teachers of its code.
+_RowKey = tuple[str, frozenset[str]]
 # The lignes of one key in one file and the pieces they make.
 _CachedRuns = tuple[tuple[_Ligne, ...], list[_Piece]]
 
@@ -281,6 +302,13 @@ def _elements(root: etree._Element, tag: str) -> list[tuple[dict[str, str], int]
 @functools.lru_cache(maxsize=256)  # a file has a handful of tags, repeated on every element
 def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2].lower()
+
+
+def _attributes_text(element: etree._Element) -> str:
+    """Return an element's attribute names then values, in order, joined by NUL (which XML
+    text never holds): equal for elements with the same attributes, and not a container the
+    garbage collector has to follow."""
+    return "\0".join(element.keys() + element.values())
 
 
 def _recode_undeclared_windows_text(data: bytes) -> bytes | None:
@@ -343,7 +371,8 @@ class _Parser:
         # (its merge with others of its time range, its sort key) is computed once, by id.
         self.merged: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]] = {}
         self.line_base: _LineBase | None = None
-        self.sort_keys: dict[int, tuple] = {}
+        # Each (division, subject, teacher, regroupement, group) of a ligne, numbered.
+        self.ligne_keys: dict[tuple[str, ...], int] = {}
 
     # Reading files
 
@@ -861,7 +890,7 @@ class _Parser:
             lignes = self._lignes_by_lines(name, lignes_data, co_teachers)
         if lignes is None:
             lignes = self._lignes_by_elements(name, lignes_data, co_teachers)
-        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged, self.sort_keys)
+        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged)
         self.pieces_by_digest[digest] = pieces
         return pieces
 
@@ -892,7 +921,7 @@ class _Parser:
         if code is None or len(element):
             return self._ligne(name, _row(element), co_teachers)
         co = co_teachers.get(code.strip()) if co_teachers else None
-        key = (tuple(element.items()), frozenset(co) if co else _NO_CO_TEACHERS)
+        key = (_attributes_text(element), frozenset(co) if co else _NO_CO_TEACHERS)
         ligne = self.lignes_by_row.get(key, _UNRESOLVED)
         if ligne is _UNRESOLVED:
             ligne = self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
@@ -1005,11 +1034,12 @@ class _Parser:
         elif div:
             self._dangling("udt_unknown_division", "la division", div, ref)
         prefix = _PREFIX.match(code)
+        key = (div, mat, prof, rgpmt, gpe)
         return _Ligne(
             ref=ref,
             prefix=int(prefix.group(1)) if prefix else None,
             cell=cell,
-            key=(div, mat, prof, rgpmt, gpe),
+            key=self.ligne_keys.setdefault(key, len(self.ligne_keys)),
             subject=mat,
             teachers=teachers,
             classes=classes,
@@ -1155,12 +1185,12 @@ def _runs(lignes: list[_Ligne], cache: dict[tuple[int, ...], _CachedRuns]) -> li
     ``cache`` keeps the pieces of each key's lignes (by identity: resolved lignes are shared
     between files), so the runs of a key that several weekly files repeat are built once.
     """
-    by_key: dict[tuple[str, ...], list[_Ligne]] = defaultdict(list)
+    by_key: dict[int, list[_Ligne]] = defaultdict(list)
     for ligne in lignes:
         by_key[ligne.key].append(ligne)
     pieces = []
     for members in by_key.values():
-        identity = tuple(id(ligne) for ligne in members)
+        identity = tuple(map(id, members))
         cached = cache.get(identity)
         if cached is None:
             # The lignes are kept with their pieces so that their ids stay unique.
@@ -1198,41 +1228,37 @@ def _follows(before: tuple[_Cell, list[_Ligne]], after: tuple[_Cell, list[_Ligne
 
 def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
     lignes = [ligne for _, members in run for ligne in members]
-    piece = _Piece(
+    return _Piece(
         ref=min(ligne.ref for ligne in lignes),
         day=run[0][0].day,
         start=run[0][0].start,
         end=run[-1][0].end,
         subject=lignes[0].subject,
         teachers=frozenset().union(*(ligne.teachers for ligne in lignes)),
+        classes=set().union(*(ligne.classes for ligne in lignes)),
+        groups=set().union(*(ligne.groups for ligne in lignes)),
+        rooms=set().union(*(ligne.rooms for ligne in lignes)),
     )
-    for ligne in lignes:
-        piece.classes |= ligne.classes
-        piece.groups |= ligne.groups
-        piece.rooms |= ligne.rooms
-    return piece
 
 
 def _merge_time_ranges(
-    pieces: list[_Piece],
-    merged_cache: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]],
-    sort_keys: dict[int, tuple],
+    pieces: list[_Piece], merged_cache: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]]
 ) -> list[_Piece]:
     """Join pieces of one time range, subject and teachers into one course for all audiences.
 
     The pieces are not changed (they may be shared with other files): joined ones are new,
     and the same pieces joined in another file give the same joined piece (``merged_cache``,
-    by the pieces' ids; ``sort_keys`` likewise keeps each piece's sort key).
+    by the pieces' ids).
     """
     same_range: dict[tuple, list[_Piece]] = defaultdict(list)
     for piece in pieces:
-        same_range[(piece.day, piece.start, piece.end, piece.subject, piece.teachers)].append(piece)
+        same_range[piece.range_key].append(piece)
     merged = []
     for group in same_range.values():
         if len(group) == 1:
             merged.append(group[0])
             continue
-        identity = tuple(id(p) for p in group)
+        identity = tuple(map(id, group))
         cached = merged_cache.get(identity)
         if cached is None:
             first = min(group, key=lambda p: p.ref)
@@ -1250,23 +1276,11 @@ def _merge_time_ranges(
             # The members are kept with the joined piece so that their ids stay unique.
             cached = merged_cache[identity] = (tuple(group), joined)
         merged.append(cached[1])
-    return sorted(merged, key=lambda p: _sort_key(p, sort_keys))
+    merged.sort(key=_SORT_KEY)
+    return merged
 
 
-def _sort_key(piece: _Piece, cache: dict[int, tuple]) -> tuple:
-    key = cache.get(id(piece))
-    if key is None:
-        key = cache[id(piece)] = (
-            piece.day,
-            piece.start,
-            piece.end,
-            piece.subject,
-            sorted(piece.teachers),
-            sorted(piece.classes),
-            sorted(piece.groups),
-            sorted(piece.rooms),
-        )
-    return key
+_SORT_KEY = operator.attrgetter("sort_key")
 
 
 def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
