@@ -161,10 +161,12 @@ class _Ligne:
     cell: _Cell
     key: int  # the number of its (division, subject, teacher, regroupement, group)
     subject: str
-    teachers: set[str]
-    classes: set[str]
-    groups: set[str]
-    rooms: set[str]
+    # A few codes each, in no order. Here and in pieces, tuples of strings rather than sets:
+    # the garbage collector stops following them, and a parse builds tens of thousands.
+    teachers: tuple[str, ...]
+    classes: tuple[str, ...]
+    groups: tuple[str, ...]
+    rooms: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -180,26 +182,18 @@ class _Piece:
     start: dt.time
     end: dt.time
     subject: str
-    teachers: frozenset[str]
-    classes: set[str]
-    groups: set[str]
-    rooms: set[str]
+    # Sorted codes (see _codes).
+    teachers: tuple[str, ...]
+    classes: tuple[str, ...]
+    groups: tuple[str, ...]
+    rooms: tuple[str, ...]
     # The pieces of one time range with the same subject and teachers are one course.
-    range_key: tuple[int, dt.time, dt.time, str, frozenset[str]] = field(init=False)
+    range_key: tuple[int, dt.time, dt.time, str, tuple[str, ...]] = field(init=False)
     sort_key: tuple = field(init=False)
 
     def __post_init__(self) -> None:
         self.range_key = (self.day, self.start, self.end, self.subject, self.teachers)
-        self.sort_key = (
-            self.day,
-            self.start,
-            self.end,
-            self.subject,
-            sorted(self.teachers),
-            sorted(self.classes),
-            sorted(self.groups),
-            sorted(self.rooms),
-        )
+        self.sort_key = (*self.range_key, self.classes, self.groups, self.rooms)
 
 
 @dataclass(slots=True)
@@ -215,7 +209,6 @@ class _Accumulated:
 
 
 _KINDS: tuple[str, ...] = ("teachers", "classes", "groups", "rooms")
-_NO_CO_TEACHERS: frozenset[str] = frozenset()
 _UNRESOLVED = object()
 # One self-closing ligfiche element with double-quoted attributes alone on its line.
 _LIGFICHE_LINE = re.compile(rb'\s*<ligfiche(?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*\s*/>\s*')
@@ -274,8 +267,9 @@ class _LineBase:
         return cls(lines[:first], lines[last + 1 :], lignes, codes, co_teachers)
 
 
-# A ligfiche element's attributes (see _attributes_text) and the co-teachers of its code.
-_RowKey = tuple[str, frozenset[str]]
+# A ligfiche element's attributes (see _attributes_text) and the co-teachers of its code
+# (sorted, joined by NUL).
+_RowKey = tuple[str, str]
 # The lignes of one key in one file and the pieces they make.
 _CachedRuns = tuple[tuple[_Ligne, ...], list[_Piece]]
 
@@ -790,24 +784,27 @@ class _Parser:
         theoretical_weeks = {week for week in window if week not in weekly}
         if theoretical_weeks:
             sources.append((min(theoretical_weeks), theoretical, theoretical_weeks))
-        accumulated: dict[tuple, _Accumulated] = {}
-        bases: dict[int, tuple] = {}
+        accumulated: dict[tuple[int, int], _Accumulated] = {}
+        # Each time range, subject and audience, numbered; and that number by piece id.
+        numbers: dict[tuple, int] = {}
+        bases: dict[int, int] = {}
         # (course key, piece id) → (piece, weeks): a piece repeated by several files is
         # spread over its course's resources once, with the union of those files' weeks.
-        spread: dict[tuple[tuple, int], tuple[_Piece, set[int]]] = {}
+        spread: dict[tuple[tuple[int, int], int], tuple[_Piece, set[int]]] = {}
         for _, pieces, weeks in sorted(sources, key=lambda source: source[0]):
-            seen: dict[tuple, int] = defaultdict(int)
+            seen: dict[int, int] = defaultdict(int)
             for piece in pieces:
                 base = bases.get(id(piece))
                 if base is None:
-                    base = bases[id(piece)] = (
+                    audience = (
                         piece.day,
                         piece.start,
                         piece.end,
                         piece.subject,
-                        frozenset(piece.classes),
-                        frozenset(piece.groups),
+                        piece.classes,
+                        piece.groups,
                     )
+                    base = bases[id(piece)] = numbers.setdefault(audience, len(numbers))
                 key = (base, seen[base])
                 seen[base] += 1
                 if key not in accumulated:
@@ -921,7 +918,7 @@ class _Parser:
         if code is None or len(element):
             return self._ligne(name, _row(element), co_teachers)
         co = co_teachers.get(code.strip()) if co_teachers else None
-        key = (_attributes_text(element), frozenset(co) if co else _NO_CO_TEACHERS)
+        key = (_attributes_text(element), "\0".join(sorted(co)) if co else "")
         ligne = self.lignes_by_row.get(key, _UNRESOLVED)
         if ligne is _UNRESOLVED:
             ligne = self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
@@ -1009,16 +1006,16 @@ class _Parser:
             teachers.add(prof)
         elif prof:
             self._dangling("udt_unknown_teacher", "l'enseignant", prof, ref)
-        rooms = set()
+        rooms: tuple[str, ...] = ()
         if salle in t.rooms:
-            rooms.add(salle)
+            rooms = (salle,)
         elif salle:
             self._dangling("udt_unknown_room", "la salle", salle, ref)
-        classes: set[str] = set()
-        groups: set[str] = set()
+        classes: tuple[str, ...] = ()
+        groups: tuple[str, ...] = ()
         if rgpmt:
             if rgpmt in self.rgpmt_idents:
-                groups.add(self.rgpmt_idents[rgpmt])
+                groups = (self.rgpmt_idents[rgpmt],)
             else:
                 self._dangling("udt_unknown_regroupement", "le regroupement", rgpmt, ref)
         elif gpe:
@@ -1026,11 +1023,11 @@ class _Parser:
                 div, gpe
             )
             if ident is not None:
-                groups.add(ident)
+                groups = (ident,)
             else:
                 self._dangling("udt_unknown_group", "le groupe", f"{div}/{gpe}", ref)
         elif div in t.classes:
-            classes.add(div)
+            classes = (div,)
         elif div:
             self._dangling("udt_unknown_division", "la division", div, ref)
         prefix = _PREFIX.match(code)
@@ -1041,7 +1038,7 @@ class _Parser:
             cell=cell,
             key=self.ligne_keys.setdefault(key, len(self.ligne_keys)),
             subject=mat,
-            teachers=teachers,
+            teachers=tuple(teachers),
             classes=classes,
             groups=groups,
             rooms=rooms,
@@ -1234,11 +1231,16 @@ def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
         start=run[0][0].start,
         end=run[-1][0].end,
         subject=lignes[0].subject,
-        teachers=frozenset().union(*(ligne.teachers for ligne in lignes)),
-        classes=set().union(*(ligne.classes for ligne in lignes)),
-        groups=set().union(*(ligne.groups for ligne in lignes)),
-        rooms=set().union(*(ligne.rooms for ligne in lignes)),
+        teachers=_codes(ligne.teachers for ligne in lignes),
+        classes=_codes(ligne.classes for ligne in lignes),
+        groups=_codes(ligne.groups for ligne in lignes),
+        rooms=_codes(ligne.rooms for ligne in lignes),
     )
+
+
+def _codes(parts: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Return the distinct codes of ``parts``, sorted."""
+    return tuple(sorted(set().union(*parts)))
 
 
 def _merge_time_ranges(
@@ -1269,9 +1271,9 @@ def _merge_time_ranges(
                 end=first.end,
                 subject=first.subject,
                 teachers=first.teachers,
-                classes=set().union(*(p.classes for p in group)),
-                groups=set().union(*(p.groups for p in group)),
-                rooms=set().union(*(p.rooms for p in group)),
+                classes=_codes(p.classes for p in group),
+                groups=_codes(p.groups for p in group),
+                rooms=_codes(p.rooms for p in group),
             )
             # The members are kept with the joined piece so that their ids stay unique.
             cached = merged_cache[identity] = (tuple(group), joined)
