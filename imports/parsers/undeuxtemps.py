@@ -955,11 +955,12 @@ class _Parser:
         known = base.lignes
         if recast:
             known = {line: ligne for line, ligne in known.items() if base.codes[line] not in recast}
-        fresh = list(
-            dict.fromkeys(
-                line for line in middle if line not in known and not _BLANK_LINE.fullmatch(line)
-            )
-        )
+        unknown = set(middle).difference(known)
+        fresh = [
+            line
+            for line in dict.fromkeys(middle)  # in file order, once each
+            if line in unknown and not _BLANK_LINE.fullmatch(line)
+        ]
         if not all(_LIGFICHE_LINE.fullmatch(line) for line in fresh):
             return None
         parsed: dict[bytes, _Ligne | None] = {}
@@ -975,12 +976,8 @@ class _Parser:
                 return None
             for line, element in zip(fresh, elements, strict=True):
                 parsed[line] = self._resolve(name, element, co_teachers)
-        lignes = []
-        for line in middle:
-            ligne = known[line] if line in known else parsed.get(line)
-            if ligne is not None:
-                lignes.append(ligne)
-        return lignes
+        resolved = known | parsed  # blank lines have no ligne
+        return [ligne for ligne in map(resolved.get, middle) if ligne is not None]
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
