@@ -1286,6 +1286,9 @@ _SORT_KEY = operator.attrgetter("sort_key")
 def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
     courses = []
     used: set[str] = set()
+    # Resources repeat from course to course (a teacher or a class all year long): each
+    # distinct one is kept once, which spares memory and the garbage collector's time.
+    distinct: dict[Resource, Resource] = {}
     for entry in entries:
         ident = entry.ref
         suffix = 2
@@ -1295,8 +1298,11 @@ def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
 
         def resources(kind: str, entry: _Accumulated = entry) -> tuple[Resource, ...]:
             return tuple(
-                Resource(ident, frozenset(weeks))
-                for ident, weeks in sorted(entry.weeks[kind].items())
+                distinct.setdefault(resource, resource)
+                for resource in (
+                    Resource(ident, frozenset(weeks))
+                    for ident, weeks in sorted(entry.weeks[kind].items())
+                )
             )
 
         courses.append(
