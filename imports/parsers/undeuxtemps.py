@@ -36,12 +36,15 @@ calendar or lignes file, an unreadable XML file and bad calendar dates or times 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -143,9 +146,9 @@ def _locate(names: list[str]) -> dict[str, str]:
     return folders[holding[0]]
 
 
-@dataclass(frozen=True, slots=True)
-class _Cell:
-    """The time range of a fiche (one half-sequence of one day)."""
+class _Cell(NamedTuple):
+    """The time range of a fiche (one half-sequence of one day); a tuple, so that the lignes
+    of a key are grouped by cell at C speed."""
 
     day: int
     start: dt.time
@@ -157,27 +160,41 @@ class _Ligne:
     ref: str
     prefix: int | None
     cell: _Cell
-    key: tuple[str, ...]
+    key: int  # the number of its (division, subject, teacher, regroupement, group)
     subject: str
-    teachers: set[str]
-    classes: set[str]
-    groups: set[str]
-    rooms: set[str]
+    # A few codes each, in no order. Here and in pieces, tuples of strings rather than sets:
+    # the garbage collector stops following them, and a parse builds tens of thousands.
+    teachers: tuple[str, ...]
+    classes: tuple[str, ...]
+    groups: tuple[str, ...]
+    rooms: tuple[str, ...]
 
 
 @dataclass(slots=True)
 class _Piece:
-    """A course of one file: the lignes of one run, then of one time range, merged."""
+    """A course of one file: the lignes of one run, then of one time range, merged.
+
+    Pieces are shared by the files that repeat them and never change once built: the keys
+    they are joined and sorted by are computed once, with them.
+    """
 
     ref: str
     day: int
     start: dt.time
     end: dt.time
     subject: str
-    teachers: frozenset[str]
-    classes: set[str] = field(default_factory=set)
-    groups: set[str] = field(default_factory=set)
-    rooms: set[str] = field(default_factory=set)
+    # Sorted codes (see _codes).
+    teachers: tuple[str, ...]
+    classes: tuple[str, ...]
+    groups: tuple[str, ...]
+    rooms: tuple[str, ...]
+    # The pieces of one time range with the same subject and teachers are one course.
+    range_key: tuple[int, dt.time, dt.time, str, tuple[str, ...]] = field(init=False)
+    sort_key: tuple = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.range_key = (self.day, self.start, self.end, self.subject, self.teachers)
+        self.sort_key = (*self.range_key, self.classes, self.groups, self.rooms)
 
 
 @dataclass(slots=True)
@@ -193,7 +210,6 @@ class _Accumulated:
 
 
 _KINDS: tuple[str, ...] = ("teachers", "classes", "groups", "rooms")
-_NO_CO_TEACHERS: frozenset[str] = frozenset()
 _UNRESOLVED = object()
 # One self-closing ligfiche element with double-quoted attributes alone on its line.
 _LIGFICHE_LINE = re.compile(rb'\s*<ligfiche(?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*\s*/>\s*')
@@ -252,18 +268,20 @@ class _LineBase:
         return cls(lines[:first], lines[last + 1 :], lignes, codes, co_teachers)
 
 
-# A ligfiche element's attributes and the co-teachers of its code.
-_RowKey = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+# A ligfiche element's attributes (see _attributes_text) and the co-teachers of its code
+# (sorted, joined by NUL).
+_RowKey = tuple[str, str]
 # The lignes of one key in one file and the pieces they make.
 _CachedRuns = tuple[tuple[_Ligne, ...], list[_Piece]]
 
 
 def _row(element: etree._Element) -> dict[str, str]:
     """Return an element's values by lower-case name: attributes, then child elements' text."""
-    values = {key.lower(): value.strip() for key, value in element.attrib.items()}
-    for child in element:
-        if isinstance(child.tag, str) and len(child) == 0:
-            values.setdefault(_local_name(child.tag), (child.text or "").strip())
+    values = {key.lower(): value.strip() for key, value in element.items()}
+    if len(element):
+        for child in element:
+            if isinstance(child.tag, str) and len(child) == 0:
+                values.setdefault(_local_name(child.tag), (child.text or "").strip())
     return values
 
 
@@ -271,13 +289,21 @@ def _elements(root: etree._Element, tag: str) -> list[tuple[dict[str, str], int]
     """Return ``(values, line)`` of every element named ``tag`` (any case, any namespace)."""
     return [
         (_row(element), element.sourceline or 0)
-        for element in root.iter()
-        if isinstance(element.tag, str) and _local_name(element.tag) == tag
+        for element in root.iter(etree.Element)  # elements only: no comments, no PIs
+        if _local_name(element.tag) == tag
     ]
 
 
+@functools.lru_cache(maxsize=256)  # a file has a handful of tags, repeated on every element
 def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2].lower()
+
+
+def _attributes_text(element: etree._Element) -> str:
+    """Return an element's attribute names then values, in order, joined by NUL (which XML
+    text never holds): equal for elements with the same attributes, and not a container the
+    garbage collector has to follow."""
+    return "\0".join(element.keys() + element.values())
 
 
 def _recode_undeclared_windows_text(data: bytes) -> bytes | None:
@@ -294,6 +320,24 @@ def _recode_undeclared_windows_text(data: bytes) -> bytes | None:
         return None
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace").encode("utf-8")
+
+
+def _week_bits(weeks: Iterable[int]) -> int:
+    """Return school weeks (1 and up) as the bits of an int: a student's many memberships
+    are joined with ``|`` rather than set unions."""
+    bits = 0
+    for week in weeks:
+        bits |= 1 << week
+    return bits
+
+
+def _weeks_of_bits(bits: int) -> frozenset[int]:
+    return frozenset(week for week in range(bits.bit_length()) if bits >> week & 1)
+
+
+def _membership_ref(line: int) -> str:
+    """The ref of a problem with the ``ele_gpe`` row at ``line`` (built only for a problem)."""
+    return f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
 
 
 def _normalise_code(code: str) -> str:
@@ -322,7 +366,8 @@ class _Parser:
         # (its merge with others of its time range, its sort key) is computed once, by id.
         self.merged: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]] = {}
         self.line_base: _LineBase | None = None
-        self.sort_keys: dict[int, tuple] = {}
+        # Each (division, subject, teacher, regroupement, group) of a ligne, numbered.
+        self.ligne_keys: dict[tuple[str, ...], int] = {}
 
     # Reading files
 
@@ -740,24 +785,27 @@ class _Parser:
         theoretical_weeks = {week for week in window if week not in weekly}
         if theoretical_weeks:
             sources.append((min(theoretical_weeks), theoretical, theoretical_weeks))
-        accumulated: dict[tuple, _Accumulated] = {}
-        bases: dict[int, tuple] = {}
+        accumulated: dict[tuple[int, int], _Accumulated] = {}
+        # Each time range, subject and audience, numbered; and that number by piece id.
+        numbers: dict[tuple, int] = {}
+        bases: dict[int, int] = {}
         # (course key, piece id) → (piece, weeks): a piece repeated by several files is
         # spread over its course's resources once, with the union of those files' weeks.
-        spread: dict[tuple[tuple, int], tuple[_Piece, set[int]]] = {}
+        spread: dict[tuple[tuple[int, int], int], tuple[_Piece, set[int]]] = {}
         for _, pieces, weeks in sorted(sources, key=lambda source: source[0]):
-            seen: dict[tuple, int] = defaultdict(int)
+            seen: dict[int, int] = defaultdict(int)
             for piece in pieces:
                 base = bases.get(id(piece))
                 if base is None:
-                    base = bases[id(piece)] = (
+                    audience = (
                         piece.day,
                         piece.start,
                         piece.end,
                         piece.subject,
-                        frozenset(piece.classes),
-                        frozenset(piece.groups),
+                        piece.classes,
+                        piece.groups,
                     )
+                    base = bases[id(piece)] = numbers.setdefault(audience, len(numbers))
                 key = (base, seen[base])
                 seen[base] += 1
                 if key not in accumulated:
@@ -840,7 +888,7 @@ class _Parser:
             lignes = self._lignes_by_lines(name, lignes_data, co_teachers)
         if lignes is None:
             lignes = self._lignes_by_elements(name, lignes_data, co_teachers)
-        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged, self.sort_keys)
+        pieces = _merge_time_ranges(_runs(lignes, self.runs_by_lignes), self.merged)
         self.pieces_by_digest[digest] = pieces
         return pieces
 
@@ -871,7 +919,7 @@ class _Parser:
         if code is None or len(element):
             return self._ligne(name, _row(element), co_teachers)
         co = co_teachers.get(code.strip()) if co_teachers else None
-        key = (tuple(element.items()), frozenset(co) if co else _NO_CO_TEACHERS)
+        key = (_attributes_text(element), "\0".join(sorted(co)) if co else "")
         ligne = self.lignes_by_row.get(key, _UNRESOLVED)
         if ligne is _UNRESOLVED:
             ligne = self.lignes_by_row[key] = self._ligne(name, _row(element), co_teachers)
@@ -908,11 +956,12 @@ class _Parser:
         known = base.lignes
         if recast:
             known = {line: ligne for line, ligne in known.items() if base.codes[line] not in recast}
-        fresh = list(
-            dict.fromkeys(
-                line for line in middle if line not in known and not _BLANK_LINE.fullmatch(line)
-            )
-        )
+        unknown = set(middle).difference(known)
+        fresh = [
+            line
+            for line in dict.fromkeys(middle)  # in file order, once each
+            if line in unknown and not _BLANK_LINE.fullmatch(line)
+        ]
         if not all(_LIGFICHE_LINE.fullmatch(line) for line in fresh):
             return None
         parsed: dict[bytes, _Ligne | None] = {}
@@ -928,12 +977,8 @@ class _Parser:
                 return None
             for line, element in zip(fresh, elements, strict=True):
                 parsed[line] = self._resolve(name, element, co_teachers)
-        lignes = []
-        for line in middle:
-            ligne = known[line] if line in known else parsed.get(line)
-            if ligne is not None:
-                lignes.append(ligne)
-        return lignes
+        resolved = known | parsed  # blank lines have no ligne
+        return [ligne for ligne in map(resolved.get, middle) if ligne is not None]
 
     def _ligne(
         self, name: str, values: dict[str, str], co_teachers: dict[str, set[str]]
@@ -959,16 +1004,16 @@ class _Parser:
             teachers.add(prof)
         elif prof:
             self._dangling("udt_unknown_teacher", "l'enseignant", prof, ref)
-        rooms = set()
+        rooms: tuple[str, ...] = ()
         if salle in t.rooms:
-            rooms.add(salle)
+            rooms = (salle,)
         elif salle:
             self._dangling("udt_unknown_room", "la salle", salle, ref)
-        classes: set[str] = set()
-        groups: set[str] = set()
+        classes: tuple[str, ...] = ()
+        groups: tuple[str, ...] = ()
         if rgpmt:
             if rgpmt in self.rgpmt_idents:
-                groups.add(self.rgpmt_idents[rgpmt])
+                groups = (self.rgpmt_idents[rgpmt],)
             else:
                 self._dangling("udt_unknown_regroupement", "le regroupement", rgpmt, ref)
         elif gpe:
@@ -976,21 +1021,22 @@ class _Parser:
                 div, gpe
             )
             if ident is not None:
-                groups.add(ident)
+                groups = (ident,)
             else:
                 self._dangling("udt_unknown_group", "le groupe", f"{div}/{gpe}", ref)
         elif div in t.classes:
-            classes.add(div)
+            classes = (div,)
         elif div:
             self._dangling("udt_unknown_division", "la division", div, ref)
         prefix = _PREFIX.match(code)
+        key = (div, mat, prof, rgpmt, gpe)
         return _Ligne(
             ref=ref,
             prefix=int(prefix.group(1)) if prefix else None,
             cell=cell,
-            key=(div, mat, prof, rgpmt, gpe),
+            key=self.ligne_keys.setdefault(key, len(self.ligne_keys)),
             subject=mat,
-            teachers=teachers,
+            teachers=tuple(teachers),
             classes=classes,
             groups=groups,
             rooms=rooms,
@@ -1008,16 +1054,24 @@ class _Parser:
         weeks = self._membership_weeks(raw)
         holidays = self._holiday_weeks()
         school_weeks = frozenset(range(1, t.year.last_week + 1))
-        # Most students share their week sets (the whole year, weeks A, …): one computation each.
-        periods: dict[frozenset[int], list[tuple[dt.date, dt.date]]] = {}
+        # Most students share their units and week sets (a whole class, weeks A, …): the
+        # periods of a week set, and the enrolments in a unit over them, are built once.
+        periods: dict[int, list[tuple[dt.date, dt.date]]] = {}
+        shared: dict[tuple[UnitKind, str, int], tuple[Enrolment, ...]] = {}
         for code, values in raw.items():
             enrolments: list[Enrolment] = []
-            for (kind, ident), member_weeks in sorted(weeks.get(code, {}).items()):
-                frozen = frozenset(member_weeks)
-                spans = periods.get(frozen)
-                if spans is None:
-                    spans = periods[frozen] = _periods(t.year, frozen, holidays, school_weeks)
-                enrolments.extend(Enrolment(kind, ident, start, end) for start, end in spans)
+            for (kind, ident), week_bits in sorted(weeks.get(code, {}).items()):
+                unit_enrolments = shared.get((kind, ident, week_bits))
+                if unit_enrolments is None:
+                    spans = periods.get(week_bits)
+                    if spans is None:
+                        spans = periods[week_bits] = _periods(
+                            t.year, _weeks_of_bits(week_bits), holidays, school_weeks
+                        )
+                    unit_enrolments = shared[(kind, ident, week_bits)] = tuple(
+                        Enrolment(kind, ident, start, end) for start, end in spans
+                    )
+                enrolments.extend(unit_enrolments)
             t.students[code] = Student(
                 ident=code,
                 last_name=values.get("nom", ""),
@@ -1028,18 +1082,19 @@ class _Parser:
 
     def _membership_weeks(
         self, students: dict[str, dict[str, str]]
-    ) -> dict[str, dict[tuple[UnitKind, str], set[int]]]:
-        weeks: dict[str, dict[tuple[UnitKind, str], set[int]]] = defaultdict(
-            lambda: defaultdict(set)
-        )
+    ) -> dict[str, dict[tuple[UnitKind, str], int]]:
+        """Return each student's units with their school weeks as bits (see _week_bits)."""
+        weeks: dict[str, dict[tuple[UnitKind, str], int]] = defaultdict(lambda: defaultdict(int))
         week1 = self.t.year.week1_monday
         school_week_of = {iso: fmt.iso_to_school_week(iso, week1) for iso in range(1, 54)}
-        by_mask: dict[str, set[int]] = {}
+        by_mask: dict[str, int] = {}
+        # (division, group) → what a membership in it enrols in; unknown units are not kept,
+        # so that each of their rows is reported.
+        targets_of: dict[tuple[str, str], list[tuple[UnitKind, str]]] = {}
         for values, line in self._rows(fmt.MEMBERSHIPS, "ele_gpe"):
-            ref = f"{fmt.MEMBERSHIPS} ele_gpe ligne {line}"
             student = values.get("ele", "")
             if student not in students:
-                self._dangling("udt_unknown_student", "l'élève", student, ref)
+                self._dangling("udt_unknown_student", "l'élève", student, _membership_ref(line))
                 continue
             mask_text = values.get("semaines", "")
             if not mask_text.isdigit():
@@ -1049,22 +1104,28 @@ class _Parser:
                     "udt_bad_week_mask",
                     f"{fmt.MEMBERSHIPS} : le masque de semaines « {mask_text} » de l'élève "
                     f"« {name or student} » n'est pas un nombre ; l'appartenance est ignorée.",
-                    ref,
+                    _membership_ref(line),
                 )
                 continue
             school_weeks = by_mask.get(mask_text)
             if school_weeks is None:
-                school_weeks = by_mask[mask_text] = {
+                school_weeks = by_mask[mask_text] = _week_bits(
                     week
                     for iso_week in fmt.mask_to_iso_weeks(int(mask_text))
                     if (week := school_week_of.get(iso_week)) is not None
-                }
-            for target in self._membership_targets(values, ref):
-                weeks[student][target] |= school_weeks
+                )
+            unit = (values.get("code_div", ""), values.get("gpe", ""))
+            targets = targets_of.get(unit)
+            if targets is None:
+                targets = self._membership_targets(*unit, line)
+                if targets:
+                    targets_of[unit] = targets
+            student_weeks = weeks[student]
+            for target in targets:
+                student_weeks[target] |= school_weeks
         return weeks
 
-    def _membership_targets(self, values: dict[str, str], ref: str) -> list[tuple[UnitKind, str]]:
-        div, gpe = values.get("code_div", ""), values.get("gpe", "")
+    def _membership_targets(self, div: str, gpe: str, line: int) -> list[tuple[UnitKind, str]]:
         targets: list[tuple[UnitKind, str]] = []
         if gpe:
             ident = self._group_ident(div, gpe)
@@ -1073,12 +1134,14 @@ class _Parser:
             elif gpe in self.rgpmt_idents:
                 return [(UnitKind.GROUP, self.rgpmt_idents[gpe])]
             else:
-                self._dangling("udt_unknown_group", "le groupe", f"{div}/{gpe}", ref)
+                self._dangling(
+                    "udt_unknown_group", "le groupe", f"{div}/{gpe}", _membership_ref(line)
+                )
                 return []
         elif div in self.t.classes:
             targets.append((UnitKind.CLASS, div))
         else:
-            self._dangling("udt_unknown_division", "la division", div, ref)
+            self._dangling("udt_unknown_division", "la division", div, _membership_ref(line))
             return []
         for ident in sorted(self.regroupements_of.get((div, gpe), ())):
             targets.append((UnitKind.GROUP, ident))
@@ -1117,12 +1180,12 @@ def _runs(lignes: list[_Ligne], cache: dict[tuple[int, ...], _CachedRuns]) -> li
     ``cache`` keeps the pieces of each key's lignes (by identity: resolved lignes are shared
     between files), so the runs of a key that several weekly files repeat are built once.
     """
-    by_key: dict[tuple[str, ...], list[_Ligne]] = defaultdict(list)
+    by_key: dict[int, list[_Ligne]] = defaultdict(list)
     for ligne in lignes:
         by_key[ligne.key].append(ligne)
     pieces = []
     for members in by_key.values():
-        identity = tuple(id(ligne) for ligne in members)
+        identity = tuple(map(id, members))
         cached = cache.get(identity)
         if cached is None:
             # The lignes are kept with their pieces so that their ids stay unique.
@@ -1160,41 +1223,42 @@ def _follows(before: tuple[_Cell, list[_Ligne]], after: tuple[_Cell, list[_Ligne
 
 def _piece(run: list[tuple[_Cell, list[_Ligne]]]) -> _Piece:
     lignes = [ligne for _, members in run for ligne in members]
-    piece = _Piece(
+    return _Piece(
         ref=min(ligne.ref for ligne in lignes),
         day=run[0][0].day,
         start=run[0][0].start,
         end=run[-1][0].end,
         subject=lignes[0].subject,
-        teachers=frozenset().union(*(ligne.teachers for ligne in lignes)),
+        teachers=_codes(ligne.teachers for ligne in lignes),
+        classes=_codes(ligne.classes for ligne in lignes),
+        groups=_codes(ligne.groups for ligne in lignes),
+        rooms=_codes(ligne.rooms for ligne in lignes),
     )
-    for ligne in lignes:
-        piece.classes |= ligne.classes
-        piece.groups |= ligne.groups
-        piece.rooms |= ligne.rooms
-    return piece
+
+
+def _codes(parts: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Return the distinct codes of ``parts``, sorted."""
+    return tuple(sorted(set().union(*parts)))
 
 
 def _merge_time_ranges(
-    pieces: list[_Piece],
-    merged_cache: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]],
-    sort_keys: dict[int, tuple],
+    pieces: list[_Piece], merged_cache: dict[tuple[int, ...], tuple[tuple[_Piece, ...], _Piece]]
 ) -> list[_Piece]:
     """Join pieces of one time range, subject and teachers into one course for all audiences.
 
     The pieces are not changed (they may be shared with other files): joined ones are new,
     and the same pieces joined in another file give the same joined piece (``merged_cache``,
-    by the pieces' ids; ``sort_keys`` likewise keeps each piece's sort key).
+    by the pieces' ids).
     """
     same_range: dict[tuple, list[_Piece]] = defaultdict(list)
     for piece in pieces:
-        same_range[(piece.day, piece.start, piece.end, piece.subject, piece.teachers)].append(piece)
+        same_range[piece.range_key].append(piece)
     merged = []
     for group in same_range.values():
         if len(group) == 1:
             merged.append(group[0])
             continue
-        identity = tuple(id(p) for p in group)
+        identity = tuple(map(id, group))
         cached = merged_cache.get(identity)
         if cached is None:
             first = min(group, key=lambda p: p.ref)
@@ -1205,35 +1269,26 @@ def _merge_time_ranges(
                 end=first.end,
                 subject=first.subject,
                 teachers=first.teachers,
-                classes=set().union(*(p.classes for p in group)),
-                groups=set().union(*(p.groups for p in group)),
-                rooms=set().union(*(p.rooms for p in group)),
+                classes=_codes(p.classes for p in group),
+                groups=_codes(p.groups for p in group),
+                rooms=_codes(p.rooms for p in group),
             )
             # The members are kept with the joined piece so that their ids stay unique.
             cached = merged_cache[identity] = (tuple(group), joined)
         merged.append(cached[1])
-    return sorted(merged, key=lambda p: _sort_key(p, sort_keys))
+    merged.sort(key=_SORT_KEY)
+    return merged
 
 
-def _sort_key(piece: _Piece, cache: dict[int, tuple]) -> tuple:
-    key = cache.get(id(piece))
-    if key is None:
-        key = cache[id(piece)] = (
-            piece.day,
-            piece.start,
-            piece.end,
-            piece.subject,
-            sorted(piece.teachers),
-            sorted(piece.classes),
-            sorted(piece.groups),
-            sorted(piece.rooms),
-        )
-    return key
+_SORT_KEY = operator.attrgetter("sort_key")
 
 
 def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
     courses = []
     used: set[str] = set()
+    # Resources repeat from course to course (a teacher or a class all year long): each
+    # distinct one is kept once, which spares memory and the garbage collector's time.
+    distinct: dict[Resource, Resource] = {}
     for entry in entries:
         ident = entry.ref
         suffix = 2
@@ -1243,8 +1298,11 @@ def _build_courses(entries: Iterable[_Accumulated]) -> list[Course]:
 
         def resources(kind: str, entry: _Accumulated = entry) -> tuple[Resource, ...]:
             return tuple(
-                Resource(ident, frozenset(weeks))
-                for ident, weeks in sorted(entry.weeks[kind].items())
+                distinct.setdefault(resource, resource)
+                for resource in (
+                    Resource(ident, frozenset(weeks))
+                    for ident, weeks in sorted(entry.weeks[kind].items())
+                )
             )
 
         courses.append(
