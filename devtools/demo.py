@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -191,9 +192,21 @@ def demo_announcement(*, base_url: str) -> list[str]:
         lines += [f"  - {path}" for path in exports]
     url_file = demo_folder() / DEMO_DEPOSIT_URL_FILE
     if url_file.is_file():
-        url = url_file.read_text().strip()
+        url = served_url(url_file.read_text().strip(), base_url=base_url)
         lines.append(f"URL de dépôt WebDAV de « {DEMO_DEPOSITOR} » (tous les établissements) :")
         lines.append(f"  {url}")
         if exports:
             lines.append(f"  exemple : curl -T {exports[-1]} {url}")
     return lines
+
+
+def served_url(url: str, *, base_url: str) -> str:
+    """Return ``url`` on the scheme, host and port of ``base_url``, credentials and path kept.
+
+    The deposit URL file is written with ``ENT_PUBLIC_URL``; ``run_embedded --port`` serves
+    elsewhere, and the URL it prints must reach the server it started.
+    """
+    parts, base = urlsplit(url), urlsplit(base_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@{base.netloc}" if credentials else base.netloc
+    return urlunsplit(parts._replace(scheme=base.scheme, netloc=netloc))

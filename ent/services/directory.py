@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import transaction
 
@@ -388,9 +388,7 @@ class _DirectoryImporter:
         establishment = self.structures.get(structure)
         if establishment is None:
             return None
-        cache, model = (
-            (self.classes, SchoolClass) if kind == "classes" else (self.groups, TeachingGroup)
-        )
+        cache, model = self._unit_cache(kind)
         key = (establishment.pk, code)
         if key not in cache:
             unit, created = model.objects.get_or_create(
@@ -400,7 +398,57 @@ class _DirectoryImporter:
             self.summary.counts[f"{kind}.created" if created else f"{kind}.unchanged"] += 1
         return cache[key]
 
+    def _units_resolve(self, kind: str, keys: Iterable[tuple[str, str]]) -> None:
+        """Find or create, in three queries, the classes or groups named by ``keys``.
+
+        ``keys`` are (structure jointure, code) pairs; :meth:`_unit_id` then finds them
+        cached instead of one ``get_or_create`` each.
+        """
+        cache, model = self._unit_cache(kind)
+        wanted: set[tuple[int, str]] = set()
+        for structure, code in keys:
+            establishment = self.structures.get(structure)
+            if establishment is not None and (establishment.pk, code) not in cache:
+                wanted.add((establishment.pk, code))
+        if not wanted:
+            return
+
+        def fetch() -> int:
+            rows = model.objects.filter(
+                establishment_id__in={e for e, _ in wanted}, code__in={c for _, c in wanted}
+            ).values_list("establishment_id", "code", "pk")
+            found = 0
+            for establishment_id, code, pk in rows:
+                if (establishment_id, code) in wanted and (establishment_id, code) not in cache:
+                    cache[(establishment_id, code)] = pk
+                    found += 1
+            return found
+
+        self.summary.counts[f"{kind}.unchanged"] += fetch()
+        missing = [key for key in wanted if key not in cache]
+        if missing:
+            # A concurrent load may insert the same unit: its row is kept and fetched.
+            units: list[Any] = [model(establishment_id=e, code=c, name=c) for e, c in missing]
+            model.objects.bulk_create(units, ignore_conflicts=True)
+            self.summary.counts[f"{kind}.created"] += fetch()
+
+    def _unit_cache(
+        self, kind: str
+    ) -> tuple[dict[tuple[int, str], int], type[SchoolClass] | type[TeachingGroup]]:
+        if kind == "classes":
+            return self.classes, SchoolClass
+        return self.groups, TeachingGroup
+
     def _sync_class_memberships(self, records: list[AafPerson], ids: dict[str, int]) -> None:
+        self._units_resolve(
+            "classes",
+            (
+                pair
+                for record in records
+                if record.category is AafCategory.STUDENT
+                for pair in record.classes
+            ),
+        )
         wanted = set()
         for record in records:
             if record.category is not AafCategory.STUDENT:
@@ -422,6 +470,15 @@ class _DirectoryImporter:
         self.summary.counts["class_memberships.removed"] += len(current - wanted)
 
     def _sync_group_memberships(self, records: list[AafPerson], ids: dict[str, int]) -> None:
+        self._units_resolve(
+            "groups",
+            (
+                pair
+                for record in records
+                if record.category is not AafCategory.RELATIVE
+                for pair in record.groups
+            ),
+        )
         wanted: set[tuple[int, int, str]] = set()
         for record in records:
             if record.category is AafCategory.RELATIVE:

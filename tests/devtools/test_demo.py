@@ -18,6 +18,7 @@ from devtools.demo import (
     demo_announcement,
     demo_export_files,
     demo_seed,
+    served_url,
 )
 from ent.aaf.records import AafStructure
 from ent.identifiers import is_valid_uai, make_uai
@@ -133,3 +134,14 @@ def test_seeding_twice_changes_nothing_and_last_years_files_are_not_loaded(
 )
 def test_school_year_bounds_follow_the_calendar(today: dt.date, start: dt.date) -> None:
     assert current_school_year_bounds(today)[0] == start
+
+
+def test_the_deposit_url_is_announced_on_the_served_address_with_its_credentials() -> None:
+    url = "http://depot-x:p%40ss@127.0.0.1:8000/webdav/3/"
+
+    assert served_url(url, base_url="http://0.0.0.0:8042") == (
+        "http://depot-x:p%40ss@0.0.0.0:8042/webdav/3/"
+    )
+    assert served_url("http://127.0.0.1:8000/webdav/3/", base_url="https://ent.test") == (
+        "https://ent.test/webdav/3/"
+    )

@@ -75,6 +75,22 @@ def test_a_fresh_start_without_collectstatic_serves_pages_and_their_static_files
     assert css
 
 
+def test_the_announced_webdav_url_points_at_the_port_given_on_the_command_line(
+    embedded: Embedded,
+) -> None:
+    # As seed_demo writes it: on ENT_PUBLIC_URL (port 8000), the credentials in the URL.
+    demo = embedded.var_dir / "demo"
+    demo.mkdir(parents=True)
+    (demo / "depot-webdav.txt").write_text("http://depot-demo:s3cret@127.0.0.1:8000/webdav/7/\n")
+    assert embedded.port != 8000
+
+    embedded.start()
+
+    log = embedded.log()
+    assert f"http://depot-demo:s3cret@127.0.0.1:{embedded.port}/webdav/7/" in log
+    assert ":8000/" not in log
+
+
 @pytest.mark.parametrize("role", ["worker", "beat"])
 def test_a_killed_child_is_restarted_after_a_pause_with_a_line_in_the_output(
     embedded: Embedded, role: str

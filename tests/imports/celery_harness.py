@@ -15,7 +15,6 @@ except on CI (``CI=true``), where it fails: CI has both servers.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -27,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -36,11 +34,17 @@ from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
+from devtools.processes import (
+    WORKER_READY_MARK,
+    ChildNotReady,
+    ChildProcess,
+    celery_worker_command,
+    child_environment,
+)
+from devtools.processes import free_port as free_port  # the end-to-end tests import it here
 from imports.models import ImportRun
 
 BASE_DIR = Path(settings.BASE_DIR)
-CELERY_BIN = Path(sys.executable).with_name("celery")
-READY_MARK = " ready."
 LOG_TAIL_CHARS = 6000
 POLL_SECONDS = 0.1
 
@@ -77,42 +81,10 @@ def redis_flush() -> None:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
-def worker_database_url() -> str:
-    """Return a ``DATABASE_URL`` for the database pytest-django created for this session."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def free_port() -> int:
-    """Return a local TCP port nothing listens on (for "broker down" scenarios)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def process_environment(overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Return the environment of a child process sharing the test's database, Redis and files."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="ent.settings",
-        DATABASE_URL=worker_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        ENT_VAR_DIR=str(settings.VAR_DIR),
-        DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        # A killed worker must not keep a pooled connection in the way of the test's flush.
-        DATABASE_CONN_MAX_AGE="0",
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    env.update(overrides or {})
-    return env
+    # A killed worker must not keep a pooled connection in the way of the test's flush.
+    return child_environment({"DATABASE_CONN_MAX_AGE": "0", **(overrides or {})})
 
 
 @dataclass
@@ -123,81 +95,39 @@ class CeleryWorker:
     concurrency: int = 1
     env: dict[str, str] = field(default_factory=dict)
     name: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:8]}@%h")
-    process: subprocess.Popen[bytes] | None = None
+    child: ChildProcess | None = None
 
     def start(self, *, timeout: float = 60.0) -> CeleryWorker:
         """Start the worker and wait for its ``ready.`` line; fail with its log otherwise."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(CELERY_BIN),
-                    "-A",
-                    "ent",
-                    "worker",
-                    "-Q",
-                    "default,imports",
-                    "--pool=prefork",
-                    "-c",
-                    str(self.concurrency),
-                    "-l",
-                    "INFO",
-                    "-n",
-                    self.name,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=BASE_DIR,
-                env=self._environment(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._wait_ready(timeout)
+        self.child = ChildProcess(
+            name="Celery worker",
+            args=celery_worker_command(name=self.name, concurrency=self.concurrency),
+            log_path=self.log_path,
+            ready_mark=WORKER_READY_MARK,
+            env=process_environment(self.env),
+        ).start()
+        try:
+            self.child.wait_ready(timeout)
+        except ChildNotReady as error:
+            pytest.fail(f"{error}\n{self.log_report()}")
         return self
 
-    def _environment(self) -> dict[str, str]:
-        return process_environment(self.env)
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if READY_MARK in self.log_text():
-                return
-            if self.process is not None and self.process.poll() is not None:
-                pytest.fail(
-                    f"Celery worker exited with code {self.process.returncode} before being "
-                    f"ready.\n{self.log_report()}"
-                )
-            time.sleep(POLL_SECONDS)
-        self.kill()
-        pytest.fail(f"Celery worker not ready after {timeout:.0f} s.\n{self.log_report()}")
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.child.process if self.child is not None else None
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.child is not None and self.child.alive
 
     def pids(self) -> list[int]:
         """Return the pids of the worker's process group (main process and pool children)."""
-        if self.process is None:
-            return []
-        out = subprocess.run(
-            ["/usr/bin/pgrep", "-g", str(self.process.pid)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return [int(pid) for pid in out.stdout.split()]
+        return self.child.pids() if self.child is not None else []
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and pool children), like a crashed host."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        if self.child is not None:
+            self.child.kill()
 
     def kill_pool_processes(self) -> list[int]:
         """SIGKILL the pool's child processes only (as the OOM killer would); return their pids."""
@@ -209,20 +139,12 @@ class CeleryWorker:
 
     def stop(self, *, timeout: float = 15.0) -> None:
         """Ask for a warm shutdown; SIGKILL what is left after ``timeout``."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=timeout)
-        self.kill()
+        if self.child is not None:
+            self.child.stop(timeout=timeout)
 
     def log_text(self) -> str:
         """Return what this worker wrote since it was started."""
-        if not self.log_path.exists():
-            return ""
-        with self.log_path.open("rb") as log:
-            log.seek(getattr(self, "_log_offset", 0))
-            return log.read().decode(errors="replace")
+        return self.child.log_text() if self.child is not None else ""
 
     def log_report(self) -> str:
         text = self.log_text()

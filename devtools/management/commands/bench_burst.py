@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from devtools.burst.fleet import fleet_create
-from devtools.burst.run import burst_run
+from devtools.burst.fleet import DEFAULT_VARIANTS, fleet_create
+from devtools.burst.run import Sampler, burst_run, initialise_deposit
 from devtools.burst.topology import TopologyError, topology_build
 
 MB = 1024 * 1024
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("--worker-nice", type=int, default=10, help="priorité des workers")
         parser.add_argument("--timeout", type=float, default=1800.0)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--variants",
+            type=int,
+            default=DEFAULT_VARIANTS,
+            help="échantillons distincts par préréglage (réutilisés, identifiants changés)",
+        )
         parser.add_argument("--keep-files", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,17 +69,8 @@ class Command(BaseCommand):
             raise CommandError("Des dépôts ont été perdus, refusés ou mal appliqués (ci-dessus).")
 
     def _run(self, folder: Path, options: dict[str, Any]) -> Any:
-        self.stdout.write("Création de la flotte…")
-        fleet = fleet_create(
-            establishments=options["establishments"],
-            groups=options["groups"],
-            seed=options["seed"],
-            folder=folder,
-            now=timezone.now(),
-        )
-        self.stdout.write(
-            f"{fleet.establishments} établissements, {len(fleet.targets)} exports ; démarrage."
-        )
+        # The workers start first: they import each school group's first exports while the
+        # next groups are being created.
         topology = topology_build(
             workers=options["workers"],
             hosts=tuple(h for h in options["hosts"].split(",") if h),
@@ -81,6 +79,24 @@ class Command(BaseCommand):
             worker_nice=options["worker_nice"],
         ).start()
         try:
+            sampler = Sampler(topology).start()
+            self.stdout.write("Création de la flotte…")
+            initial: dict[str, int] = {}
+            started = time.monotonic()
+            fleet = fleet_create(
+                establishments=options["establishments"],
+                groups=options["groups"],
+                seed=options["seed"],
+                folder=folder,
+                now=timezone.now(),
+                variants=options["variants"],
+                on_group=lambda targets: initial.update(initialise_deposit(targets)),
+            )
+            fleet_seconds = time.monotonic() - started
+            self.stdout.write(
+                f"{fleet.establishments} établissements, {len(fleet.targets)} exports, créés en "
+                f"{fleet_seconds:.1f} s."
+            )
             return burst_run(
                 fleet=fleet,
                 topology=topology,
@@ -89,6 +105,10 @@ class Command(BaseCommand):
                 deposit_bytes=int(options["deposit_mb"] * MB),
                 timeout=options["timeout"],
                 progress=self.stdout.write,
+                initial_runs=initial,
+                initialisation_started=started,
+                fleet_seconds=fleet_seconds,
+                sampler=sampler,
             )
         finally:
             topology.stop()
