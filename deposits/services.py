@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
 import secrets
 import shutil
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +37,6 @@ REVEAL_VALIDITY = dt.timedelta(days=7)
 VERIFIED_CREDENTIALS_TTL_SECONDS = 300
 LOGIN_PREFIX = "emp"
 
-# Hashing this sentinel makes an unknown login cost as much as a wrong password.
-_UNUSABLE_PASSWORD = make_password(None)
 _LOGIN_PART = re.compile(r"[^a-z0-9]+")
 
 
@@ -104,6 +104,11 @@ def depositor_password_generate() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
+def depositor_password_hash(password: str) -> str:
+    """Hash a generated depositor password with the depositor hasher (``deposits.hashers``)."""
+    return make_password(password, hasher=settings.ENT_DEPOSITOR_PASSWORD_HASHER)
+
+
 def depositor_account_create(
     *,
     school_group: SchoolGroup,
@@ -142,7 +147,7 @@ def depositor_account_create(
                     user=user,
                     slot=slot,
                     login=depositor_login_generate(user),
-                    password=make_password(password),
+                    password=depositor_password_hash(password),
                     notify=notify,
                     created_at=now,
                     created_by=created_by,
@@ -210,7 +215,7 @@ def depositor_account_regenerate_password(
     password = depositor_password_generate()
     with transaction.atomic():
         account = DepositorAccount.objects.select_for_update().get(pk=account.pk)
-        account.password = make_password(password)
+        account.password = depositor_password_hash(password)
         account.credentials_version += 1
         account.password_changed_at = now
         account.save(update_fields=["password", "credentials_version", "password_changed_at"])
@@ -325,7 +330,13 @@ def depositor_authenticate(
     )
     if account is not None and _credentials_cached(account, password):
         return _authenticated(account)
-    if not check_password(password, account.password if account else _UNUSABLE_PASSWORD):
+    # An unknown login is checked against a throw-away hash of the same hasher, so that it
+    # costs what a wrong password costs (no timing oracle, no dearer path for attackers).
+    encoded = account.password if account is not None else _unknown_login_hash()
+    rehash = _password_upgrade(account) if account is not None else None
+    if not check_password(
+        password, encoded, setter=rehash, preferred=settings.ENT_DEPOSITOR_PASSWORD_HASHER
+    ):
         webdav_login_throttle.register_failure(login, address, now=now)
         return None
     if account is None:
@@ -336,6 +347,30 @@ def depositor_authenticate(
 
 
 # --- Helpers -----------------------------------------------------------------------------
+
+
+def _password_upgrade(account: DepositorAccount) -> Callable[[str], None]:
+    """Re-hash a verified password stored by an earlier hasher (e.g. PBKDF2) with today's.
+
+    The update is conditional on the old hash: a password regenerated meanwhile stays.
+    """
+    stored = account.password
+
+    def upgrade(password: str) -> None:
+        DepositorAccount.objects.filter(pk=account.pk, password=stored).update(
+            password=depositor_password_hash(password)
+        )
+
+    return upgrade
+
+
+@functools.cache
+def _unknown_login_hash_for(algorithm: str) -> str:
+    return make_password(secrets.token_urlsafe(16), hasher=algorithm)
+
+
+def _unknown_login_hash() -> str:
+    return _unknown_login_hash_for(settings.ENT_DEPOSITOR_PASSWORD_HASHER)
 
 
 def _login_part(value: str) -> str:

@@ -135,6 +135,17 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# People's passwords use the first hasher (Django's PBKDF2). Depositor accounts' generated
+# passwords use ENT_DEPOSITOR_PASSWORD_HASHER (deposits/hashers.py: Argon2id at OWASP's
+# minimum); hashes of earlier hashers still verify and are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "deposits.hashers.DepositorPasswordHasher",
+]
+ENT_DEPOSITOR_PASSWORD_HASHER = "argon2_depositor"  # noqa: S105 (a hasher name)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

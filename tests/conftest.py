@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import Role, User
+from ent import settings as project_settings
 from ent.models import Establishment, SchoolGroup
 from tests.factories import EstablishmentFactory, RoleFactory, SchoolGroupFactory, UserFactory
 
@@ -21,6 +22,7 @@ PASSWORD = "motdepasse-de-test"
 @pytest.fixture(autouse=True)
 def _fast_hashers_and_clean_cache(settings: object) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    settings.ENT_DEPOSITOR_PASSWORD_HASHER = "md5"  # type: ignore[attr-defined]
     # The hashed-name manifest exists only after collectstatic; tests serve plain names.
     settings.STORAGES = {  # type: ignore[attr-defined]
         **settings.STORAGES,  # type: ignore[attr-defined]
@@ -59,3 +61,11 @@ def personas(db: None) -> Personas:
         bob=RoleFactory(user__username="bob", school_group=group_b).user,
         charlie=UserFactory(username="charlie"),
     )
+
+
+@pytest.fixture
+def production_hashers(settings: object) -> None:
+    """The project's own password hashers, for accounts a server process started by a test
+    (or a test of the hashers themselves) must verify."""
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # type: ignore[attr-defined]
+    settings.ENT_DEPOSITOR_PASSWORD_HASHER = project_settings.ENT_DEPOSITOR_PASSWORD_HASHER  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ for speed without changing what the burst measures:
   import), instead of one per establishment;
 - school groups, school years, users and depositor accounts are inserted in bulk; the
   accounts share one password hashed once with the production hasher, so every account's
-  first PUT still pays its PBKDF2 check through the real WebDAV authentication.
+  first PUT still pays its password check through the real WebDAV authentication.
 """
 
 from __future__ import annotations
@@ -32,12 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from accounts.models import User
 from deposits.models import DepositorAccount
-from deposits.services import depositor_login_base, depositor_password_generate
+from deposits.services import (
+    depositor_login_base,
+    depositor_password_generate,
+    depositor_password_hash,
+)
 from devtools.aaf_writer import write_aaf_folder
 from devtools.samples import Sample, generate_sample, write_index_education_xml
 from ent.aaf.records import AafPerson, AafRecord, AafStructure
@@ -324,11 +327,11 @@ def _depositors(
 ) -> dict[int, Depositor]:
     """One depositor account per school group, inserted in bulk.
 
-    The accounts share one password, hashed once with the first configured hasher (what
-    :func:`deposits.services.depositor_account_create` stores, minus one PBKDF2 per account).
+    The accounts share one password, hashed once with the depositor hasher (what
+    :func:`deposits.services.depositor_account_create` stores, minus one hash per account).
     """
     password = depositor_password_generate()
-    hashed = make_password(password)
+    hashed = depositor_password_hash(password)
     users = User.objects.bulk_create(
         User(username=f"depot-{tag}-{n + 1}", first_name="Dépôt", last_name=f"Banc {tag} {n + 1}")
         for n in range(len(school_groups))

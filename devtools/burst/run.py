@@ -42,7 +42,7 @@ class Put:
     sent_at: float
     seconds: float
     error: str = ""
-    # The account's first request of the burst: its password is checked (PBKDF2), not cached.
+    # The account's first request of the burst: its password is hashed and checked, not cached.
     first_of_account: bool = False
 
 
@@ -151,7 +151,8 @@ class BurstReport:
             f"PUT : p50 {self.put_p50 * 1000:.0f} ms, p95 {self.put_p95 * 1000:.0f} ms, "
             f"max {self.put_max * 1000:.0f} ms ; identifiants déjà vérifiés : p50 "
             f"{self.put_warm_p50 * 1000:.0f} ms, p95 {self.put_warm_p95 * 1000:.0f} ms ; "
-            f"premier dépôt du compte (PBKDF2) : p95 {self.put_first_p95 * 1000:.0f} ms",
+            f"premier dépôt du compte (mot de passe vérifié) : p95 "
+            f"{self.put_first_p95 * 1000:.0f} ms",
             f"Clients WebDAV (ce processus) : {self.client_cpu_seconds:.1f} s de CPU pendant "
             f"l'envoi, {self.client_cpu_seconds / max(1, self.deposits_sent) * 1000:.0f} ms "
             "par dépôt",

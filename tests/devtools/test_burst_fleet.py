@@ -15,11 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_fleet_reusing_one_sample_gives_each_establishment_its_own_identifiers(
-    tmp_path: Path, settings: object
+    tmp_path: Path, production_hashers: None
 ) -> None:
-    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    ]
     fleet = fleet_create(
         establishments=3, groups=3, seed=5, folder=tmp_path, now=timezone.now(), variants=1
     )

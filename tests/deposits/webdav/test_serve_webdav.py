@@ -64,12 +64,8 @@ def _wait_ready(process: subprocess.Popen[str]) -> str:
 
 
 def test_serve_webdav_serves_deposits_alone_and_stops_on_sigterm(
-    ready: Personas, dav_env: Path, settings: object
+    ready: Personas, dav_env: Path, production_hashers: None
 ) -> None:
-    # The server process uses the project's hashers: hash this account's password with one.
-    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    ]
     depositor = make_depositor(ready.group_a, ready.charlie)
     port = _free_port()
     env = {

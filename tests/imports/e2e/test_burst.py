@@ -21,12 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_burst_of_twenty_establishments_drains_with_nothing_lost_or_applied_twice(
-    e2e_env: Path, settings: object
+    e2e_env: Path, production_hashers: None
 ) -> None:
-    # serve_webdav checks passwords with the project's hashers.
-    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    ]
     fleet = fleet_create(
         establishments=20, groups=8, seed=7, folder=e2e_env / "fleet", now=timezone.now()
     )

@@ -88,12 +88,8 @@ def test_a_deposit_received_on_one_host_is_imported_on_another_through_the_bucke
     start_worker: WorkerStarter,
     sample_files: SampleOnDisk,
     e2e_env: Path,
-    settings: object,
+    production_hashers: None,
 ) -> None:
-    # The server process hashes with the project's hashers: the account must use one too.
-    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    ]
     dav_host, worker_host = e2e_env / "dav-host", e2e_env / "worker-host"
     shared = s3_server.environment()
     worker: CeleryWorker = start_worker(
