@@ -10,6 +10,7 @@ and renamed into place only once the deposit is recorded, so nobody ever sees a 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -41,6 +42,7 @@ from imports.models import ImportRun
 from imports.services.deposits import (
     ACCEPTED_SUFFIXES,
     DepositRefused,
+    FileDigest,
     deposit_check_name,
     deposit_receive,
 )
@@ -101,7 +103,13 @@ class LimitedWriter:
     def __init__(self, file: IO[bytes], limit: int) -> None:
         self._file = file
         self._limit = limit
+        self._sha256 = hashlib.sha256()
         self.size = 0
+
+    @property
+    def digest(self) -> FileDigest:
+        """The hash and size of what was written, for the deposit (no second read)."""
+        return FileDigest(sha256=self._sha256.hexdigest(), size=self.size)
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
@@ -110,6 +118,7 @@ class LimitedWriter:
                 HTTP_REQUEST_ENTITY_TOO_LARGE,
                 context_info=f"Fichier refusé : au-delà de la limite de {self._limit} octets.",
             )
+        self._sha256.update(data)
         self._file.write(data)
 
     def writelines(self, chunks: Iterable[bytes]) -> None:
@@ -126,6 +135,7 @@ class DepositFile(FileResource):
     def __init__(self, path: str, environ: dict[str, Any], file_path: str) -> None:
         super().__init__(path, environ, file_path)
         self._tmp_path: str | None = None
+        self._writer: LimitedWriter | None = None
         self.is_placeholder = False
 
     def get_ref_url(self) -> str:
@@ -135,17 +145,21 @@ class DepositFile(FileResource):
         provider: DepositProvider = self.provider
         fd, self._tmp_path = tempfile.mkstemp(dir=provider.tmp_dir, prefix="put-")
         os.fchmod(fd, 0o640)
-        return LimitedWriter(os.fdopen(fd, "wb"), provider.max_bytes)
+        self._writer = LimitedWriter(os.fdopen(fd, "wb"), provider.max_bytes)
+        return self._writer
 
     def end_write(self, *, with_errors: bool) -> None:
         tmp_path, self._tmp_path = self._tmp_path, None
+        writer, self._writer = self._writer, None
         if tmp_path is None:
             return
         if with_errors:
             self._discard(tmp_path)
             return
         try:
-            _register_deposit(self.environ, self.path, tmp_path)
+            _register_deposit(
+                self.environ, self.path, tmp_path, digest=writer.digest if writer else None
+            )
         except Exception:
             self._discard(tmp_path)
             raise
@@ -400,7 +414,9 @@ class DepositProvider(FilesystemProvider):
         return root
 
 
-def _register_deposit(environ: dict[str, Any], path: str, file_path: str) -> ImportRun | None:
+def _register_deposit(
+    environ: dict[str, Any], path: str, file_path: str, *, digest: FileDigest | None = None
+) -> ImportRun | None:
     """Record the file at ``file_path`` as a deposit when ``path`` is a deposit location."""
     depositor = environ_depositor(environ)
     if depositor is None:
@@ -425,6 +441,7 @@ def _register_deposit(environ: dict[str, Any], path: str, file_path: str) -> Imp
                 deposited_by_id=depositor.user_id,
                 mode=ImportRun.Mode.AUTOMATIC,
                 now=timezone.now(),
+                digest=digest,
             )
     except DepositRefused as refused:
         status = (

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import secrets
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.files.base import File
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import transaction
 
 from ent.db import retry_on_busy_database
@@ -23,6 +26,17 @@ from imports.tasks import import_run_execute_task
 # The endings of the formats registered at start-up (the WebDAV folders list these files).
 ACCEPTED_SUFFIXES = accepted_suffixes()
 _CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """SHA-256 and size of a deposit, computed by whoever wrote it as the bytes went by.
+
+    The WebDAV server hashes a PUT body while it spools it, so the deposit is not read again.
+    """
+
+    sha256: str
+    size: int
 
 
 class DepositRefused(ValueError):
@@ -66,17 +80,22 @@ def deposit_receive(
     preview_only: bool = False,
     now: dt.datetime,
     links: Mapping[str, object] | None = None,
+    digest: FileDigest | None = None,
 ) -> ImportRun:
     """Store ``stream`` and create its import run (RECEIVED), enqueued once committed.
 
     ``links`` sets the run's origin fields (``origin``, ``origin_kind``, ``rollback_of``).
 
-    ``stream`` must be seekable: it is read once to hash it, then saved. Raises
-    :class:`DepositRefused` for a wrong type or a file over the size limit (nothing is kept).
+    ``stream`` must be seekable: it is read once to hash it (unless ``digest`` gives its
+    hash), then saved; a local file on the storage's filesystem is linked into place rather
+    than copied. Raises :class:`DepositRefused` for a wrong type or a file over the size
+    limit (nothing is kept).
     """
     filename = unicodedata.normalize("NFC", filename)
     deposit_check_name(filename)
-    digest, size = _hash(stream)
+    if digest is None:
+        digest = _hash(stream)
+    size = digest.size
     deposit_check_size(size)
     # The bytes are on disk (fsynced) before the run that points at them is committed; a
     # failed commit takes them away again.
@@ -89,7 +108,7 @@ def deposit_receive(
                 establishment=establishment,
                 mode=mode,
                 original_filename=filename,
-                sha256=digest,
+                sha256=digest.sha256,
                 size=size,
                 deposited_by_id=deposited_by_id,
                 apply_anyway=apply_anyway,
@@ -109,7 +128,7 @@ def deposit_receive(
         raise
 
 
-def _hash(stream: IO[bytes]) -> tuple[str, int]:
+def _hash(stream: IO[bytes]) -> FileDigest:
     sha = hashlib.sha256()
     size = 0
     stream.seek(0)
@@ -117,13 +136,50 @@ def _hash(stream: IO[bytes]) -> tuple[str, int]:
         sha.update(chunk)
         size += len(chunk)
     stream.seek(0)
-    return sha.hexdigest(), size
+    return FileDigest(sha256=sha.hexdigest(), size=size)
+
+
+class _LinkedFile(File):
+    """A local file offered to ``FileSystemStorage`` through a fresh hard link of it.
+
+    The storage moves what ``temporary_file_path`` names into place (a rename) instead of
+    copying the bytes. The deposit's bytes are never written in place afterwards: the WebDAV
+    server writes every PUT to a new file and renames it, so the stored file cannot change.
+    """
+
+    def __init__(self, file: IO[bytes], link: Path) -> None:
+        super().__init__(file)
+        self._link = link
+
+    def temporary_file_path(self) -> str:
+        return str(self._link)
+
+
+def _hard_link(stream: IO[bytes], storage: Storage) -> Path | None:
+    """A new hard link of ``stream``'s file beside it, if the storage can take it by rename."""
+    source = getattr(stream, "name", None)
+    if not isinstance(storage, FileSystemStorage) or not isinstance(source, str):
+        return None
+    if not os.path.isabs(source):
+        return None
+    link = Path(source).with_name(f".{Path(source).name}.{secrets.token_hex(6)}.store")
+    try:
+        os.link(source, link)
+    except OSError:  # another filesystem than the storage's, or no hard links there
+        return None
+    return link
 
 
 def _store_durably(name: str, stream: IO[bytes]) -> str:
     """Save ``stream`` in the deposit storage, flushed to the disk; return its stored name."""
     field = ImportRun._meta.get_field("file")
-    stored_name = field.storage.save(field.generate_filename(None, name), File(stream))
+    link = _hard_link(stream, field.storage)
+    content = File(stream) if link is None else _LinkedFile(stream, link)
+    try:
+        stored_name = field.storage.save(field.generate_filename(None, name), content)
+    finally:
+        if link is not None:
+            link.unlink(missing_ok=True)  # still there only if the storage copied instead
     try:
         path = Path(field.storage.path(stored_name))
     except NotImplementedError:

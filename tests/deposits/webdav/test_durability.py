@@ -6,8 +6,10 @@ Requests go out over raw sockets, byte for byte as Windows, rclone or a dropped 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import socket
+import stat
 import time
 import unicodedata
 from pathlib import Path
@@ -186,3 +188,40 @@ def test_the_stored_copy_is_on_disk_before_the_run_is_committed(
     assert response.status == 201
     run = deposits().get()
     assert synced == [(str(media / run.file.name), EDT_BYTES, False)]
+
+
+def test_a_deposit_is_hashed_as_it_arrives_and_stored_without_a_second_copy(
+    dav_server: DavServer, depositor_a: Depositor, dav_env: Path
+) -> None:
+    response = dav_server.request(
+        "PUT", depositor_a.group_path + "EDT.xml", auth=depositor_a.auth, body=EDT_BYTES
+    )
+
+    assert response.status == 201
+    run = deposits().get()
+    stored = dav_env / "media" / run.file.name
+    assert stored.read_bytes() == EDT_BYTES
+    assert (run.sha256, run.size) == (hashlib.sha256(EDT_BYTES).hexdigest(), len(EDT_BYTES))
+    # The spooled body was linked into the storage, not copied, and no link is left over.
+    assert stored.stat().st_nlink == 2
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o640
+    assert not list((dav_env / "spool").rglob(".*.store"))
+
+
+def test_overwriting_a_deposit_by_webdav_never_changes_the_file_of_the_earlier_run(
+    dav_server: DavServer, depositor_a: Depositor, dav_env: Path
+) -> None:
+    second = EDT_BYTES.replace(b"</", b"<!-- v2 --></", 1)
+    for body in (EDT_BYTES, second):
+        response = dav_server.request(
+            "PUT", depositor_a.group_path + "EDT.xml", auth=depositor_a.auth, body=body
+        )
+        assert response.status in (201, 204)
+
+    first_run, second_run = deposits().order_by("pk")
+    assert (dav_env / "media" / first_run.file.name).read_bytes() == EDT_BYTES
+    assert (dav_env / "media" / second_run.file.name).read_bytes() == second
+    assert (
+        dav_server.request("GET", depositor_a.group_path + "EDT.xml", auth=depositor_a.auth).body
+        == second
+    )
