@@ -33,6 +33,7 @@ WORKER_READY_MARK = " ready."
 ALL_QUEUES = tuple(queue.value for queue in CeleryQueue)
 POLL_SECONDS = 0.1
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class ChildNotReady(RuntimeError):
@@ -114,6 +115,18 @@ def rss_bytes(pid: int) -> int:
             return int(statm.read().split()[1]) * _PAGE_BYTES
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time ``pid`` has used so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            # Fields after the command name (which may hold spaces): utime and stime are the
+            # 14th and 15th fields of the line.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 @dataclass

@@ -11,6 +11,7 @@ latencies, the drain time, the workers' peak memory and the database connections
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import http.client
 import statistics
@@ -20,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
@@ -108,6 +110,7 @@ class BurstReport:
     put_first_p95: float
     send_seconds: float
     client_cpu_seconds: float
+    server_cpu_seconds: float
     runs_created: int
     statuses: dict[str, int]
     final_p50: float
@@ -121,6 +124,7 @@ class BurstReport:
     applied_twice: list[str]
     session_differences: list[str]
     refused: list[str]
+    puts: list[Put] = field(default_factory=list, repr=False)
 
     @property
     def sound(self) -> bool:
@@ -153,6 +157,8 @@ class BurstReport:
             f"{self.put_warm_p50 * 1000:.0f} ms, p95 {self.put_warm_p95 * 1000:.0f} ms ; "
             f"premier dépôt du compte (mot de passe vérifié) : p95 "
             f"{self.put_first_p95 * 1000:.0f} ms",
+            f"Serveur WebDAV : {self.server_cpu_seconds:.1f} s de CPU pendant l'envoi, "
+            f"{self.server_cpu_seconds / max(1, self.deposits_sent) * 1000:.0f} ms par dépôt",
             f"Clients WebDAV (ce processus) : {self.client_cpu_seconds:.1f} s de CPU pendant "
             f"l'envoi, {self.client_cpu_seconds / max(1, self.deposits_sent) * 1000:.0f} ms "
             "par dépôt",
@@ -203,6 +209,7 @@ def burst_run(
         progress(f"Initialisation terminée en {initialisation:.1f} s ; rafale de dépôts…")
         burst_start = timezone.now()
         t0, cpu0 = time.monotonic(), time.process_time()
+        server_cpu0 = topology.webdav_cpu_seconds()
         puts = _send(
             fleet,
             port=topology.webdav_port,
@@ -212,6 +219,7 @@ def burst_run(
         )
         send_seconds = time.monotonic() - t0
         client_cpu = time.process_time() - cpu0
+        server_cpu = topology.webdav_cpu_seconds() - server_cpu0
         progress(f"{len(puts)} dépôts envoyés en {send_seconds:.1f} s ; attente des imports…")
         accepted = sum(1 for put in puts if put.status == 201)
         runs = _wait_final(fleet, since=burst_start, expected=accepted, timeout=timeout)
@@ -228,6 +236,7 @@ def burst_run(
         initialisation=initialisation,
         send_seconds=send_seconds,
         client_cpu=client_cpu,
+        server_cpu=server_cpu,
         drain=drain,
         deposit_bytes=deposit_bytes,
         sampler=sampler,
@@ -407,6 +416,7 @@ def _report(
     initialisation: float,
     send_seconds: float,
     client_cpu: float,
+    server_cpu: float,
     drain: float,
     deposit_bytes: int,
     sampler: Sampler,
@@ -456,6 +466,7 @@ def _report(
         put_first_p95=_percentile((p.seconds for p in accepted if p.first_of_account), 0.95),
         send_seconds=send_seconds,
         client_cpu_seconds=client_cpu,
+        server_cpu_seconds=server_cpu,
         runs_created=len(runs),
         statuses=dict(Counter(r.status for r in runs)),
         final_p50=_percentile(latencies, 0.50),
@@ -469,7 +480,26 @@ def _report(
         applied_twice=twice,
         session_differences=differences,
         refused=refused,
+        puts=puts,
     )
+
+
+def puts_csv_write(report: BurstReport, path: Path) -> None:
+    """One line per PUT: when it was sent (s from the first), its duration, its outcome."""
+    start = min((put.sent_at for put in report.puts), default=0.0)
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["cible", "envoye_s", "duree_ms", "statut", "premier_du_compte"])
+        for put in sorted(report.puts, key=lambda p: p.sent_at):
+            writer.writerow(
+                [
+                    put.target.key,
+                    f"{put.sent_at - start:.3f}",
+                    f"{put.seconds * 1000:.0f}",
+                    put.status,
+                    int(put.first_of_account),
+                ]
+            )
 
 
 def _apply_counts(run_ids: list[int]) -> dict[int, int]:

@@ -21,6 +21,7 @@ from devtools.processes import (
     ChildProcess,
     celery_worker_command,
     child_environment,
+    cpu_seconds,
     free_port,
     rss_bytes,
     wait_all_ready,
@@ -52,6 +53,10 @@ class Topology:
     def stop(self) -> None:
         for child in (self.webdav, *self.workers):
             child.stop()
+
+    def webdav_cpu_seconds(self) -> float:
+        """CPU time the WebDAV server has used so far."""
+        return sum(cpu_seconds(pid) for pid in self.webdav.pids())
 
     def worker_rss(self) -> dict[int, int]:
         """Resident memory of every worker process (main processes and pool children)."""

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from devtools.burst.fleet import DEFAULT_VARIANTS, fleet_create
-from devtools.burst.run import Sampler, burst_run, initialise_deposit
+from devtools.burst.run import Sampler, burst_run, initialise_deposit, puts_csv_write
 from devtools.burst.topology import TopologyError, topology_build
 
 MB = 1024 * 1024
@@ -50,6 +50,9 @@ class Command(BaseCommand):
             help="échantillons distincts par préréglage (réutilisés, identifiants changés)",
         )
         parser.add_argument("--keep-files", action="store_true")
+        parser.add_argument(
+            "--puts-csv", type=Path, help="écrit chaque PUT (envoi, durée, statut) dans ce CSV"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.REDIS_URL:
@@ -65,6 +68,9 @@ class Command(BaseCommand):
                 shutil.rmtree(folder, ignore_errors=True)
         for line in report.lines():
             self.stdout.write(line)
+        if options["puts_csv"]:
+            puts_csv_write(report, options["puts_csv"])
+            self.stdout.write(f"Détail des PUT : {options['puts_csv']}")
         if not report.sound:
             raise CommandError("Des dépôts ont été perdus, refusés ou mal appliqués (ci-dessus).")
 
