@@ -24,7 +24,7 @@ from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from deposits.webdav.auth import DepositorDomainController, basic_header_guard
-from deposits.webdav.locks import webdav_lock_storage
+from deposits.webdav.locks import DepositLockManager, webdav_lock_storage
 from deposits.webdav.provider import COMPLIANCE, DEPOSIT, DepositProvider
 from ent.httpserver import guarded_server
 from ent.limits import limit_request_bodies, server_body_ceiling
@@ -71,14 +71,20 @@ def build_webdav_app(
         # No CORS and no HTML directory browser: only WebDAV clients talk to this.
         "middleware_stack": [ErrorPrinter, HTTPAuthenticator, RequestResolver],
         "dir_browser": {"enable": False},
-        "lock_storage": lock_storage if lock_storage is not None else webdav_lock_storage(),
+        # The lock manager is ours (DepositLockManager, below), over the configured storage.
+        "lock_storage": None,
         "property_manager": profile == COMPLIANCE,
         "hotfixes": {"emulate_win32_lastmod": True},
         "block_size": 1024 * 1024,
         "suppress_version_info": True,
         "verbose": 2,
     }
-    return _host_guard(basic_header_guard(_path_guard(_db_hygiene(WsgiDAVApp(config)))))
+    dav = WsgiDAVApp(config)
+    dav.lock_manager = DepositLockManager(
+        lock_storage if lock_storage is not None else webdav_lock_storage()
+    )
+    provider.set_lock_manager(dav.lock_manager)
+    return _host_guard(basic_header_guard(_path_guard(_db_hygiene(dav))))
 
 
 def mount_webdav(django_app: WsgiApp, *, webdav_app: WsgiApp | None = None) -> WsgiApp:
