@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -94,3 +99,52 @@ def test_write_conflicts_are_those_wsgidav_finds(
 
     expected = plain._get_write_conflicts(url, "0", token_list, principal)
     assert sorted(found.hrefs) == sorted(expected.hrefs)
+
+
+def test_no_lock_is_granted_on_a_file_while_its_upload_is_under_way(
+    dav_server: DavServer, depositor_a: Depositor
+) -> None:
+    path = depositor_a.group_path + "EDT.xml"
+    half = len(EDT_BYTES) // 2
+    first_half_sent, may_finish = threading.Event(), threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield EDT_BYTES[:half]
+        first_half_sent.set()
+        may_finish.wait(timeout=30)
+        yield EDT_BYTES[half:]
+
+    def upload() -> int:
+        token = base64.b64encode(":".join(depositor_a.auth).encode()).decode()
+        connection = http.client.HTTPConnection(dav_server.host, dav_server.port, timeout=60)
+        try:
+            connection.request(
+                "PUT",
+                path,
+                body=body(),
+                headers={
+                    "Authorization": f"Basic {token}",
+                    "Content-Length": str(len(EDT_BYTES)),
+                },
+            )
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        uploading = pool.submit(upload)
+        assert first_half_sent.wait(timeout=30)
+        time.sleep(0.5)  # the server is now reading the body
+        during = dav_server.request(
+            "LOCK",
+            path,
+            auth=depositor_a.auth,
+            body=LOCK_BODY,
+            headers={"Content-Type": "text/xml", "Timeout": "Second-600"},
+        )
+        may_finish.set()
+        put_status = uploading.result(timeout=60)
+
+    assert during.status == 423
+    assert put_status in (201, 204)
+    assert deposits().count() == 1
