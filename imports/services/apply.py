@@ -145,6 +145,8 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     diff.services_trusted = {
         key for _pk, key, _a, _m, _on, stored in rows if _digests_hold(plan, key, stored)
     }
+    # Services planned without their sessions: the ENT holds them (imports.services.incremental).
+    diff.services_trusted |= plan.services_skipped
     active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on, _d in rows if on]
     diff.services_existing = len(active)
     old_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
@@ -201,7 +203,10 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
     week after the import time on, are neither read nor compared: they are counted as
     unchanged. The days of the import's own week are always compared row by row.
     """
-    key_of = {pk: key for key, (pk, _active) in services.items()}
+    skipped_ids = [services[key][0] for key in plan.services_skipped]
+    key_of = {
+        pk: key for key, (pk, _active) in services.items() if key not in plan.services_skipped
+    }
     trusted = diff.services_trusted
     split = plan.digests_from or plan.window_end
     compared = [pk for key, (pk, _active) in services.items() if key not in trusted]
@@ -213,7 +218,9 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
             *_existing_sessions(compared, max(split, plan.effective_at), plan.window_end),
         ]
     }
-    skipped = 0
+    # The skipped services' sessions are the plan's: counted, neither read nor planned.
+    skipped = _sessions_count(skipped_ids, plan.effective_at, plan.window_end)
+    diff.sessions_planned = skipped
     kept: set[tuple[str, int]] = set()
     for session in plan.sessions:
         if session.service_key in trusted and session.starts_at >= split:
@@ -241,8 +248,20 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
             diff.sessions_deleted_per_service[services[natural[0]][0]] += 1
             diff.services_written.add(natural[0])
     diff.sessions_existing = len(existing) + skipped
-    diff.sessions_planned = len(plan.sessions)
+    diff.sessions_planned += len(plan.sessions)
     diff.sessions_unchanged += skipped
+
+
+def _sessions_count(service_ids: list[int], since: dt.datetime, until: dt.datetime) -> int:
+    """Count the generated sessions of these services in ``[since, until)``."""
+    if not service_ids or since >= until:
+        return 0
+    return Session.objects.filter(
+        source=Session.Source.TIMETABLE,
+        teaching_service_id__in=service_ids,
+        starts_at__gte=since,
+        starts_at__lt=until,
+    ).count()
 
 
 def _existing_sessions(
@@ -311,6 +330,7 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         content_keep(diff)
         _apply_sessions(diff, service_ids)
         _apply_digests(plan, diff, service_ids)
+        _apply_course_digests(plan, service_ids)
         _apply_closings(diff)
         _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
@@ -497,6 +517,35 @@ def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
     TeachingService.objects.bulk_update(
         [TeachingService(pk=pk, session_digests=d) for pk, d in documents.items()],
         ["session_digests"],
+        batch_size=500,
+    )
+
+
+def _apply_course_digests(plan: Plan, service_ids: dict[str, int]) -> None:
+    """Store the course digest of every planned service the ENT now holds as planned.
+
+    The skipped services keep theirs: it is the same.
+    """
+    documents = {
+        service_ids[key]: digest
+        for key, digest in plan.course_digests.items()
+        if key not in plan.services_skipped
+    }
+    if not documents:
+        return
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(TeachingService._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET course_digest = d.value "  # noqa: S608
+                "FROM jsonb_each_text(%s::jsonb) AS d WHERE t.id = d.key::bigint "
+                "AND t.course_digest <> d.value",
+                [json.dumps(documents, separators=(",", ":"))],
+            )
+        return
+    TeachingService.objects.bulk_update(
+        [TeachingService(pk=pk, course_digest=d) for pk, d in documents.items()],
+        ["course_digest"],
         batch_size=500,
     )
 
