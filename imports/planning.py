@@ -219,6 +219,8 @@ class _PlanBuilder:
             )
         self.room_names: dict[tuple[str, ...], str] = {}
         self.reusable: Mapping[str, str] = {}
+        self.days_of: dict[tuple[int, frozenset[int]], list[dt.date]] = {}
+        self.weeks_text: dict[frozenset[int], str] = {}
         self.new_groups: dict[tuple[int, str], PlannedGroup] = {}
         self.units: dict[tuple[str, str], _Unit] = {}
         self._resolve_units()
@@ -370,9 +372,15 @@ class _PlanBuilder:
             for occurrence in course_occurrences(self.timetable, course, closed=closed):
                 yield occurrence, [occurrence.date]
             return
-        year = self.timetable.year
-        days = [year.day(week, course.day) for week in sorted(course.weeks())]
-        days = [day for day in days if year.contains(day) and day not in closed]
+        # Most courses share their weekday and weeks: their dates are computed once (callers
+        # only slice the list).
+        weeks = course.weeks()
+        days = self.days_of.get((course.day, weeks))
+        if days is None:
+            year = self.timetable.year
+            days = [year.day(week, course.day) for week in sorted(weeks)]
+            days = [day for day in days if year.contains(day) and day not in closed]
+            self.days_of[(course.day, weeks)] = days
         if not days:
             return
         yield (
@@ -484,6 +492,13 @@ class _PlanBuilder:
 
     def _course_token(self, course: Course) -> str:
         rooms = self.timetable.rooms
+        weeks_text = self.weeks_text
+
+        def weeks(items: frozenset[int]) -> str:
+            text = weeks_text.get(items)
+            if text is None:
+                text = weeks_text[items] = ",".join(map(str, sorted(items)))
+            return text
 
         def resources(kind: str, items: tuple[Resource, ...]) -> list[tuple[str, ...]]:
             return sorted(
@@ -491,7 +506,7 @@ class _PlanBuilder:
                     kind,
                     r.ident,
                     rooms[r.ident].name if kind == "r" and r.ident in rooms else "",
-                    ",".join(map(str, sorted(r.weeks))),
+                    weeks(r.weeks),
                 )
                 for r in items
             )
