@@ -329,8 +329,8 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         service_ids = _apply_services(plan, diff, subject_ids, group_ids)
         content_keep(diff)
         _apply_sessions(diff, service_ids)
-        _apply_digests(plan, diff, service_ids)
-        _apply_course_digests(plan, service_ids)
+        digested = _apply_digests(plan, diff, service_ids)
+        _apply_course_digests(plan, service_ids, done=digested)
         _apply_closings(diff)
         _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
@@ -487,15 +487,16 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
         Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
 
 
-def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
+def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> set[int]:
     """Store the plan's week digests of every service whose sessions were compared or written.
 
     Runs after the session writes, whose triggers reset the digests of the services touched.
     Services the digests proved unchanged (and not written in the import's own week) keep
-    theirs.
+    theirs. On PostgreSQL the same statement stores their course digests: return the ids of
+    the services it wrote.
     """
     if plan.digests_from is None:
-        return
+        return set()
     since, until = int(plan.digests_from.timestamp()), int(plan.window_end.timestamp())
     documents = {
         pk: {"from": since, "to": until, "weeks": plan.week_digests.get(key, {})}
@@ -503,33 +504,41 @@ def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
         if key not in diff.services_trusted or key in diff.services_written
     }
     if not documents:
-        return
+        return set()
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(TeachingService._meta.db_table)
-        # One JSON parameter (id → document): cheaper to send than arrays of documents.
+        course_digests = plan.course_digests
+        both = {
+            pk: {"s": document, "c": course_digests.get(key)}
+            for key, pk in service_ids.items()
+            if (document := documents.get(pk)) is not None
+        }
+        # One JSON parameter (id → documents): cheaper to send than arrays of documents.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} AS t SET session_digests = d.value "  # noqa: S608
+                f"UPDATE {table} AS t SET session_digests = d.value->'s', "  # noqa: S608
+                "course_digest = COALESCE(d.value->>'c', t.course_digest) "
                 "FROM jsonb_each(%s::jsonb) AS d WHERE t.id = d.key::bigint",
-                [json.dumps(documents, separators=(",", ":"))],
+                [json.dumps(both, separators=(",", ":"))],
             )
-        return
+        return set(documents)
     TeachingService.objects.bulk_update(
         [TeachingService(pk=pk, session_digests=d) for pk, d in documents.items()],
         ["session_digests"],
         batch_size=500,
     )
+    return set()
 
 
-def _apply_course_digests(plan: Plan, service_ids: dict[str, int]) -> None:
+def _apply_course_digests(plan: Plan, service_ids: dict[str, int], *, done: set[int]) -> None:
     """Store the course digest of every planned service the ENT now holds as planned.
 
-    The skipped services keep theirs: it is the same.
+    The skipped services keep theirs (it is the same), ``done`` are already stored.
     """
     documents = {
-        service_ids[key]: digest
+        pk: digest
         for key, digest in plan.course_digests.items()
-        if key not in plan.services_skipped
+        if key not in plan.services_skipped and (pk := service_ids[key]) not in done
     }
     if not documents:
         return

@@ -54,7 +54,10 @@ def _steady(school: School) -> None:
     initialise(school)
     run = run_import(school, _export("reference"), now=REFERENCE_AT)
     assert run.status == ImportRun.Status.INTEGRATED
-    assert TeachingService.objects.exclude(course_digest="").exists()
+    # Every service the file plans holds its course digest (the same statement as its
+    # session digests, or its own).
+    assert TeachingService.objects.filter(is_active=True).exists()
+    assert not TeachingService.objects.filter(is_active=True, course_digest="").exists()
 
 
 class _PlanSpy:
