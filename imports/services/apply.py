@@ -548,7 +548,7 @@ def _apply_course_digests(plan: Plan, service_ids: dict[str, int], *, done: set[
             cursor.execute(
                 f"UPDATE {table} AS t SET course_digest = d.value "  # noqa: S608
                 "FROM jsonb_each_text(%s::jsonb) AS d WHERE t.id = d.key::bigint "
-                "AND t.course_digest <> d.value",
+                "AND t.course_digest IS DISTINCT FROM d.value",
                 [json.dumps(documents, separators=(",", ":"))],
             )
         return

@@ -66,12 +66,10 @@ def incremental_reusable(
     latest = integrated.aggregate(latest=Max("effective_at"))["latest"]
     if latest is None or latest > effective_at:
         return None
-    return dict(
-        TeachingService.objects.filter(
-            establishment_id__in=establishment_ids,
-            is_active=True,
-            session_digests__isnull=False,
-        )
-        .exclude(course_digest="")
-        .values_list("key", "course_digest")
-    )
+    rows = TeachingService.objects.filter(
+        establishment_id__in=establishment_ids,
+        is_active=True,
+        session_digests__isnull=False,
+        course_digest__isnull=False,
+    ).values_list("key", "course_digest")
+    return {key: digest for key, digest in rows if digest}
