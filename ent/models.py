@@ -337,6 +337,12 @@ class TeachingService(models.Model):
     # service's sessions resets it to NULL (database triggers, migration
     # 0005_teachingservice_session_digests), so a digest found here describes the rows.
     session_digests = models.JSONField(null=True, blank=True, default=None, editable=False)
+    # Written by the timetable import: a digest of the file's courses that produced this
+    # service's sessions and of what else their planning reads (imports.planning
+    # course_digests). A re-import whose courses give the same digest, while the digests
+    # above still hold, skips the service (imports.services.incremental). Nullable, so that
+    # SQLite adds the column in place instead of rebuilding the table under the triggers.
+    course_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("service d'enseignement")

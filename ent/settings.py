@@ -271,6 +271,9 @@ else:
     }
 # A RUNNING import whose heartbeat is older than this is taken as abandoned by a dead worker.
 IMPORT_STALE_AFTER_SECONDS = env.int("IMPORT_STALE_AFTER_SECONDS", default=300)
+# Re-plan only the teaching services whose courses changed when nothing else did
+# (imports.services.incremental); False forces the full plan of every service.
+IMPORT_INCREMENTAL = env.bool("IMPORT_INCREMENTAL", default=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from ent.text import name_key
 from imports.matching import DirectoryUnit, person_source_key
 from imports.sessions import Occurrence, closed_days, course_occurrences
-from imports.timetable import Course, SourceClosing, Timetable, UnitKind
+from imports.timetable import Course, Resource, SourceClosing, Timetable, UnitKind
 
 ROOM_MAX = 100
 AUDIENCE_KEY_MAX = 1024
@@ -32,6 +32,8 @@ CODE_MAX = 64
 NAME_MAX = 200
 ROLE_STUDENT = "STUDENT"
 ROLE_TEACHER = "TEACHER"
+# Part of every course digest: change it when planning changes what a course yields.
+PLAN_DIGEST_VERSION = 1
 
 
 def service_key(
@@ -124,6 +126,11 @@ class Plan:
     week_digests: dict[str, dict[str, str]] = field(default_factory=dict)
     # (establishment id, start) of each occurrence the file cancels in the window
     cancellations: list[tuple[int, dt.datetime]] = field(default_factory=list)
+    # Per service key, a digest of what its sessions are planned from (see course_digests)
+    course_digests: dict[str, str] = field(default_factory=dict)
+    # Keys of the services planned without their sessions: the ENT already holds them
+    # (``reusable`` of plan_build); ``sessions`` and ``week_digests`` leave them out.
+    services_skipped: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +168,7 @@ def plan_build(
     window_end: dt.datetime,
     tz: ZoneInfo,
     ent_closings: Iterable[tuple[int, dt.date, dt.date]] = (),
+    reusable: Mapping[str, str] | None = None,
 ) -> Plan:
     """Return what the ENT should hold once ``timetable`` is imported.
 
@@ -168,8 +176,15 @@ def plan_build(
     ``ent_closings`` the closing periods entered by hand in the ENT. Sessions are planned
     for ``[effective_at, window_end)`` only; occurrences inside an ENT closing period or after
     ``window_end`` are dropped and reported as coherence violations.
+
+    ``reusable`` (service key → course digest) names services whose sessions the ENT holds
+    as planned from courses of that digest, from an import time no later than
+    ``effective_at``: a service whose digest is the same now is planned without its
+    sessions (``plan.services_skipped``); everything else in the plan is complete and the
+    same as without ``reusable``, counts of days before the import time included.
     """
     builder = _PlanBuilder(timetable, match, establishments, tz, list(ent_closings))
+    builder.reusable = reusable or {}
     plan = Plan(
         establishment_ids=frozenset(e for e, _uai in establishments),
         effective_at=effective_at,
@@ -203,6 +218,9 @@ class _PlanBuilder:
                 SourceClosing(start, end) for e, start, end in ent_closings if e == pk
             )
         self.room_names: dict[tuple[str, ...], str] = {}
+        self.reusable: Mapping[str, str] = {}
+        self.days_of: dict[tuple[int, frozenset[int]], list[dt.date]] = {}
+        self.weeks_text: dict[frozenset[int], str] = {}
         self.new_groups: dict[tuple[int, str], PlannedGroup] = {}
         self.units: dict[tuple[str, str], _Unit] = {}
         self._resolve_units()
@@ -292,6 +310,8 @@ class _PlanBuilder:
         # In the plan's own zone, so that comparing with it needs no UTC offset.
         self.effective_local = plan.effective_at.astimezone(self.tz)
         effective_day = self.effective_local.date()
+        expanded: list[tuple[Occurrence, list[dt.date], _ServiceDraft]] = []
+        courses_of: dict[str, dict[int, Course]] = defaultdict(dict)
         for course in self.timetable.courses:
             for occurrence, days in self._expand(course, closed):
                 combination = (
@@ -304,10 +324,21 @@ class _PlanBuilder:
                 draft = drafts.get(combination)
                 if draft is None:
                     draft = drafts[combination] = self._service(occurrence, services)
-                past = bisect.bisect_left(days, effective_day)  # days are in date order
-                plan.sessions_before_effective += past
-                for day in days[past:]:
-                    self._session(plan, occurrence, day, draft, sessions)
+                expanded.append((occurrence, days, draft))
+                courses_of[draft.key][id(course)] = course
+        plan.course_digests = self._course_digests(plan, courses_of)
+        plan.services_skipped = {
+            key for key, digest in plan.course_digests.items() if self.reusable.get(key) == digest
+        }
+        skipped = plan.services_skipped
+        for occurrence, days, draft in expanded:
+            past = bisect.bisect_left(days, effective_day)  # days are in date order
+            plan.sessions_before_effective += past
+            if draft.key in skipped:
+                self._held(plan, occurrence, days[past:], draft)
+                continue
+            for day in days[past:]:
+                self._session(plan, occurrence, day, draft, sessions)
         for draft in services.values():
             if draft.in_window:
                 self._teacher_memberships(plan, draft)
@@ -341,9 +372,15 @@ class _PlanBuilder:
             for occurrence in course_occurrences(self.timetable, course, closed=closed):
                 yield occurrence, [occurrence.date]
             return
-        year = self.timetable.year
-        days = [year.day(week, course.day) for week in sorted(course.weeks())]
-        days = [day for day in days if year.contains(day) and day not in closed]
+        # Most courses share their weekday and weeks: their dates are computed once (callers
+        # only slice the list).
+        weeks = course.weeks()
+        days = self.days_of.get((course.day, weeks))
+        if days is None:
+            year = self.timetable.year
+            days = [year.day(week, course.day) for week in sorted(weeks)]
+            days = [day for day in days if year.contains(day) and day not in closed]
+            self.days_of[(course.day, weeks)] = days
         if not days:
             return
         yield (
@@ -413,6 +450,120 @@ class _PlanBuilder:
         minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
         draft.course_minutes[occurrence.course.ident] = max(minutes, 0)
         return draft
+
+    def _course_digests(
+        self, plan: Plan, courses_of: dict[str, dict[int, Course]]
+    ) -> dict[str, str]:
+        """Return, per service key, a digest of everything its sessions are planned from.
+
+        The service's courses (day, times, subject, every resource with its weeks, room
+        names, cancelled weeks) and the frame they are planned in: the file's school year and
+        closings, the ENT's closings, the establishments, the time zone and the window's end.
+        The key itself names the service's subject, audience and teachers as matched. The
+        import time is not in it: a service's sessions from a later import time on are the
+        earlier plan's from that time on.
+        """
+        year = self.timetable.year
+        frame = repr(
+            (
+                PLAN_DIGEST_VERSION,
+                year.start,
+                year.end,
+                year.day(1, 1),
+                sorted((c.start, c.end) for c in self.timetable.closings),
+                sorted(self.ent_closings),
+                list(self.establishments),
+                self.tz.key,
+                plan.window_end.isoformat(),
+            )
+        )
+        tokens: dict[int, str] = {}
+        digests: dict[str, str] = {}
+        for key, courses in courses_of.items():
+            parts = []
+            for pk, course in courses.items():
+                token = tokens.get(pk)
+                if token is None:
+                    token = tokens[pk] = self._course_token(course)
+                parts.append(token)
+            parts.sort()
+            digests[key] = hashlib.sha256("\n".join([frame, *parts]).encode()).hexdigest()
+        return digests
+
+    def _course_token(self, course: Course) -> str:
+        rooms = self.timetable.rooms
+        weeks_text = self.weeks_text
+
+        def weeks(items: frozenset[int]) -> str:
+            text = weeks_text.get(items)
+            if text is None:
+                text = weeks_text[items] = ",".join(map(str, sorted(items)))
+            return text
+
+        def resources(kind: str, items: tuple[Resource, ...]) -> list[tuple[str, ...]]:
+            return sorted(
+                (
+                    kind,
+                    r.ident,
+                    rooms[r.ident].name if kind == "r" and r.ident in rooms else "",
+                    weeks(r.weeks),
+                )
+                for r in items
+            )
+
+        return repr(
+            (
+                course.day,
+                course.start.isoformat(),
+                course.end.isoformat(),
+                course.subject_ident,
+                resources("t", course.teachers),
+                resources("c", course.classes),
+                resources("p", course.parts),
+                resources("g", course.groups),
+                resources("r", course.rooms),
+                sorted(course.cancelled_weeks),
+            )
+        )
+
+    def _held(
+        self, plan: Plan, occurrence: Occurrence, days: list[dt.date], draft: _ServiceDraft
+    ) -> None:
+        """Account for the sessions of a skipped service as :meth:`_session` would, unbuilt.
+
+        The usual case (every day after the import's own day, before the window's end, none
+        closed by the ENT) is decided without a loop; anything else goes day by day.
+        """
+        if not days:
+            return
+        closed = self.closed[draft.establishment_id]
+        if (
+            occurrence.start < occurrence.end
+            and days[0] > self.effective_local.date()
+            and days[-1] < plan.window_end.astimezone(self.tz).date()
+            and not (closed and any(day in closed for day in days))
+        ):
+            draft.in_window = True
+            return
+        for day in days:
+            starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
+            ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
+            if starts_at < self.effective_local:
+                plan.sessions_before_effective += 1
+            elif ends_at <= starts_at:
+                continue
+            elif starts_at >= plan.window_end:
+                plan.coherence_violations.append(
+                    f"Séance de {_label(draft, day, occurrence)} après la fin de l'année "
+                    "scolaire de l'ENT : non créée."
+                )
+            elif day in closed:
+                plan.coherence_violations.append(
+                    f"Séance de {_label(draft, day, occurrence)} pendant une période de "
+                    "fermeture de l'ENT : non créée."
+                )
+            else:
+                draft.in_window = True
 
     def _session(
         self,

@@ -145,6 +145,8 @@ def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
     diff.services_trusted = {
         key for _pk, key, _a, _m, _on, stored in rows if _digests_hold(plan, key, stored)
     }
+    # Services planned without their sessions: the ENT holds them (imports.services.incremental).
+    diff.services_trusted |= plan.services_skipped
     active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on, _d in rows if on]
     diff.services_existing = len(active)
     old_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
@@ -201,7 +203,10 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
     week after the import time on, are neither read nor compared: they are counted as
     unchanged. The days of the import's own week are always compared row by row.
     """
-    key_of = {pk: key for key, (pk, _active) in services.items()}
+    skipped_ids = [services[key][0] for key in plan.services_skipped]
+    key_of = {
+        pk: key for key, (pk, _active) in services.items() if key not in plan.services_skipped
+    }
     trusted = diff.services_trusted
     split = plan.digests_from or plan.window_end
     compared = [pk for key, (pk, _active) in services.items() if key not in trusted]
@@ -213,7 +218,9 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
             *_existing_sessions(compared, max(split, plan.effective_at), plan.window_end),
         ]
     }
-    skipped = 0
+    # The skipped services' sessions are the plan's: counted, neither read nor planned.
+    skipped = _sessions_count(skipped_ids, plan.effective_at, plan.window_end)
+    diff.sessions_planned = skipped
     kept: set[tuple[str, int]] = set()
     for session in plan.sessions:
         if session.service_key in trusted and session.starts_at >= split:
@@ -241,8 +248,20 @@ def _diff_sessions(plan: Plan, diff: Diff, services: dict[str, tuple[int, bool]]
             diff.sessions_deleted_per_service[services[natural[0]][0]] += 1
             diff.services_written.add(natural[0])
     diff.sessions_existing = len(existing) + skipped
-    diff.sessions_planned = len(plan.sessions)
+    diff.sessions_planned += len(plan.sessions)
     diff.sessions_unchanged += skipped
+
+
+def _sessions_count(service_ids: list[int], since: dt.datetime, until: dt.datetime) -> int:
+    """Count the generated sessions of these services in ``[since, until)``."""
+    if not service_ids or since >= until:
+        return 0
+    return Session.objects.filter(
+        source=Session.Source.TIMETABLE,
+        teaching_service_id__in=service_ids,
+        starts_at__gte=since,
+        starts_at__lt=until,
+    ).count()
 
 
 def _existing_sessions(
@@ -310,7 +329,8 @@ def plan_apply(plan: Plan, diff: Diff) -> dict[str, int]:
         service_ids = _apply_services(plan, diff, subject_ids, group_ids)
         content_keep(diff)
         _apply_sessions(diff, service_ids)
-        _apply_digests(plan, diff, service_ids)
+        digested = _apply_digests(plan, diff, service_ids)
+        _apply_course_digests(plan, service_ids, done=digested)
         _apply_closings(diff)
         _apply_cancellations(plan)
         created, removed = _apply_memberships(plan, group_ids)
@@ -467,15 +487,16 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
         Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
 
 
-def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
+def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> set[int]:
     """Store the plan's week digests of every service whose sessions were compared or written.
 
     Runs after the session writes, whose triggers reset the digests of the services touched.
     Services the digests proved unchanged (and not written in the import's own week) keep
-    theirs.
+    theirs. On PostgreSQL the same statement stores their course digests: return the ids of
+    the services it wrote.
     """
     if plan.digests_from is None:
-        return
+        return set()
     since, until = int(plan.digests_from.timestamp()), int(plan.window_end.timestamp())
     documents = {
         pk: {"from": since, "to": until, "weeks": plan.week_digests.get(key, {})}
@@ -483,20 +504,57 @@ def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> None:
         if key not in diff.services_trusted or key in diff.services_written
     }
     if not documents:
+        return set()
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(TeachingService._meta.db_table)
+        course_digests = plan.course_digests
+        both = {
+            pk: {"s": document, "c": course_digests.get(key)}
+            for key, pk in service_ids.items()
+            if (document := documents.get(pk)) is not None
+        }
+        # One JSON parameter (id → documents): cheaper to send than arrays of documents.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET session_digests = d.value->'s', "  # noqa: S608
+                "course_digest = COALESCE(d.value->>'c', t.course_digest) "
+                "FROM jsonb_each(%s::jsonb) AS d WHERE t.id = d.key::bigint",
+                [json.dumps(both, separators=(",", ":"))],
+            )
+        return set(documents)
+    TeachingService.objects.bulk_update(
+        [TeachingService(pk=pk, session_digests=d) for pk, d in documents.items()],
+        ["session_digests"],
+        batch_size=500,
+    )
+    return set()
+
+
+def _apply_course_digests(plan: Plan, service_ids: dict[str, int], *, done: set[int]) -> None:
+    """Store the course digest of every planned service the ENT now holds as planned.
+
+    The skipped services keep theirs (it is the same), ``done`` are already stored.
+    """
+    documents = {
+        pk: digest
+        for key, digest in plan.course_digests.items()
+        if key not in plan.services_skipped and (pk := service_ids[key]) not in done
+    }
+    if not documents:
         return
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(TeachingService._meta.db_table)
-        # One JSON parameter (id → document): cheaper to send than arrays of documents.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} AS t SET session_digests = d.value "  # noqa: S608
-                "FROM jsonb_each(%s::jsonb) AS d WHERE t.id = d.key::bigint",
+                f"UPDATE {table} AS t SET course_digest = d.value "  # noqa: S608
+                "FROM jsonb_each_text(%s::jsonb) AS d WHERE t.id = d.key::bigint "
+                "AND t.course_digest IS DISTINCT FROM d.value",
                 [json.dumps(documents, separators=(",", ":"))],
             )
         return
     TeachingService.objects.bulk_update(
-        [TeachingService(pk=pk, session_digests=d) for pk, d in documents.items()],
-        ["session_digests"],
+        [TeachingService(pk=pk, course_digest=d) for pk, d in documents.items()],
+        ["course_digest"],
         batch_size=500,
     )
 

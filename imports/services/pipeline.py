@@ -130,7 +130,8 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     run.effective_at = target.effective_at
     recorder.beat("validation")
     run.content_fingerprint = steps.step_fingerprint(run)
-    unchanged = steps.step_unchanged(run, target)
+    digest = steps.step_state_digest(run, target)
+    unchanged = steps.step_unchanged(run, target, digest)
     if unchanged is not None:
         steps.step_school_year(run, target)
         return _run_unchanged(run, recorder, report, unchanged, target)
@@ -155,7 +156,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     report.unmatched_entries_total = matched.entries_total
 
     recorder.beat("séances")
-    plan = steps.step_plan(target, timetable, matched)
+    plan = steps.step_plan(run, target, timetable, matched, digest)
     report.coherence = plan.coherence_violations[: steps.DETAILS_MAX]
     report.coherence_total = len(plan.coherence_violations)
 

@@ -42,6 +42,7 @@ from imports.selectors import (
 )
 from imports.services.apply import Diff
 from imports.services.directory import directory_snapshot
+from imports.services.incremental import incremental_reusable
 from imports.services.preview import change_summary
 from imports.services.unchanged import (
     state_digest,
@@ -294,20 +295,31 @@ class Unchanged:
     sessions: int  # the generated sessions held in the window, all unchanged
 
 
-def step_unchanged(run: ImportRun, target: Target) -> Unchanged | None:
-    """Recognise a new export of the timetable the last integrated run brought, or ``None``.
+def step_state_digest(run: ImportRun, target: Target) -> str | None:
+    """Return the ENT's state digest for an automatic run applied as usual, else ``None``.
 
-    Only for automatic runs applied as usual; the caller has set ``run.content_fingerprint``.
+    What :func:`step_unchanged` and the incremental plan (:func:`step_plan`) compare with
+    the last integrated run's.
     """
     if run.mode != ImportRun.Mode.AUTOMATIC or run.preview_only or run.apply_anyway:
         return None
     if target.school_year is None or not target.establishments:
         return None
-    digest = state_digest(
+    return state_digest(
         school_group_id=run.school_group_id,
         establishment_ids=target.ids,
         school_year=target.year_bounds,
     )
+
+
+def step_unchanged(run: ImportRun, target: Target, digest: str | None) -> Unchanged | None:
+    """Recognise a new export of the timetable the last integrated run brought, or ``None``.
+
+    Only for automatic runs applied as usual (``digest``: :func:`step_state_digest`); the
+    caller has set ``run.content_fingerprint``.
+    """
+    if digest is None:
+        return None
     reference = unchanged_reference(run, establishment_ids=target.ids, digest=digest)
     if reference is None:
         return None
@@ -478,8 +490,22 @@ def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:
 # Plan -----------------------------------------------------------------------------------
 
 
-def step_plan(target: Target, timetable: Timetable, matched: Matched) -> Plan:
-    """Plan the timetable the file yields from the run's start to the end of the year."""
+def step_plan(
+    run: ImportRun, target: Target, timetable: Timetable, matched: Matched, digest: str | None
+) -> Plan:
+    """Plan the timetable the file yields from the run's start to the end of the year.
+
+    When nothing but the file changed since the last integrated run (``digest``: the state
+    digest, :func:`step_state_digest`), the services whose courses did not change are
+    planned without their sessions (:mod:`imports.services.incremental`).
+    """
+    reusable = (
+        incremental_reusable(
+            run, establishment_ids=target.ids, effective_at=target.effective_at, digest=digest
+        )
+        if digest is not None
+        else None
+    )
     establishments = sorted(target.establishments, key=lambda e: e.pk)
     window_end = target.window_end
     plan = plan_build(
@@ -492,6 +518,7 @@ def step_plan(target: Target, timetable: Timetable, matched: Matched) -> Plan:
         ent_closings=ClosingPeriod.objects.filter(
             establishment_id__in=target.ids, source=ClosingPeriod.Source.MANUAL
         ).values_list("establishment_id", "start_date", "end_date"),
+        reusable=reusable,
     )
     return plan
 
