@@ -177,18 +177,31 @@ def looks_like_index_education(head: bytes) -> bool:
     return root_local_name(head) in {PAYLOAD_ROOT, CONTAINER_ROOT}
 
 
+_DECRYPTED = "index_education.decrypted"
+
+
 def _payload(path: Path, context: ParseContext) -> bytes:
-    """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be."""
+    """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be.
+
+    A decrypted export is kept in ``context.memo`` (if any) for the parse of the same file.
+    """
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
     if root == CONTAINER_ROOT:
-        return container_module.container_decrypt(
-            path.read_bytes(),
-            partner_name=context.partner_name,
-            private_key_pem=context.private_key_pem,
-            max_decrypted_bytes=context.limits.max_decrypted_bytes,
-        ).payload
+        export = _decrypt(path, context)
+        if context.memo is not None:
+            context.memo.keep(_DECRYPTED, path, export)
+        return export.payload
     return path.read_bytes()
+
+
+def _decrypt(path: Path, context: ParseContext) -> container_module.DecryptedExport:
+    return container_module.container_decrypt(
+        path.read_bytes(),
+        partner_name=context.partner_name,
+        private_key_pem=context.private_key_pem,
+        max_decrypted_bytes=context.limits.max_decrypted_bytes,
+    )
 
 
 # XML comments: an export may add or change them without changing the timetable. (A comment
@@ -219,13 +232,11 @@ def parse_index_education(path: Path, *, context: ParseContext, filename: str = 
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
     if root == CONTAINER_ROOT:
-        export = container_module.container_decrypt(
-            path.read_bytes(),
-            partner_name=context.partner_name,
-            private_key_pem=context.private_key_pem,
-            max_decrypted_bytes=context.limits.max_decrypted_bytes,
-        )
-        return _from_container(export)
+        # The run's fingerprint may have decrypted the file already: take its result.
+        kept = context.memo.take(_DECRYPTED, path) if context.memo is not None else None
+        if isinstance(kept, container_module.DecryptedExport):
+            return _from_container(kept)
+        return _from_container(_decrypt(path, context))
     with path.open("rb") as stream:
         return parse_payload(stream, source_format=CLEAR.value)
 
