@@ -644,7 +644,8 @@ class _PayloadReader:
             self.rooms[ident] = Room(ident=ident, name=name)
 
     def _student(self, element: etree._Element) -> None:
-        full_name = f"{_attr(element, 'Nom')} {_attr(element, 'Prenom')}".strip()
+        last_name, first_name = _attr(element, "Nom"), _attr(element, "Prenom")
+        full_name = f"{last_name} {first_name}".strip()
         ident = self._ident(element, "Eleve", full_name)
         if not ident:
             return
@@ -653,20 +654,21 @@ class _PayloadReader:
         enrolments: list[Enrolment] = []
         for name, kind in (("Classe", UnitKind.CLASS), ("PartieDeClasse", UnitKind.PART)):
             for unit in self._children(element, name):
-                unit_ref = f"{ref} / {name} Ident={_attr(unit, 'Ident')}"
+                unit_ident = _attr(unit, "Ident")
+                unit_ref = f"{ref} / {name} Ident={unit_ident}"
                 last = self._optional_date(unit, "DateSortie", unit_ref, who)
                 enrolments.append(
                     Enrolment(
                         kind=kind,
-                        ident=_attr(unit, "Ident"),
+                        ident=unit_ident,
                         start=self._optional_date(unit, "DateEntree", unit_ref, who),
                         end=last + _ONE_DAY if last else None,
                     )
                 )
         student = Student(
             ident=ident,
-            last_name=_attr(element, "Nom"),
-            first_name=_attr(element, "Prenom"),
+            last_name=last_name,
+            first_name=first_name,
             birth_date=self._optional_date(element, "DateNaissance", ref, who),
             sex=_SEX.get(_attr(element, "Sexe").lower(), ""),
             ine=_attr(element, "NumeroNational"),
