@@ -24,13 +24,42 @@ class Limits:
     max_decrypted_bytes: int = 200 * 1024 * 1024
 
 
+class ParseMemo:
+    """Work on one file that several readings of it share, so that it is done once.
+
+    An import run fingerprints its file, then parses it: an encrypted EDT export is
+    decrypted by the first and its clear payload handed to the second through the memo
+    of the run's :class:`ParseContext`. The last reader *takes* a value, which forgets it,
+    so no big buffer outlives its use; the memo itself lives as long as the run's context.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], object] = {}
+
+    def keep(self, kind: str, path: Path, value: object) -> None:
+        """Remember ``value`` as the ``kind`` of the file at ``path``."""
+        self._values[(kind, str(path))] = value
+
+    def take(self, kind: str, path: Path) -> object | None:
+        """Return and forget what was kept as the ``kind`` of the file at ``path``."""
+        return self._values.pop((kind, str(path)), None)
+
+    def clear(self) -> None:
+        """Forget everything kept (the readings of the file are over)."""
+        self._values.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class ParseContext:
-    """What a parser needs beyond the file: the ENT's Index Education partnership."""
+    """What a parser needs beyond the file: the ENT's Index Education partnership.
+
+    ``memo``, when given, lets the readings of one file share work (see :class:`ParseMemo`).
+    """
 
     partner_name: str = ""
     private_key_pem: bytes | None = field(default=None, repr=False)
     limits: Limits = Limits()
+    memo: ParseMemo | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,10 @@ _ITEM_SECTIONS = {
     "Cours": "Cours",
 }
 _SEX = {"masculin": "M", "feminin": "F", "féminin": "F"}
+_RESOURCE_KINDS = frozenset({"Professeur", "Classe", "PartieDeClasse", "Groupe", "Salle"})
+# Distinct week masks remembered per file: an export repeats a few dozen masks thousands of
+# times; the bound keeps a hostile file from growing the cache.
+_MASKS_CACHED = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,18 +177,31 @@ def looks_like_index_education(head: bytes) -> bool:
     return root_local_name(head) in {PAYLOAD_ROOT, CONTAINER_ROOT}
 
 
+_DECRYPTED = "index_education.decrypted"
+
+
 def _payload(path: Path, context: ParseContext) -> bytes:
-    """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be."""
+    """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be.
+
+    A decrypted export is kept in ``context.memo`` (if any) for the parse of the same file.
+    """
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
     if root == CONTAINER_ROOT:
-        return container_module.container_decrypt(
-            path.read_bytes(),
-            partner_name=context.partner_name,
-            private_key_pem=context.private_key_pem,
-            max_decrypted_bytes=context.limits.max_decrypted_bytes,
-        ).payload
+        export = _decrypt(path, context)
+        if context.memo is not None:
+            context.memo.keep(_DECRYPTED, path, export)
+        return export.payload
     return path.read_bytes()
+
+
+def _decrypt(path: Path, context: ParseContext) -> container_module.DecryptedExport:
+    return container_module.container_decrypt(
+        path.read_bytes(),
+        partner_name=context.partner_name,
+        private_key_pem=context.private_key_pem,
+        max_decrypted_bytes=context.limits.max_decrypted_bytes,
+    )
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -233,13 +250,11 @@ def parse_index_education(path: Path, *, context: ParseContext, filename: str = 
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
     if root == CONTAINER_ROOT:
-        export = container_module.container_decrypt(
-            path.read_bytes(),
-            partner_name=context.partner_name,
-            private_key_pem=context.private_key_pem,
-            max_decrypted_bytes=context.limits.max_decrypted_bytes,
-        )
-        return _from_container(export)
+        # The run's fingerprint may have decrypted the file already: take its result.
+        kept = context.memo.take(_DECRYPTED, path) if context.memo is not None else None
+        if isinstance(kept, container_module.DecryptedExport):
+            return _from_container(kept)
+        return _from_container(_decrypt(path, context))
     with path.open("rb") as stream:
         return parse_payload(stream, source_format=CLEAR.value)
 
@@ -303,6 +318,23 @@ def _attr(element: etree._Element, name: str) -> str:
     return (element.get(name) or "").strip()
 
 
+# Local names by tag: an export has a few dozen distinct tags and tens of thousands of
+# elements, and splitting a namespaced tag costs more than a dictionary hit.
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _local(element: etree._Element) -> str:
+    """Return :func:`~imports.parsers.container.local_name` of an element, cached by tag."""
+    tag = element.tag
+    try:
+        return _LOCAL_NAMES[tag]
+    except KeyError:
+        name = local_name(element)
+        if len(_LOCAL_NAMES) < 1024:  # a hostile file cannot grow the cache without bound
+            _LOCAL_NAMES[tag] = name
+        return name
+
+
 @dataclass
 class _RawCourse:
     ident: str
@@ -341,6 +373,7 @@ class _PayloadReader:
         self.rooms: dict[str, Room] = {}
         self.students: list[_RawStudent] = []
         self.courses: list[_RawCourse] = []
+        self._masks: dict[str, frozenset[int]] = {}
         self.handlers: dict[str, Callable[[etree._Element], None]] = {
             "Matiere": self._subject,
             "Professeur": self._teacher,
@@ -363,10 +396,8 @@ class _PayloadReader:
         if grand is None:
             self._section_ended(element)
             element.clear()
-        elif grand.getparent() is None and _ITEM_SECTIONS.get(local_name(parent)) == local_name(
-            element
-        ):
-            self.handlers[local_name(element)](element)
+        elif grand.getparent() is None and _ITEM_SECTIONS.get(_local(parent)) == _local(element):
+            self.handlers[_local(element)](element)
             element.clear()
             while element.getprevious() is not None:
                 del parent[0]
@@ -392,7 +423,7 @@ class _PayloadReader:
         self.uai = _attr(root, "UAI").upper()
 
     def _section_ended(self, element: etree._Element) -> None:
-        name = local_name(element)
+        name = _local(element)
         if name == "AnneeScolaire":
             self._school_year(element)
         elif name == "GrilleHoraire":
@@ -457,7 +488,7 @@ class _PayloadReader:
         for child in element.iter():
             if not isinstance(child.tag, str):
                 continue
-            name = local_name(child)
+            name = _local(child)
             if name == "Jour" and (child.text or "").strip().isdigit():
                 days.append(int((child.text or "").strip()))
             elif name == "Place":
@@ -595,7 +626,7 @@ class _PayloadReader:
             )
 
     def _children(self, element: etree._Element, name: str) -> Iterable[etree._Element]:
-        return (c for c in element if isinstance(c.tag, str) and local_name(c) == name)
+        return (c for c in element if isinstance(c.tag, str) and _local(c) == name)
 
     def _class(self, element: etree._Element) -> None:
         name = _attr(element, "Nom")
@@ -631,7 +662,8 @@ class _PayloadReader:
             self.rooms[ident] = Room(ident=ident, name=name)
 
     def _student(self, element: etree._Element) -> None:
-        full_name = f"{_attr(element, 'Nom')} {_attr(element, 'Prenom')}".strip()
+        last_name, first_name = _attr(element, "Nom"), _attr(element, "Prenom")
+        full_name = f"{last_name} {first_name}".strip()
         ident = self._ident(element, "Eleve", full_name)
         if not ident:
             return
@@ -640,20 +672,21 @@ class _PayloadReader:
         enrolments: list[Enrolment] = []
         for name, kind in (("Classe", UnitKind.CLASS), ("PartieDeClasse", UnitKind.PART)):
             for unit in self._children(element, name):
-                unit_ref = f"{ref} / {name} Ident={_attr(unit, 'Ident')}"
+                unit_ident = _attr(unit, "Ident")
+                unit_ref = f"{ref} / {name} Ident={unit_ident}"
                 last = self._optional_date(unit, "DateSortie", unit_ref, who)
                 enrolments.append(
                     Enrolment(
                         kind=kind,
-                        ident=_attr(unit, "Ident"),
+                        ident=unit_ident,
                         start=self._optional_date(unit, "DateEntree", unit_ref, who),
                         end=last + _ONE_DAY if last else None,
                     )
                 )
         student = Student(
             ident=ident,
-            last_name=_attr(element, "Nom"),
-            first_name=_attr(element, "Prenom"),
+            last_name=last_name,
+            first_name=first_name,
             birth_date=self._optional_date(element, "DateNaissance", ref, who),
             sex=_SEX.get(_attr(element, "Sexe").lower(), ""),
             ine=_attr(element, "NumeroNational"),
@@ -663,24 +696,35 @@ class _PayloadReader:
         self.students.append(_RawStudent(student=student, enrolments=enrolments))
 
     def _weeks(
-        self, element: etree._Element, ref: str, where: str, *names: str
+        self, element: etree._Element, ref: str, where: Callable[[], str], *names: str
     ) -> frozenset[int] | None:
+        """Read the first of the ``names`` attributes present as a week mask.
+
+        ``where`` names the item for a warning; it is only called when there is one (a
+        course's description costs more than reading its weeks).
+        """
         for name in names:
             value = element.get(name)
             if value is None:
                 continue
+            weeks = self._masks.get(value)
+            if weeks is not None:
+                return weeks
             try:
-                return weeks_from_text(value)
+                weeks = weeks_from_text(value)
             except WeekMaskError as exc:
                 self.warnings.append(
                     _problem(
                         "bad_weeks",
-                        f"{sentence(where)} : {exc} Cette donnée est ignorée.",
+                        f"{sentence(where())} : {exc} Cette donnée est ignorée.",
                         f"Vérifiez les semaines de ce cours dans EDT ou PRONOTE. {REEXPORT}",
                         ref=ref,
                     )
                 )
                 return None
+            if len(self._masks) < _MASKS_CACHED:
+                self._masks[value] = weeks
+            return weeks
         return None
 
     def _course(self, element: etree._Element) -> None:
@@ -694,30 +738,34 @@ class _PayloadReader:
         children = [c for c in element if isinstance(c.tag, str)]
         # The subject and the audience name the course in warnings, whatever their order.
         for child in children:
-            if local_name(child) == "Matiere":
+            if _local(child) == "Matiere":
                 raw.subject = raw.subject or _attr(child, "Ident")
-            elif local_name(child) in ("Classe", "PartieDeClasse", "Groupe"):
-                raw.audience.append((local_name(child), _attr(child, "Ident")))
+            elif _local(child) in ("Classe", "PartieDeClasse", "Groupe"):
+                raw.audience.append((_local(child), _attr(child, "Ident")))
         cancelled = self._weeks(
             element,
             ref,
-            f"{self._course_label(raw)} : semaines annulées",
+            lambda: f"{self._course_label(raw)} : semaines annulées",
             "SemainesAnnulation",
         )
         raw.cancelled = cancelled or frozenset()
         for child in children:
-            kind, ident = local_name(child), _attr(child, "Ident")
-            if kind not in ("Professeur", "Classe", "PartieDeClasse", "Groupe", "Salle"):
+            kind = _local(child)
+            if kind not in _RESOURCE_KINDS:
                 continue
+            ident = _attr(child, "Ident")
             item_ref = f"{ref} / {kind} Ident={ident}"
-            name = self._name_of(kind, ident)
-            item = f"{_KINDS[kind].the} « {name} »" if name else _KINDS[kind].an
-            where = f"{self._course_label(raw)}, {item}"
+
+            def where(kind: str = kind, ident: str = ident) -> str:
+                name = self._name_of(kind, ident)
+                item = f"{_KINDS[kind].the} « {name} »" if name else _KINDS[kind].an
+                return f"{self._course_label(raw)}, {item}"
+
             if child.get("Semaines") is None and child.get("SemainesInclusion") is None:
                 self.warnings.append(
                     _problem(
                         "missing_weeks",
-                        f"{sentence(where)} : aucune semaine n'est indiquée ; "
+                        f"{sentence(where())} : aucune semaine n'est indiquée ; "
                         f"{_KINDS[kind].the} est {_KINDS[kind].ignored} pour ce cours.",
                         f"Vérifiez les semaines de ce cours dans EDT ou PRONOTE. {REEXPORT}",
                         ref=item_ref,
@@ -970,7 +1018,13 @@ class _PayloadReader:
             )
             return None
         first, count = int(raw.first_place), max(int(raw.places), 1)
-        places = [slot for n in range(first, first + count) if (slot := grid.slot(n))]
+        # More places than the grid holds cannot all be in it (and a huge count must not
+        # make the parser count to it).
+        places = (
+            [slot for n in range(first, first + count) if (slot := grid.slot(n))]
+            if count <= len(grid.slots)
+            else []
+        )
         if len(places) != count:
             self.warnings.append(
                 _problem(

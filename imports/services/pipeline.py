@@ -129,13 +129,15 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     target = steps.step_target(run)
     run.effective_at = target.effective_at
     recorder.beat("validation")
-    run.content_fingerprint = steps.step_fingerprint(run)
-    digest = steps.step_state_digest(run, target)
-    unchanged = steps.step_unchanged(run, target, digest)
-    if unchanged is not None:
-        steps.step_school_year(run, target)
-        return _run_unchanged(run, recorder, report, unchanged, target)
-    timetable = steps.step_parse(run, target)
+    # One local copy of the file (and one decryption) serves the fingerprint and the parse.
+    with steps.run_file(run) as deposit:
+        run.content_fingerprint = steps.step_fingerprint(deposit)
+        digest = steps.step_state_digest(run, target)
+        unchanged = steps.step_unchanged(run, target, digest)
+        if unchanged is not None:
+            steps.step_school_year(run, target)
+            return _run_unchanged(run, recorder, report, unchanged, target)
+        timetable = steps.step_parse(run, target, deposit)
     run.source_format = timetable.source_format
     validated = steps.step_validate(timetable, target)
     _report_problems(report, validated.problems)

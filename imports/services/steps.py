@@ -14,7 +14,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from imports.matching import (
     match_units,
 )
 from imports.models import ImportRun, ImportStep
+from imports.parsers.base import ParseContext, ParseMemo
 from imports.parsers.context import parse_context_from_settings
 from imports.parsers.registry import content_fingerprint, format_label, parse_deposit
 from imports.planning import Plan, TimetableMatches, plan_build
@@ -139,7 +140,7 @@ class Validated:
     note: StepNote
 
 
-def step_parse(run: ImportRun, target: Target) -> Timetable:
+def step_parse(run: ImportRun, target: Target, deposit: RunFile) -> Timetable:
     """Parse the file; stop the run (REJECTED) when it cannot be read or has no target."""
     if not target.establishments:
         raise StepStop(
@@ -150,7 +151,7 @@ def step_parse(run: ImportRun, target: Target) -> Timetable:
             action="Demandez à l'administrateur de l'ENT de rattacher les établissements à la "
             "cité scolaire, puis relancez l'export.",
         )
-    return _parse(run)
+    return _parse(run, deposit)
 
 
 def step_validate(timetable: Timetable, target: Target) -> Validated:
@@ -191,6 +192,30 @@ def step_validate(timetable: Timetable, target: Target) -> Validated:
     return Validated(warnings, note)
 
 
+@dataclass(frozen=True, slots=True)
+class RunFile:
+    """The run's file as the steps that read it share it.
+
+    One local copy (the storage may be remote, e.g. S3) and one parse context whose memo
+    hands what the fingerprint decrypted to the parse: an encrypted export is copied once
+    and decrypted once per run.
+    """
+
+    path: Path
+    context: ParseContext
+
+
+@contextlib.contextmanager
+def run_file(run: ImportRun) -> Iterator[RunFile]:
+    """Yield the run's :class:`RunFile`; its copy and anything it kept go when the block ends."""
+    memo = ParseMemo()
+    with _local_copy(run) as path:
+        try:
+            yield RunFile(path=path, context=replace(parse_context_from_settings(), memo=memo))
+        finally:
+            memo.clear()
+
+
 @contextlib.contextmanager
 def _local_copy(run: ImportRun) -> Iterator[Path]:
     """Yield a temporary local copy of the run's file (storage may be remote, e.g. S3)."""
@@ -202,27 +227,23 @@ def _local_copy(run: ImportRun) -> Iterator[Path]:
         yield path
 
 
-def step_fingerprint(run: ImportRun) -> str:
+def step_fingerprint(deposit: RunFile) -> str:
     """Return the fingerprint of the timetable in the run's file, without parsing it."""
-    with _local_copy(run) as path:
-        return content_fingerprint(path, context=parse_context_from_settings())
+    return content_fingerprint(deposit.path, context=deposit.context)
 
 
-def _parse(run: ImportRun) -> Timetable:
-    with _local_copy(run) as path:
-        try:
-            return parse_deposit(
-                path, filename=run.original_filename, context=parse_context_from_settings()
-            )
-        except TimetableInvalid as invalid:
-            raise StepStop(
-                status=ImportRun.Status.REJECTED,
-                step="validation",
-                message=f"Le fichier « {run.original_filename} » n'est pas importable : "
-                + "; ".join(p.message for p in invalid.problems[:3]),
-                action=_actions(invalid.problems),
-                problems=list(invalid.problems),
-            ) from invalid
+def _parse(run: ImportRun, deposit: RunFile) -> Timetable:
+    try:
+        return parse_deposit(deposit.path, filename=run.original_filename, context=deposit.context)
+    except TimetableInvalid as invalid:
+        raise StepStop(
+            status=ImportRun.Status.REJECTED,
+            step="validation",
+            message=f"Le fichier « {run.original_filename} » n'est pas importable : "
+            + "; ".join(p.message for p in invalid.problems[:3]),
+            action=_actions(invalid.problems),
+            problems=list(invalid.problems),
+        ) from invalid
 
 
 def _format_label(timetable: Timetable) -> str:

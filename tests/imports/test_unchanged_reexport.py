@@ -10,12 +10,20 @@ pipeline.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test import override_settings
 
+from devtools.container_encrypt import container_encrypt
 from ent.models import Establishment, Person, Session
 from imports.models import ImportRun
+from imports.parsers import container
 from imports.parsers.index_education import payload_fingerprint
+from imports.pronote_keys import pronote_keys_create
+from imports.services import steps
 from imports.services.unchanged import state_digest
 from imports.thresholds import Control
 from imports.thresholds.definitions import Setting
@@ -23,6 +31,7 @@ from imports.thresholds.persistence import threshold_settings_save
 from tests.imports.pipeline_support import (
     NOW,
     OTHER_UAI,
+    UAI,
     School,
     default_courses,
     edt_file,
@@ -182,3 +191,39 @@ def test_an_establishment_whose_uai_changed_rejects_the_export_as_the_full_pipel
     run = run_import(school, _export("2"), now=LATEST)
     assert run.status == ImportRun.Status.REJECTED
     assert SHORTCUT not in _messages(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_encrypted_export_is_copied_once_and_decrypted_once_per_run(
+    school: School, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_path = tmp_path / "pronote.pem"
+    public_pem = pronote_keys_create(private_key_path=key_path)
+    encrypted = container_encrypt(
+        edt_file(),
+        recipients={"ENT-TEST": public_pem},
+        uai=UAI,
+        software="EDT 2025",
+        exported_at=NOW,
+    )
+    copies: list[str] = []
+    decryptions: list[int] = []
+    local_copy, decrypt = steps._local_copy, container.container_decrypt
+
+    def counted_copy(run: ImportRun) -> Iterator[Path]:
+        copies.append(run.original_filename)
+        return local_copy(run)
+
+    def counted_decrypt(data: bytes, **options: Any) -> container.DecryptedExport:
+        decryptions.append(len(data))
+        return decrypt(data, **options)
+
+    monkeypatch.setattr(steps, "_local_copy", counted_copy)
+    monkeypatch.setattr(container, "container_decrypt", counted_decrypt)
+    with override_settings(PRONOTE_PRIVATE_KEY_PATH=str(key_path), PRONOTE_PARTNER_NAME="ENT-TEST"):
+        run = initialise(school, encrypted)
+
+    assert run.source_format == "INDEX_EDUCATION_ENCRYPTED"
+    assert run.content_fingerprint == payload_fingerprint(edt_file())
+    assert len(copies) == 1
+    assert decryptions == [len(encrypted)]

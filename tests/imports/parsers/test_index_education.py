@@ -415,6 +415,20 @@ def test_a_course_with_places_outside_the_grid_is_a_warning_and_the_import_goes_
     assert "places 3 à 4" in warning.message
 
 
+def test_a_course_with_an_absurd_number_of_places_is_a_warning_read_without_counting_them(
+    tmp_path: Path,
+) -> None:
+    data = _add_course(
+        edt_root(), day=2, first_place=0, places=10**40, subject="1", teachers={"1": SPEC_MASK}
+    )
+
+    timetable = _parse(tmp_path, data)
+
+    [warning] = timetable.warnings
+    assert (warning.code, warning.ref) == ("course_outside_grid", "Cours n° 3")
+    assert f"places 0 à {10**40 - 1}" in warning.message
+
+
 def test_a_dangling_teacher_ident_is_a_warning_and_only_that_resource_is_ignored(
     tmp_path: Path,
 ) -> None:
