@@ -103,3 +103,12 @@ class FingerprintingParser(TimetableParser, Protocol):
         may change without changing the timetable (comments, the encryption envelope);
         raise ``TimetableInvalid`` when the file cannot be read."""
         ...
+
+
+def is_number(text: str) -> bool:
+    """Tell whether ``text`` is a whole number in ASCII digits, which ``int`` reads as such.
+
+    ``str.isdigit`` also accepts "²" (which ``int`` refuses) and other scripts' digits: a file
+    holding them gets the parser's usual warning, not a crash.
+    """
+    return text.isascii() and text.isdigit()

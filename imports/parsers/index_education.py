@@ -45,7 +45,7 @@ from lxml import etree
 
 from ent.xmlsafe import UnsafeXmlError, safe_iterparse, xml_syntax_error_fr
 from imports.parsers import container as container_module
-from imports.parsers.base import FormatSpec, ParseContext
+from imports.parsers.base import FormatSpec, ParseContext, is_number
 from imports.parsers.container import REEXPORT, local_name
 from imports.timetable import (
     ClassPart,
@@ -489,7 +489,7 @@ class _PayloadReader:
             if not isinstance(child.tag, str):
                 continue
             name = _local(child)
-            if name == "Jour" and (child.text or "").strip().isdigit():
+            if name == "Jour" and is_number((child.text or "").strip()):
                 days.append(int((child.text or "").strip()))
             elif name == "Place":
                 self._place(child, slots)
@@ -514,7 +514,7 @@ class _PayloadReader:
     def _place(self, element: etree._Element, slots: dict[int, Slot]) -> None:
         number = _attr(element, "Numero")
         ref = f"Place Numero={number}"
-        if not number.isdigit():
+        if not is_number(number):
             self._error("bad_grid", f"Une place de la grille horaire a un numéro « {number} ».")
             return
         where = f"La place n° {number} de la grille horaire"
@@ -788,9 +788,9 @@ class _PayloadReader:
         """
         subject = self._name_of("Matiere", raw.subject)
         day, start, end = times if times else (0, None, None)
-        if times is None and raw.day.isdigit() and self.grid is not None:
+        if times is None and is_number(raw.day) and self.grid is not None:
             day = int(raw.day)
-            first = self.grid.slot(int(raw.first_place)) if raw.first_place.isdigit() else None
+            first = self.grid.slot(int(raw.first_place)) if is_number(raw.first_place) else None
             start = first.start if first else None
         audience = tuple(
             name for kind, ident in raw.audience if (name := self._name_of(kind, ident))
@@ -1005,7 +1005,7 @@ class _PayloadReader:
 
     def _course_times(self, raw: _RawCourse, grid: TimeGrid) -> tuple[int, dt.time, dt.time] | None:
         numbers = (raw.day, raw.first_place, raw.places)
-        if not all(n.isdigit() for n in numbers) or not 1 <= int(raw.day) <= 7:
+        if not all(is_number(n) for n in numbers) or not 1 <= int(raw.day) <= 7:
             self.warnings.append(
                 _problem(
                     "bad_course",

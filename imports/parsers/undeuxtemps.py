@@ -58,7 +58,7 @@ from ent.xmlsafe import (
     xml_syntax_error_fr,
 )
 from imports.parsers import undeuxtemps_format as fmt
-from imports.parsers.base import FormatSpec, ParseContext
+from imports.parsers.base import FormatSpec, ParseContext, is_number
 from imports.parsers.safezip import SafeZip
 from imports.sessions import closed_days
 from imports.timetable import (
@@ -341,7 +341,7 @@ def _membership_ref(line: int) -> str:
 
 
 def _normalise_code(code: str) -> str:
-    return str(int(code)) if code.isdigit() else code
+    return str(int(code)) if is_number(code) else code
 
 
 class _Parser:
@@ -548,7 +548,7 @@ class _Parser:
         rows = self._rows(fmt.PARAMETERS, "init")
         values = rows[0][0] if rows else {}
         duree = values.get("duree_seq", "")
-        if duree.isdigit():
+        if is_number(duree):
             self.duree_seq = int(duree)
         text = values.get("premiere_semaine_iso", "")
         if not text:
@@ -583,7 +583,7 @@ class _Parser:
         return sorted(starts)
 
     def _school_week(self, text: str) -> int | None:
-        if not text.strip().isdigit():
+        if not is_number(text.strip()):
             return None
         week = fmt.iso_to_school_week(int(text), self.t.year.week1_monday)
         if week is None or not 1 <= week <= self.t.year.last_week:
@@ -676,7 +676,7 @@ class _Parser:
         for values, line in self._rows(fmt.HALF_SEQUENCES, "demi_seq"):
             ref = f"{fmt.HALF_SEQUENCES} demi_seq ligne {line}"
             day_text, code = values.get("code_jour", ""), _normalise_code(values.get("code", ""))
-            if not day_text.isdigit() or not 1 <= int(day_text) <= 7 or not code:
+            if not is_number(day_text) or not 1 <= int(day_text) <= 7 or not code:
                 self._warn(
                     "udt_bad_half_sequence",
                     f"{fmt.HALF_SEQUENCES} : demi-séquence sans jour (1 à 7) ou sans code ; "
@@ -694,7 +694,7 @@ class _Parser:
             return None
         slots: dict[int, Slot] = {}
         for (_, code, _), cell in sorted(self.half_sequences.items()):
-            if code.isdigit():
+            if is_number(code):
                 slots.setdefault(int(code), Slot(int(code), cell.start, cell.end))
         days = tuple(sorted({day for day, _, _ in self.half_sequences}))
         minutes = self.duree_seq // 2  # the grid's slots are half-sequences
@@ -751,7 +751,7 @@ class _Parser:
                 continue
             day_text = values.get("jour", "")
             slot = _normalise_code(values.get("demi_seq", ""))
-            day = int(day_text) if day_text.isdigit() else 0
+            day = int(day_text) if is_number(day_text) else 0
             cell = self.half_sequences.get((day, slot, values.get("site", "")))
             if cell is None and len(by_slot.get((day, slot), [])) == 1:
                 cell = by_slot[(day, slot)][0]
@@ -1097,7 +1097,7 @@ class _Parser:
                 self._dangling("udt_unknown_student", "l'élève", student, _membership_ref(line))
                 continue
             mask_text = values.get("semaines", "")
-            if not mask_text.isdigit():
+            if not is_number(mask_text):
                 known = students[student]
                 name = f"{known.get('nom', '')} {known.get('prenom', '')}".strip()
                 self._warn(

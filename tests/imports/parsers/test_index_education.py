@@ -429,6 +429,18 @@ def test_a_course_with_an_absurd_number_of_places_is_a_warning_read_without_coun
     assert f"places 0 à {10**40 - 1}" in warning.message
 
 
+def test_a_superscript_digit_in_a_course_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    data = _add_course(
+        edt_root(), day=2, first_place=0, places="²", subject="1", teachers={"1": SPEC_MASK}
+    )
+
+    timetable = _parse(tmp_path, data)
+
+    [warning] = timetable.warnings
+    assert warning.code == "bad_course"
+    assert "nombre de places « ² » illisible" in warning.message
+
+
 def test_a_dangling_teacher_ident_is_a_warning_and_only_that_resource_is_ignored(
     tmp_path: Path,
 ) -> None:
