@@ -546,24 +546,37 @@ class _PlanBuilder:
             draft.in_window = True
             return
         for day in days:
-            starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
-            ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
-            if starts_at < self.effective_local:
-                plan.sessions_before_effective += 1
-            elif ends_at <= starts_at:
-                continue
-            elif starts_at >= plan.window_end:
-                plan.coherence_violations.append(
-                    f"Séance de {_label(draft, day, occurrence)} après la fin de l'année "
-                    "scolaire de l'ENT : non créée."
-                )
-            elif day in closed:
-                plan.coherence_violations.append(
-                    f"Séance de {_label(draft, day, occurrence)} pendant une période de "
-                    "fermeture de l'ENT : non créée."
-                )
-            else:
+            if self._placed(plan, occurrence, day, draft) is not None:
                 draft.in_window = True
+
+    def _placed(
+        self, plan: Plan, occurrence: Occurrence, day: dt.date, draft: _ServiceDraft
+    ) -> tuple[dt.datetime, dt.datetime] | None:
+        """The start and end of ``occurrence`` on ``day`` if it is a session of the window.
+
+        Otherwise account for it: counted before the import time, or reported as after the
+        ENT's school year or in one of its closings (a non-positive duration is dropped).
+        """
+        starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
+        ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
+        if starts_at < self.effective_local:
+            plan.sessions_before_effective += 1
+            return None
+        if ends_at <= starts_at:
+            return None
+        if starts_at >= plan.window_end:
+            plan.coherence_violations.append(
+                f"Séance de {_label(draft, day, occurrence)} après la fin de l'année scolaire de "
+                "l'ENT : non créée."
+            )
+            return None
+        if day in self.closed[draft.establishment_id]:
+            plan.coherence_violations.append(
+                f"Séance de {_label(draft, day, occurrence)} pendant une période de fermeture de "
+                "l'ENT : non créée."
+            )
+            return None
+        return starts_at, ends_at
 
     def _session(
         self,
@@ -573,25 +586,10 @@ class _PlanBuilder:
         draft: _ServiceDraft,
         sessions: dict[tuple[str, dt.date, dt.time], PlannedSession],
     ) -> None:
-        starts_at = dt.datetime.combine(day, occurrence.start, tzinfo=self.tz)
-        ends_at = dt.datetime.combine(day, occurrence.end, tzinfo=self.tz)
-        if starts_at < self.effective_local:
-            plan.sessions_before_effective += 1
+        placed = self._placed(plan, occurrence, day, draft)
+        if placed is None:
             return
-        if ends_at <= starts_at:
-            return
-        if starts_at >= plan.window_end:
-            plan.coherence_violations.append(
-                f"Séance de {_label(draft, day, occurrence)} après la fin de l'année scolaire de "
-                "l'ENT : non créée."
-            )
-            return
-        if day in self.closed[draft.establishment_id]:
-            plan.coherence_violations.append(
-                f"Séance de {_label(draft, day, occurrence)} pendant une période de fermeture de "
-                "l'ENT : non créée."
-            )
-            return
+        starts_at, ends_at = placed
         draft.in_window = True
         room = self.room_names.get(occurrence.rooms)
         if room is None:

@@ -15,7 +15,7 @@ from django.conf import settings
 from wsgidav.lock_man.lock_manager import LockManager
 
 from deposits.webdav.locks import CappedLockStorageRedis, DepositLockManager
-from tests.deposits.webdav.conftest import DavServer, Depositor, deposits
+from tests.deposits.webdav.conftest import DavServer, Depositor, Response, deposits
 
 EDT_BYTES = b'<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_EDT>verrou</EXPORT_EDT>\n'
 LOCK_BODY = (
@@ -25,17 +25,21 @@ LOCK_BODY = (
 )
 
 
+def _lock(server: DavServer, depositor: Depositor, path: str) -> Response:
+    return server.request(
+        "LOCK",
+        path,
+        auth=depositor.auth,
+        body=LOCK_BODY,
+        headers={"Content-Type": "text/xml", "Timeout": "Second-600"},
+    )
+
+
 def test_a_locked_deposit_refuses_a_put_without_its_token_and_takes_the_owners(
     dav_server: DavServer, depositor_a: Depositor
 ) -> None:
     path = depositor_a.group_path + "EDT.xml"
-    locked = dav_server.request(
-        "LOCK",
-        path,
-        auth=depositor_a.auth,
-        body=LOCK_BODY,
-        headers={"Content-Type": "text/xml", "Timeout": "Second-600"},
-    )
+    locked = _lock(dav_server, depositor_a, path)
     token = locked.headers["lock-token"].strip("<>")
 
     without = dav_server.request("PUT", path, auth=depositor_a.auth, body=EDT_BYTES)
@@ -135,13 +139,7 @@ def test_no_lock_is_granted_on_a_file_while_its_upload_is_under_way(
         uploading = pool.submit(upload)
         assert first_half_sent.wait(timeout=30)
         time.sleep(0.5)  # the server is now reading the body
-        during = dav_server.request(
-            "LOCK",
-            path,
-            auth=depositor_a.auth,
-            body=LOCK_BODY,
-            headers={"Content-Type": "text/xml", "Timeout": "Second-600"},
-        )
+        during = _lock(dav_server, depositor_a, path)
         may_finish.set()
         put_status = uploading.result(timeout=60)
 
