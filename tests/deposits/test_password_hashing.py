@@ -17,11 +17,18 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("production_hashers
 OWASP_ARGON2ID = "argon2_depositor$argon2id$v=19$m=7168,t=5,p=1$"
 
 
-def _account_with_password(personas: Personas, password: str, encoded: str) -> DepositorAccount:
+LEGACY_PASSWORD = "qAz8TOHpdf"
+
+
+def _legacy_account(personas: Personas) -> DepositorAccount:
+    """An account whose password was stored by Django's PBKDF2, before Argon2id."""
+    legacy = PBKDF2PasswordHasher()
     account = make_depositor(personas.group_a, personas.charlie)
-    DepositorAccount.objects.filter(pk=account.pk).update(password=encoded)
+    DepositorAccount.objects.filter(pk=account.pk).update(
+        password=legacy.encode(LEGACY_PASSWORD, legacy.salt())
+    )
     account.refresh_from_db()
-    assert check_password(password, account.password)
+    assert check_password(LEGACY_PASSWORD, account.password)
     return account
 
 
@@ -50,23 +57,19 @@ def test_a_regenerated_depositor_password_is_stored_with_argon2id(initialised: P
 def test_an_account_hashed_with_pbkdf2_logs_in_and_its_hash_is_upgraded(
     initialised: Personas,
 ) -> None:
-    legacy = PBKDF2PasswordHasher()
-    account = _account_with_password(
-        initialised, "qAz8TOHpdf", legacy.encode("qAz8TOHpdf", legacy.salt())
-    )
+    account = _legacy_account(initialised)
 
-    assert _authenticate(account, "qAz8TOHpdf") is not None
+    assert _authenticate(account, LEGACY_PASSWORD) is not None
 
     account.refresh_from_db()
     assert account.password.startswith(OWASP_ARGON2ID)
-    assert check_password("qAz8TOHpdf", account.password)
+    assert check_password(LEGACY_PASSWORD, account.password)
     assert account.credentials_version == 1
 
 
 def test_a_wrong_password_leaves_an_old_hash_as_it_is(initialised: Personas) -> None:
-    legacy = PBKDF2PasswordHasher()
-    encoded = legacy.encode("qAz8TOHpdf", legacy.salt())
-    account = _account_with_password(initialised, "qAz8TOHpdf", encoded)
+    account = _legacy_account(initialised)
+    encoded = account.password
 
     assert _authenticate(account, "qAz8TOHpdX") is None
 
@@ -77,20 +80,17 @@ def test_a_wrong_password_leaves_an_old_hash_as_it_is(initialised: Personas) -> 
 def test_an_upgrade_never_overwrites_a_password_regenerated_meanwhile(
     initialised: Personas,
 ) -> None:
-    legacy = PBKDF2PasswordHasher()
-    account = _account_with_password(
-        initialised, "qAz8TOHpdf", legacy.encode("qAz8TOHpdf", legacy.salt())
-    )
+    account = _legacy_account(initialised)
     upgrade = services._password_upgrade(account)
     regenerated = services.depositor_account_regenerate_password(
         account=account, now=timezone.now()
     )
 
-    upgrade("qAz8TOHpdf")
+    upgrade(LEGACY_PASSWORD)
 
     account.refresh_from_db()
     assert account.password == regenerated.password
-    assert not check_password("qAz8TOHpdf", account.password)
+    assert not check_password(LEGACY_PASSWORD, account.password)
 
 
 def test_people_keep_the_project_default_hasher_for_their_own_passwords(
@@ -107,7 +107,7 @@ def test_an_unknown_login_is_checked_against_a_depositor_hash(initialised: Perso
     assert identify_hasher(services._unknown_login_hash()).algorithm == "argon2_depositor"
     assert (
         services.depositor_authenticate(
-            login="emp.personne.inconnue", password="qAz8TOHpdf", address="a", now=timezone.now()
+            login="emp.personne.inconnue", password=LEGACY_PASSWORD, address="a", now=timezone.now()
         )
         is None
     )
