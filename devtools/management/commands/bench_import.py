@@ -16,7 +16,10 @@ c. a change of ~1 % of the courses (half moved to another room, half to the next
 
 It reports the rows written (PostgreSQL statistics and the run's counters), the worker's peak
 resident memory (``VmHWM``), and the floor: lxml parsing the same file plus COPYing as many
-session rows into a temporary table shaped like ``ent_session``.
+session rows into a temporary table shaped like ``ent_session``. It also reports a bound for
+line a: COPYing the rows a first import must store (sessions, change list, memberships) into
+empty copies of their real tables (indexes, foreign keys, triggers) and checking the deferred
+constraints, which no import can undercut.
 """
 
 from __future__ import annotations
@@ -43,9 +46,9 @@ from django.utils import timezone
 from lxml import etree
 from psycopg import sql
 
-from ent.models import SchoolGroup, SchoolYear, Session
+from ent.models import GroupMembership, SchoolGroup, SchoolYear, Session
 from ent.services.directory import aaf_import
-from imports.models import ImportRun
+from imports.models import ImportRun, SessionChange
 from imports.services.deposits import deposit_receive
 from imports.tasks import import_run_execute_task
 
@@ -171,6 +174,7 @@ class _Measure:
     rows: dict[str, int]
     peak_mb: float
     file: Path
+    run_id: int
     cpu: float = 0.0  # the worker's CPU seconds (user + system) during the import
 
 
@@ -272,7 +276,7 @@ class _Bench:
             measures = self._measure(files, worker)
         finally:
             worker.stop()
-        self._report(measures, self._floor(files["first"]))
+        self._report(measures, self._floor(files["first"]), self._write_floor(measures[0]))
 
     # Arrange ---------------------------------------------------------------------------
 
@@ -357,6 +361,7 @@ class _Bench:
             rows={k: after[k] - before[k] for k in STAT_TABLES},
             peak_mb=worker.memory_mb(),
             file=path,
+            run_id=run.pk,
             cpu=worker.cpu_seconds() - cpu_before,
         )
         self.out.write(
@@ -381,14 +386,51 @@ class _Bench:
         copy = min(_copy_sessions(rows) for _ in range(FLOOR_REPEATS))
         return {"parse": parse, "copy": copy, "rows": len(rows), "total": parse + copy}
 
+    def _write_floor(self, first: _Measure) -> dict[str, float]:
+        """Time writing the bulk rows of a first import into empty copies of their tables.
+
+        Not a target, a bound: the sessions, the first run's change list and the memberships
+        (about 98 % of line a's rows) are COPYed into empty copies of their tables
+        with the same indexes, checks, foreign keys and triggers (a first import finds these
+        tables empty too), then the deferred constraints are checked (``SET CONSTRAINTS ALL
+        IMMEDIATE``) and everything is rolled back. No import can write these rows for less.
+        """
+        loaded = []
+        for model, queryset in (
+            (Session, Session.objects.all()),
+            (SessionChange, SessionChange.objects.filter(run_id=first.run_id)),
+            (GroupMembership, GroupMembership.objects.all()),
+        ):
+            columns = [f.column for f in model._meta.concrete_fields]
+            loaded.append((model._meta.db_table, columns, list(queryset.values_list(*columns))))
+        best: dict[str, float] = {}
+        for _ in range(FLOOR_REPEATS):
+            for key, seconds in _write_into_copies(loaded).items():
+                best[key] = min(seconds, best.get(key, seconds))
+        best["total"] = sum(best.values())
+        best["rows"] = sum(len(rows) for _t, _c, rows in loaded)
+        return best
+
     # Report ----------------------------------------------------------------------------
 
-    def _report(self, measures: list[_Measure], floor: dict[str, float]) -> None:
+    def _report(
+        self, measures: list[_Measure], floor: dict[str, float], written: dict[str, float]
+    ) -> None:
         w = self.out.write
         w("")
         w(
             f"Floor: lxml parse {floor['parse']:.3f} s + COPY {floor['rows']:.0f} session rows "
             f"{floor['copy']:.3f} s = {floor['total']:.3f} s"
+        )
+        parts = " + ".join(
+            f"{key} {seconds:.3f} s"
+            for key, seconds in written.items()
+            if key not in {"rows", "total"}
+        )
+        w(
+            f"Bound for line a (not a target): writing its {written['rows']:.0f} bulk rows "
+            f"into empty copies of their tables: {parts} = {written['total']:.3f} s "
+            f"({written['total'] / floor['total']:.1f}× the floor)"
         )
         w("")
         w(
@@ -479,6 +521,57 @@ def _copy_sessions(rows: list[tuple[Any, ...]]) -> float:
         for row in rows:
             copy.write_row(row)
     return time.perf_counter() - started
+
+
+def _write_into_copies(
+    loaded: list[tuple[str, list[str], list[tuple[Any, ...]]]],
+) -> dict[str, float]:
+    """COPY each table's rows into an empty copy of it; return the seconds per step."""
+    timings: dict[str, float] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        savepoint = transaction.savepoint()
+        for table, _columns, _rows in loaded:
+            copy = f"bench_write_{table}"
+            cursor.execute(
+                sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
+                    sql.Identifier(copy), sql.Identifier(table)
+                )
+            )
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [table],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+                        sql.Identifier(copy), sql.Identifier(name)
+                    )
+                    + sql.SQL(definition)
+                )
+            cursor.execute(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                [table],
+            )
+            for (definition,) in cursor.fetchall():
+                cursor.execute(definition.replace(f" ON public.{table} ", f" ON {copy} "))
+        raw = cursor.cursor
+        for table, columns, rows in loaded:
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(f"bench_write_{table}"),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            )
+            started = time.perf_counter()
+            with raw.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            timings[table] = time.perf_counter() - started
+        started = time.perf_counter()
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        timings["constraints"] = time.perf_counter() - started
+        transaction.savepoint_rollback(savepoint)
+    return timings
 
 
 def _table_stats() -> dict[str, int]:
