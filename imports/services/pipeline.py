@@ -28,7 +28,7 @@ from imports.services import steps
 from imports.services.apply import APPLY_COUNTERS, plan_apply, plan_diff
 from imports.services.preview import run_changes_record
 from imports.services.steps import PROBLEMS_MAX, StepNote, StepStop
-from imports.services.unchanged import state_digest
+from imports.services.unchanged import state_digest_after_apply
 from imports.thresholds import thresholds_assess
 from imports.timetable import Problem
 from imports.validation import group_name_problems
@@ -132,7 +132,8 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     # One local copy of the file (and one decryption) serves the fingerprint and the parse.
     with steps.run_file(run) as deposit:
         run.content_fingerprint = steps.step_fingerprint(deposit)
-        digest = steps.step_state_digest(run, target)
+        state = steps.step_state_digest(run, target)
+        digest = state.value if state is not None else None
         unchanged = steps.step_unchanged(run, target, digest)
         if unchanged is not None:
             steps.step_school_year(run, target)
@@ -188,8 +189,11 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     counters = plan_apply(plan, diff)
     counters["sessions_before_effective"] = plan.sessions_before_effective
     run.counters = counters
-    # What the next export of the same timetable is compared with (steps.step_unchanged).
-    run.state_digest = state_digest(
+    # What the next export of the same timetable is compared with (steps.step_unchanged):
+    # the parts of the state that the apply wrote are digested again.
+    run.state_digest = state_digest_after_apply(
+        state,
+        counters,
         school_group_id=run.school_group_id,
         establishment_ids=target.ids,
         school_year=target.year_bounds,

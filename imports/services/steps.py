@@ -46,7 +46,8 @@ from imports.services.directory import directory_snapshot
 from imports.services.incremental import incremental_reusable
 from imports.services.preview import change_summary
 from imports.services.unchanged import (
-    state_digest,
+    StateDigest,
+    state_digest_parts,
     unchanged_assessment,
     unchanged_reference,
     unchanged_report,
@@ -316,7 +317,7 @@ class Unchanged:
     sessions: int  # the generated sessions held in the window, all unchanged
 
 
-def step_state_digest(run: ImportRun, target: Target) -> str | None:
+def step_state_digest(run: ImportRun, target: Target) -> StateDigest | None:
     """Return the ENT's state digest for an automatic run applied as usual, else ``None``.
 
     What :func:`step_unchanged` and the incremental plan (:func:`step_plan`) compare with
@@ -326,7 +327,7 @@ def step_state_digest(run: ImportRun, target: Target) -> str | None:
         return None
     if target.school_year is None or not target.establishments:
         return None
-    return state_digest(
+    return state_digest_parts(
         school_group_id=run.school_group_id,
         establishment_ids=target.ids,
         school_year=target.year_bounds,

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from ent.models import (
     CancelledCourse,
@@ -59,6 +61,36 @@ STEADY_REPORT_KEYS = ("problems", "problems_total", "unmatched", "unmatched_entr
 STEADY_REPORT_KEYS_TOTAL = "unmatched_entries_total"
 
 
+@dataclass(frozen=True, slots=True)
+class StateDigest:
+    """The state digest (:func:`state_digest`) with the digest of each of its parts.
+
+    ``value`` is what runs store and compare; ``parts`` (label → digest) let a run that
+    wrote only some parts digest those again (:func:`state_digest_after_apply`).
+    """
+
+    year: tuple[dt.date, dt.date] | None
+    parts: dict[str, str]
+
+    @property
+    def value(self) -> str:
+        digest = hashlib.sha256(repr(self.year).encode())
+        for label in PARTS:
+            digest.update(f"\n{label}:{self.parts[label]}".encode())
+        return digest.hexdigest()
+
+
+# The parts of the state digest: row lists, then tables summarised by their ids.
+ROW_PARTS = ("e", "p", "c", "g", "m", "f", "y", "s", "t")
+SUMMARY_PARTS = ("gm", "cm", "x")
+PARTS = ROW_PARTS + SUMMARY_PARTS
+# What the apply step writes (imports.services.apply.plan_apply): services and their
+# digests, subjects, groups, closings and cancellations, always digested again after it;
+# group memberships only when it created groups or created or removed memberships.
+APPLY_PARTS = ("t", "s", "g", "f", "x")
+MEMBERSHIP_COUNTERS = ("groups_created", "memberships_created", "memberships_removed")
+
+
 def state_digest(
     *,
     school_group_id: int,
@@ -72,23 +104,87 @@ def state_digest(
     matches, the closing periods, subjects, teaching services and their digest state, and
     the cancellations held. Any write to them changes the digest.
     """
-    ids = sorted(establishment_ids)
-    digest = hashlib.sha256()
+    return state_digest_parts(
+        school_group_id=school_group_id,
+        establishment_ids=establishment_ids,
+        school_year=school_year,
+    ).value
 
-    def add(label: str, rows: Iterable[object]) -> None:
-        digest.update(label.encode())
-        for row in rows:
-            digest.update(repr(row).encode())
-            digest.update(b"\n")
 
-    add("e", Establishment.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "uai"))
-    add("a", [school_year])
-    add(
-        "p",
-        Person.objects.filter(establishments__in=ids)
-        .distinct()
-        .order_by("pk")
-        .values_list(
+def state_digest_parts(
+    *,
+    school_group_id: int,
+    establishment_ids: list[int],
+    school_year: tuple[dt.date, dt.date] | None,
+    only: tuple[str, ...] = PARTS,
+) -> StateDigest:
+    """Return the state digest with its parts (``only``: those parts, the others left out).
+
+    On PostgreSQL each part is digested by the server, all in one statement (a row list:
+    its rows as PostgreSQL writes records, one a line in primary key order, through
+    SHA-256), so no row crosses the connection; elsewhere the rows are read and digested
+    here. The two give different digests of the same state, which is harmless: digests are
+    only compared within one database.
+    """
+    queries = _state_queries(school_group_id, sorted(establishment_ids))
+    wanted = [(label, queries[label]) for label in PARTS if label in only]
+    if connection.vendor == "postgresql":
+        return StateDigest(school_year, _parts_digested_in_postgresql(wanted))
+    parts: dict[str, str] = {}
+    for label, queryset in wanted:
+        digest = hashlib.sha256()
+        if label in SUMMARY_PARTS:
+            digest.update(repr(queryset.aggregate(Count("pk"), Sum("pk"), Max("pk"))).encode())
+        else:
+            for row in queryset:
+                digest.update(repr(row).encode())
+                digest.update(b"\n")
+        parts[label] = digest.hexdigest()
+    return StateDigest(school_year, parts)
+
+
+def state_digest_after_apply(
+    before: StateDigest | None,
+    counters: dict[str, int],
+    *,
+    school_group_id: int,
+    establishment_ids: list[int],
+    school_year: tuple[dt.date, dt.date] | None,
+) -> str:
+    """Return the state digest once the apply step has written (``counters``: what it did).
+
+    ``before`` is the digest the run read before planning (``None``: digest everything
+    now). The parts the apply step writes are digested again; the others keep ``before``'s
+    digest. Should another process have changed one of those meanwhile (the directory,
+    say), the stored digest describes the state this run planned from, not the new one:
+    the next export then goes through the whole pipeline, as it must.
+    """
+    if before is None or before.year != school_year:
+        return state_digest(
+            school_group_id=school_group_id,
+            establishment_ids=establishment_ids,
+            school_year=school_year,
+        )
+    again: tuple[str, ...] = APPLY_PARTS
+    if any(counters.get(name) for name in MEMBERSHIP_COUNTERS):
+        again += ("gm",)
+    after = state_digest_parts(
+        school_group_id=school_group_id,
+        establishment_ids=establishment_ids,
+        school_year=school_year,
+        only=again,
+    )
+    return StateDigest(school_year, {**before.parts, **after.parts}).value
+
+
+def _state_queries(school_group_id: int, ids: list[int]) -> dict[str, QuerySet[Any, Any]]:
+    """Return the querysets of the digest's parts: a row list's rows (primary key first,
+    ordered by it), or a summarised table's rows."""
+    people = Person.establishments.through.objects.filter(establishment_id__in=ids)
+    rows: dict[str, QuerySet[Any, Any]] = {
+        "e": Establishment.objects.filter(pk__in=ids).values_list("pk", "uai"),
+        # People of the establishments: a semi-join, no duplicate to remove.
+        "p": Person.objects.filter(pk__in=people.values("person_id")).values_list(
             "pk",
             "is_active",
             "kind",
@@ -99,24 +195,13 @@ def state_digest(
             "sts_id",
             "pronote_idpn",
         ),
-    )
-    add(
-        "c",
-        SchoolClass.objects.filter(establishment_id__in=ids)
-        .order_by("pk")
-        .values_list("pk", "code", "name", "establishment_id"),
-    )
-    add(
-        "g",
-        TeachingGroup.objects.filter(establishment_id__in=ids)
-        .order_by("pk")
-        .values_list("pk", "code", "name", "establishment_id"),
-    )
-    add(
-        "m",
-        ManualMatch.objects.filter(school_group_id=school_group_id)
-        .order_by("pk")
-        .values_list(
+        "c": SchoolClass.objects.filter(establishment_id__in=ids).values_list(
+            "pk", "code", "name", "establishment_id"
+        ),
+        "g": TeachingGroup.objects.filter(establishment_id__in=ids).values_list(
+            "pk", "code", "name", "establishment_id"
+        ),
+        "m": ManualMatch.objects.filter(school_group_id=school_group_id).values_list(
             "pk",
             "kind",
             "source_key",
@@ -126,52 +211,56 @@ def state_digest(
             "school_class_id",
             "group_id",
         ),
-    )
-    add(
-        "f",
-        ClosingPeriod.objects.filter(establishment_id__in=ids)
-        .order_by("pk")
-        .values_list("pk", "source", "start_date", "end_date", "label"),
-    )
-    add(
-        "y",
-        SchoolYear.objects.filter(school_group_id=school_group_id)
-        .order_by("pk")
-        .values_list("pk", "start_date", "end_date"),
-    )
-    add(
-        "s",
-        Subject.objects.filter(establishment_id__in=ids)
-        .order_by("pk")
-        .values_list("pk", "code", "label"),
-    )
-    add(
-        "t",
-        TeachingService.objects.filter(establishment_id__in=ids)
+        "f": ClosingPeriod.objects.filter(establishment_id__in=ids).values_list(
+            "pk", "source", "start_date", "end_date", "label"
+        ),
+        "y": SchoolYear.objects.filter(school_group_id=school_group_id).values_list(
+            "pk", "start_date", "end_date"
+        ),
+        "s": Subject.objects.filter(establishment_id__in=ids).values_list("pk", "code", "label"),
+        "t": TeachingService.objects.filter(establishment_id__in=ids)
         .annotate(digested=Q(session_digests__isnull=False))
-        .order_by("pk")
         .values_list("pk", "key", "is_active", "weekly_minutes", "digested"),
+    }
+    queries = {label: q.order_by("pk") for label, q in rows.items()}
+    queries["gm"] = GroupMembership.objects.filter(
+        group_id__in=TeachingGroup.objects.filter(establishment_id__in=ids).values("pk")
     )
-    summary = (Count("pk"), Sum("pk"), Max("pk"))
-    add(
-        "gm",
-        GroupMembership.objects.filter(
-            group_id__in=TeachingGroup.objects.filter(establishment_id__in=ids).values("pk")
-        )
-        .aggregate(*summary)
-        .values(),
-    )
-    add(
-        "cm",
-        ClassMembership.objects.filter(school_class__establishment_id__in=ids)
-        .aggregate(*summary)
-        .values(),
-    )
-    add(
-        "x",
-        CancelledCourse.objects.filter(establishment_id__in=ids).aggregate(*summary).values(),
-    )
-    return digest.hexdigest()
+    queries["cm"] = ClassMembership.objects.filter(school_class__establishment_id__in=ids)
+    queries["x"] = CancelledCourse.objects.filter(establishment_id__in=ids)
+    return queries
+
+
+def _parts_digested_in_postgresql(wanted: list[tuple[str, QuerySet[Any, Any]]]) -> dict[str, str]:
+    """Return the digest of each part (label → digest), computed by PostgreSQL at once.
+
+    A row list's digest is the SHA-256 of its rows as PostgreSQL writes records (quoted
+    text, NULL distinct from an empty string), one a line in primary key order; a summary's
+    is its ids' count, sum and maximum.
+    """
+    selects: list[str] = []
+    params: list[Any] = []
+    for label, queryset in wanted:
+        assert label in PARTS  # noqa: S101 (a literal of this module, written into the SQL)
+        if label in SUMMARY_PARTS:
+            sql, query_params = queryset.values_list("pk").order_by().query.sql_with_params()
+            selects.append(
+                f"SELECT '{label}', concat_ws(',', count(*), sum(x.c0), max(x.c0)) "  # noqa: S608
+                f"FROM ({sql}) AS x(c0)"
+            )
+        else:
+            sql, query_params = queryset.query.sql_with_params()
+            # The row's columns renamed c0 (the primary key), c1…: a name to order by.
+            width = len(queryset.query.values_select) + len(queryset.query.annotation_select)
+            columns = ", ".join(f"c{n}" for n in range(width))
+            selects.append(
+                f"SELECT '{label}', encode(sha256(convert_to(coalesce(string_agg(x::text, "  # noqa: S608
+                f"E'\\n' ORDER BY x.c0), ''), 'UTF8')), 'hex') FROM ({sql}) AS x({columns})"
+            )
+        params += query_params
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        return dict(cursor.fetchall())
 
 
 def unchanged_reference(

@@ -18,13 +18,18 @@ import pytest
 from django.test import override_settings
 
 from devtools.container_encrypt import container_encrypt
-from ent.models import Establishment, Person, Session
+from ent.models import Establishment, GroupMembership, Person, Session, TeachingGroup
 from imports.models import ImportRun
 from imports.parsers import container
 from imports.parsers.index_education import payload_fingerprint
 from imports.pronote_keys import pronote_keys_create
 from imports.services import steps
-from imports.services.unchanged import state_digest
+from imports.services.apply import APPLY_COUNTERS
+from imports.services.unchanged import (
+    state_digest,
+    state_digest_after_apply,
+    state_digest_parts,
+)
 from imports.thresholds import Control
 from imports.thresholds.definitions import Setting
 from imports.thresholds.persistence import threshold_settings_save
@@ -157,6 +162,81 @@ def test_a_session_edited_by_hand_is_repaired_by_the_next_export_of_the_same_tim
     assert SHORTCUT not in _messages(run)
     session.refresh_from_db()
     assert session.room == room
+
+
+def _digest_now(school: School, run: ImportRun) -> str:
+    return state_digest(
+        school_group_id=school.group.pk,
+        establishment_ids=[school.establishment.pk],
+        school_year=steps.step_target(run).year_bounds,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "courses",
+    [
+        pytest.param(moved(default_courses(), 0, room="S99"), id="rooms"),
+        pytest.param(default_courses()[:-1], id="memberships"),
+    ],
+)
+def test_the_digest_stored_after_an_applied_change_is_that_of_the_ent_read_afresh(
+    school: School, courses: list[Any]
+) -> None:
+    _steady(school)
+
+    run = run_import(school, _export("2", courses), now=LATEST)
+
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert SHORTCUT not in _messages(run)
+    assert run.counters["sessions_updated"] + run.counters["memberships_removed"] > 0
+    assert run.state_digest == _digest_now(school, run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_digest_after_the_apply_digests_again_only_what_the_apply_wrote(
+    school: School,
+) -> None:
+    reference = _steady(school)
+    ids = [school.establishment.pk]
+    year = steps.step_target(reference).year_bounds
+    scope: dict[str, Any] = {
+        "school_group_id": school.group.pk,
+        "establishment_ids": ids,
+        "school_year": year,
+    }
+    before = state_digest_parts(**scope)
+    assert before.value == state_digest(**scope) == reference.state_digest
+    nothing = dict.fromkeys(APPLY_COUNTERS, 0)
+    # Another process renames a student while the run plans: the run's digest keeps the
+    # directory it planned from, so the next export is not taken for an unchanged one.
+    Person.objects.filter(pk=school.students[0].pk).update(last_name="ARNAUD-MARTIN")
+    assert state_digest_after_apply(before, nothing, **scope) == before.value
+    assert state_digest(**scope) != before.value
+    # A membership the apply removed is digested again; its counters say so.
+    renamed = state_digest_parts(**scope)
+    membership = GroupMembership.objects.filter(
+        group__in=TeachingGroup.objects.filter(establishment_id__in=ids)
+    ).first()
+    assert membership is not None
+    membership.delete()
+    removed = {**nothing, "memberships_removed": 1}
+    assert state_digest_after_apply(renamed, removed, **scope) == state_digest(**scope)
+    assert state_digest_after_apply(renamed, nothing, **scope) == renamed.value
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_missing_ine_and_an_empty_one_give_different_digests(school: School) -> None:
+    scope: dict[str, Any] = {
+        "school_group_id": school.group.pk,
+        "establishment_ids": [school.establishment.pk],
+        "school_year": None,
+    }
+    student = school.students[0]
+    Person.objects.filter(pk=student.pk).update(ine=None)
+    missing = state_digest(**scope)
+    Person.objects.filter(pk=student.pk).update(ine="")
+    assert state_digest(**scope) != missing
 
 
 @pytest.mark.django_db(transaction=True)
