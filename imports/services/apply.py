@@ -467,11 +467,7 @@ def _apply_services(
 
 
 def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
-    Session.objects.bulk_update(
-        [Session(pk=pk, ends_at=ends_at, room=room) for pk, ends_at, room in diff.sessions_changed],
-        ["ends_at", "room"],
-        batch_size=SESSION_BATCH,
-    )
+    _sessions_update(diff.sessions_changed)
     source = Session.Source.TIMETABLE.value
     rows_insert(
         Session,
@@ -485,6 +481,33 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
     content_move(diff, service_ids)
     for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
         Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
+
+
+def _sessions_update(changed: list[tuple[int, dt.datetime, str]]) -> None:
+    """Give each changed session (pk, end, room) its new end and room.
+
+    PostgreSQL gets one ``UPDATE … FROM unnest(…)`` joining the three arrays on the ids:
+    Django's ``bulk_update`` would build (and the server parse) a ``CASE WHEN`` per row and
+    column. Other databases (the embedded SQLite) get ``bulk_update``.
+    """
+    if not changed:
+        return
+    if connection.vendor != "postgresql":
+        Session.objects.bulk_update(
+            [Session(pk=pk, ends_at=ends_at, room=room) for pk, ends_at, room in changed],
+            ["ends_at", "room"],
+            batch_size=SESSION_BATCH,
+        )
+        return
+    table = connection.ops.quote_name(Session._meta.db_table)
+    ids, ends, rooms = (list(column) for column in zip(*changed, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET ends_at = v.ends_at, room = v.room "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS v(id, ends_at, room) "
+            "WHERE s.id = v.id",
+            [ids, ends, rooms],
+        )
 
 
 def _apply_digests(plan: Plan, diff: Diff, service_ids: dict[str, int]) -> set[int]:

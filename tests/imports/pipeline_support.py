@@ -55,6 +55,7 @@ class CourseSpec:
     weeks: frozenset[int] = WEEKS
     replacement: tuple[int, frozenset[int]] | None = None  # (teacher, weeks)
     cancelled: frozenset[int] = frozenset()  # weeks written as SemainesAnnulation
+    places: int = 1  # length, in places of the grid
 
 
 def default_courses() -> list[CourseSpec]:
@@ -94,7 +95,10 @@ def _course(spec: CourseSpec) -> etree._Element:
         children.append(E.Groupe(Ident="1", Semaines=mask))
     children.append(E.Salle(Ident=str(spec.room), Semaines=mask))
     course = E.Cours(
-        *children, Jour=str(spec.day), NumeroPlaceDebut=str(spec.place), NombrePlaces="1"
+        *children,
+        Jour=str(spec.day),
+        NumeroPlaceDebut=str(spec.place),
+        NombrePlaces=str(spec.places),
     )
     if spec.cancelled:
         course.set("SemainesAnnulation", str(mask_from_weeks(spec.cancelled)))

@@ -134,6 +134,27 @@ def test_a_room_change_on_one_course_updates_only_its_sessions(
     assert session_writes() == {"UPDATE": len(changed)}
 
 
+def test_a_longer_course_updates_only_the_end_of_its_sessions(
+    school: School, session_writes: Callable[[], dict[str, int]]
+) -> None:
+    initialise(school)
+    before = timetable_sessions()
+    courses = moved(default_courses(), 0, places=2)
+    _reset(session_writes)
+
+    run = run_import(school, edt_file(courses), now=EVENING)
+
+    after = timetable_sessions()
+    changed = {pk for pk in before if before[pk] != after[pk]}
+    assert before.keys() == after.keys()
+    assert len(changed) == run.counters["sessions_updated"] > 0
+    for pk in changed:
+        key, starts_at, ends_at, room = before[pk]
+        assert after[pk][:2] == (key, starts_at) and after[pk][3] == room
+        assert after[pk][2] > ends_at
+    assert session_writes() == {"UPDATE": len(changed)}
+
+
 def test_sessions_before_the_import_time_are_never_touched(school: School) -> None:
     initialise(school)
     past = {pk: v for pk, v in timetable_sessions().items() if v[1] < EVENING}
