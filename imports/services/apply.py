@@ -138,16 +138,27 @@ def _diff_subjects(plan: Plan, diff: Diff) -> None:
 
 
 def _diff_services(plan: Plan, diff: Diff) -> dict[str, tuple[int, bool]]:
-    rows = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-        "pk", "key", "audience_key", "weekly_minutes", "is_active", "session_digests"
-    )
-    by_key = {key: (pk, active) for pk, key, _a, _m, active, _d in rows}
-    diff.services_trusted = {
-        key for _pk, key, _a, _m, _on, stored in rows if _digests_hold(plan, key, stored)
-    }
+    services = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids)
+    fields = ("pk", "key", "audience_key", "weekly_minutes", "is_active")
     # Services planned without their sessions: the ENT holds them (imports.services.incremental).
-    diff.services_trusted |= plan.services_skipped
-    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on, _d in rows if on]
+    # The stored digests of the others tell which need no comparison: only theirs are read
+    # (a service's digests are a JSON document of some forty weeks).
+    skipped = plan.services_skipped
+    stored: list[tuple[str, object]]
+    if skipped:
+        rows = list(services.values_list(*fields))
+        compared = [pk for pk, key, _a, _m, _on in rows if key not in skipped]
+        stored = list(
+            TeachingService.objects.filter(pk__in=compared).values_list("key", "session_digests")
+        )
+    else:
+        read = list(services.values_list(*fields, "session_digests"))
+        rows = [row[:5] for row in read]
+        stored = [(row[1], row[5]) for row in read]
+    by_key = {key: (pk, active) for pk, key, _a, _m, active in rows}
+    diff.services_trusted = {key for key, digests in stored if _digests_hold(plan, key, digests)}
+    diff.services_trusted |= skipped
+    active = [(pk, key, audience, minutes) for pk, key, audience, minutes, on in rows if on]
     diff.services_existing = len(active)
     old_by_audience: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for _pk, key, audience, minutes in active:
