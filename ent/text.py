@@ -10,6 +10,8 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def ascii_fold(value: str) -> str:
     """Return ``value`` without diacritics (``Éloïse`` → ``Eloise``; ``Œ`` → ``OE``)."""
+    if value.isascii():
+        return value  # nothing to decompose (the usual name: a quick way out)
     value = value.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c))

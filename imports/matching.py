@@ -246,8 +246,9 @@ class _PersonIndex:
                 value = getattr(p, attr)
                 if value:
                     self.by_attr[attr][value.upper()].append(p.id)
-            self.by_name_birth[(p.key, p.birth_date)].append(p.id)
-            self.by_name[p.key].append(p.id)
+            key = p.key  # a name key costs more than the rest of the loop
+            self.by_name_birth[(key, p.birth_date)].append(p.id)
+            self.by_name[key].append(p.id)
 
     def by(self, attr: str, value: str) -> list[int]:
         return self.by_attr[attr].get(value.upper(), []) if value else []
