@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from ent.text import name_key
 from imports.matching import DirectoryUnit, person_source_key
-from imports.sessions import Occurrence, closed_days, course_occurrences
+from imports.sessions import Occurrence, closed_days, course_occurrence_runs
 from imports.timetable import Course, Resource, SourceClosing, Timetable, UnitKind
 
 ROOM_MAX = 100
@@ -369,8 +369,7 @@ class _PlanBuilder:
         course whose resources all share the same weeks (one group, no per-week work).
         """
         if len({r.weeks for r in course.resources}) > 1:
-            for occurrence in course_occurrences(self.timetable, course, closed=closed):
-                yield occurrence, [occurrence.date]
+            yield from course_occurrence_runs(self.timetable, course, closed=closed)
             return
         # Most courses share their weekday and weeks: their dates are computed once (callers
         # only slice the list).

@@ -69,6 +69,41 @@ def course_occurrences(
         )
 
 
+def course_occurrence_runs(
+    timetable: Timetable, course: Course, *, closed: frozenset[dt.date]
+) -> Iterator[tuple[Occurrence, list[dt.date]]]:
+    """Yield :func:`course_occurrences` grouped in runs: consecutive occurrences with the
+    same active resources, as the first one and the dates of all, in week order.
+
+    A course whose resources follow different weeks (a teacher replaced for a few weeks, a
+    room changed at mid-year) has a few runs of many weeks each: planning resolves one run
+    instead of one occurrence a week.
+    """
+    year = timetable.year
+    active: tuple[tuple[str, ...], ...] | None = None
+    first: Occurrence | None = None
+    dates: list[dt.date] = []
+    for week in sorted(course.weeks()):
+        day = year.day(week, course.day)
+        if not year.contains(day) or day in closed:
+            continue
+        resources = (
+            _active(course.teachers, week),
+            _active(course.classes, week),
+            _active(course.parts, week),
+            _active(course.groups, week),
+            _active(course.rooms, week),
+        )
+        if resources != active:
+            if first is not None:
+                yield first, dates
+            active, dates = resources, []
+            first = Occurrence(course, day, course.start, course.end, *resources)
+        dates.append(day)
+    if first is not None:
+        yield first, dates
+
+
 def timetable_occurrences(timetable: Timetable) -> Iterator[Occurrence]:
     """Yield the dated occurrences of every course of ``timetable``."""
     closed = closed_days(timetable.closings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 from devtools.samples import generate_sample
@@ -15,7 +16,13 @@ from imports.planning import (
     audience_key,
     plan_build,
 )
-from imports.sessions import timetable_occurrences
+from imports.sessions import (
+    Occurrence,
+    closed_days,
+    course_occurrence_runs,
+    course_occurrences,
+    timetable_occurrences,
+)
 from imports.timetable import SourceClosing
 from tests.imports.timetables import ALL_WEEKS, NOEL, TOUSSAINT, course, timetable, weeks
 
@@ -293,6 +300,27 @@ def test_the_plan_has_one_session_per_occurrence_of_a_generated_timetable() -> N
     )
     assert any(len({r.weeks for r in c.resources}) > 1 for c in tt.courses)  # both paths run
     assert sorted((s.starts_at, s.ends_at, s.room) for s in plan.sessions) == occurrences
+
+
+def test_runs_of_occurrences_are_the_occurrences_grouped_by_consecutive_resources() -> None:
+    tt = generate_sample("medium", seed=3, start_year=2026).timetable
+    closed = closed_days(tt.closings)
+    mixed = [c for c in tt.courses if len({r.weeks for r in c.resources}) > 1]
+    assert mixed
+
+    def resources(o: Occurrence) -> tuple[tuple[str, ...], ...]:
+        return (o.teachers, o.classes, o.parts, o.groups, o.rooms)
+
+    longest = 0
+    for c in mixed:
+        runs = list(course_occurrence_runs(tt, c, closed=closed))
+        flat = [(day, resources(first)) for first, days in runs for day in days]
+        assert flat == [(o.date, resources(o)) for o in course_occurrences(tt, c, closed=closed)]
+        assert all(first.date == days[0] for first, days in runs)
+        # Consecutive runs differ: each run is as long as it can be.
+        assert all(resources(a[0]) != resources(b[0]) for a, b in itertools.pairwise(runs))
+        longest = max([longest, *(len(days) for _first, days in runs)])
+    assert longest > 1
 
 
 def test_two_closings_of_the_file_on_the_same_dates_are_planned_once() -> None:
