@@ -80,6 +80,10 @@ def course_occurrence_runs(
     instead of one occurrence a week.
     """
     year = timetable.year
+    # The resources active in a week depend only on which of the course's week sets hold
+    # it: computed once per combination.
+    patterns = list({r.weeks for r in course.resources})
+    by_signature: dict[tuple[bool, ...], tuple[tuple[str, ...], ...]] = {}
     active: tuple[tuple[str, ...], ...] | None = None
     first: Occurrence | None = None
     dates: list[dt.date] = []
@@ -87,13 +91,16 @@ def course_occurrence_runs(
         day = year.day(week, course.day)
         if not year.contains(day) or day in closed:
             continue
-        resources = (
-            _active(course.teachers, week),
-            _active(course.classes, week),
-            _active(course.parts, week),
-            _active(course.groups, week),
-            _active(course.rooms, week),
-        )
+        signature = tuple(week in weeks for weeks in patterns)
+        resources = by_signature.get(signature)
+        if resources is None:
+            resources = by_signature[signature] = (
+                _active(course.teachers, week),
+                _active(course.classes, week),
+                _active(course.parts, week),
+                _active(course.groups, week),
+                _active(course.rooms, week),
+            )
         if resources != active:
             if first is not None:
                 yield first, dates
