@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Protocol
 
 from ent.text import name_key
@@ -257,25 +258,33 @@ class _PersonIndex:
 def _decide(
     result: KindResult,
     ident: str,
-    entry: UnmatchedEntry,
+    source_key: str,
+    entry_of: Callable[[], UnmatchedEntry],
     candidates: Iterable[list[int]],
 ) -> None:
     """Take the first piece of evidence that names anyone: one id matches, several are ambiguous.
 
     An entity already left unmatched (same source key, another ident) is not listed twice.
+    ``entry_of`` makes its entry (label included) only when it is listed.
     """
-    result.keys.add(entry.source_key)
+    result.keys.add(source_key)
+    ambiguous: tuple[int, ...] = ()
     for ids in candidates:
         unique = sorted(set(ids))
         if len(unique) == 1:
             result.matched[ident] = unique[0]
             return
         if len(unique) > 1:
-            entry = replace(entry, candidates=tuple(unique))
+            ambiguous = tuple(unique)
             break
-    if entry.source_key not in result.listed:
-        result.listed.add(entry.source_key)
-        result.entries.append(entry)
+    if source_key not in result.listed:
+        entry = entry_of()
+        result.listed.add(source_key)
+        result.entries.append(replace(entry, candidates=ambiguous) if ambiguous else entry)
+
+
+def _person_entry(source_key: str, person: SourcePerson) -> UnmatchedEntry:
+    return UnmatchedEntry(source_key, person_label(person), person.birth_date)
 
 
 def _match_people(
@@ -305,8 +314,13 @@ def _match_people(
         ]
         if name_alone:
             evidence.append(index.by_name.get(key, []))
-        entry = UnmatchedEntry(source_key, person_label(person), person.birth_date)
-        _decide(result, person.ident, entry, evidence)
+        _decide(
+            result,
+            person.ident,
+            source_key,
+            partial(_person_entry, source_key, person),
+            evidence,
+        )
     return result
 
 
@@ -357,7 +371,8 @@ def match_units(
         _decide(
             result,
             ident,
-            UnmatchedEntry(source_key, code),
+            source_key,
+            partial(UnmatchedEntry, source_key, code),
             [
                 [manual[source_key]] if source_key in manual else [],
                 by_code.get(code, []),
