@@ -374,15 +374,6 @@ class _PayloadReader:
         self.students: list[_RawStudent] = []
         self.courses: list[_RawCourse] = []
         self._masks: dict[str, frozenset[int]] = {}
-        self.handlers: dict[str, Callable[[etree._Element], None]] = {
-            "Matiere": self._subject,
-            "Professeur": self._teacher,
-            "Classe": self._class,
-            "Groupe": self._group,
-            "Salle": self._room,
-            "Eleve": self._student,
-            "Cours": self._course,
-        }
 
     # --- streaming -----------------------------------------------------------------------
 
@@ -397,7 +388,7 @@ class _PayloadReader:
             self._section_ended(element)
             element.clear()
         elif grand.getparent() is None and _ITEM_SECTIONS.get(_local(parent)) == _local(element):
-            self.handlers[_local(element)](element)
+            _ITEM_HANDLERS[_local(element)](self, element)
             element.clear()
             while element.getprevious() is not None:
                 del parent[0]
@@ -1039,6 +1030,20 @@ class _PayloadReader:
             )
             return None
         return int(raw.day), places[0].start, places[-1].end
+
+
+# The reader's method for each item, by tag. Held here, not as bound methods on the reader,
+# which would make a reference cycle: the reader, and every record it collected, would then
+# wait for the cycle collector instead of being freed as soon as the parse no longer needs it.
+_ITEM_HANDLERS: dict[str, Callable[[_PayloadReader, etree._Element], None]] = {
+    "Matiere": _PayloadReader._subject,
+    "Professeur": _PayloadReader._teacher,
+    "Classe": _PayloadReader._class,
+    "Groupe": _PayloadReader._group,
+    "Salle": _PayloadReader._room,
+    "Eleve": _PayloadReader._student,
+    "Cours": _PayloadReader._course,
+}
 
 
 def derive_closings(year: SchoolYearSpan, courses: Iterable[Course]) -> list[SourceClosing]:

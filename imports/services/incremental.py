@@ -32,6 +32,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Q
+from django.db.models.fields.json import KeyTransform
 
 from ent.models import TeachingService
 from imports.models import ImportRun
@@ -55,7 +56,11 @@ def incremental_reusable(
     ).exclude(pk=run.pk)
     reference = (
         integrated.order_by("-finished_at", "-pk")
-        .values_list("state_digest", "counters__groups_created", "bilan__coherence_total")
+        .values_list(
+            "state_digest",
+            KeyTransform("groups_created", "counters"),
+            KeyTransform("coherence_total", "bilan"),
+        )
         .first()
     )
     if reference is None:

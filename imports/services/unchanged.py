@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTransform
 
 from ent.models import (
     CancelledCourse,
@@ -291,7 +292,9 @@ def unchanged_reference(
         return None
     steady = (
         ImportRun.objects.filter(pk=last.pk)
-        .values_list("counters__groups_created", "bilan__coherence_total")
+        .values_list(
+            KeyTransform("groups_created", "counters"), KeyTransform("coherence_total", "bilan")
+        )
         .first()
     )
     if steady is None or (steady[0] or 0) > 0 or (steady[1] or 0) > 0:
@@ -305,7 +308,7 @@ def unchanged_reference(
 
 def unchanged_report(reference: ImportRun) -> RunReport:
     """Return the parts of ``reference``'s report that the same file and directory repeat."""
-    keys = [f"bilan__{key}" for key in (*STEADY_REPORT_KEYS, STEADY_REPORT_KEYS_TOTAL)]
+    keys = [KeyTransform(key, "bilan") for key in (*STEADY_REPORT_KEYS, STEADY_REPORT_KEYS_TOTAL)]
     values = ImportRun.objects.filter(pk=reference.pk).values_list(*keys).first() or ()
     stored = dict(zip((*STEADY_REPORT_KEYS, STEADY_REPORT_KEYS_TOTAL), values, strict=False))
     return RunReport.from_json({k: v for k, v in stored.items() if v is not None})
@@ -324,7 +327,11 @@ def unchanged_assessment(
     Matching is the reference's (same file, same directory); nothing is created, changed or
     removed, so every other control counts zero out of what the ENT holds now.
     """
-    stored = ImportRun.objects.filter(pk=reference.pk).values_list("bilan__thresholds").first()
+    stored = (
+        ImportRun.objects.filter(pk=reference.pk)
+        .values_list(KeyTransform("thresholds", "bilan"))
+        .first()
+    )
     evaluations = RunReport.from_json({"thresholds": (stored or [None])[0] or []}).thresholds
     matching = {
         e.control: Measure(e.control, e.numerator, e.denominator, e.items)
