@@ -490,8 +490,7 @@ def _apply_sessions(diff: Diff, service_ids: dict[str, int]) -> None:
     )
     # Content moves to its new session before the old one goes (imports.content).
     content_move(diff, service_ids)
-    for start in range(0, len(diff.sessions_deleted), SESSION_BATCH):
-        Session.objects.filter(pk__in=diff.sessions_deleted[start : start + SESSION_BATCH]).delete()
+    _sessions_delete(diff.sessions_deleted)
 
 
 def _sessions_update(changed: list[tuple[int, dt.datetime, str]]) -> None:
@@ -518,6 +517,32 @@ def _sessions_update(changed: list[tuple[int, dt.datetime, str]]) -> None:
             "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS v(id, ends_at, room) "
             "WHERE s.id = v.id",
             [ids, ends, rooms],
+        )
+
+
+def _sessions_delete(ids: list[int]) -> None:
+    """Delete these sessions, and the content (cahier de textes) still hanging on them.
+
+    Content the import keeps or moves is out of the way already (imports.content); what a
+    teacher wrote since the diff goes with its session, as Django's cascade would have it.
+    PostgreSQL gets the two DELETEs that cascade issues, by id arrays, without loading the
+    sessions first; other databases (the embedded SQLite) get Django's delete.
+    """
+    if connection.vendor != "postgresql":
+        for start in range(0, len(ids), SESSION_BATCH):
+            Session.objects.filter(pk__in=ids[start : start + SESSION_BATCH]).delete()
+        return
+    if not ids:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(SessionContent._meta.db_table)} WHERE session_id = ANY(%s)",  # noqa: S608
+            [ids],
+        )
+        cursor.execute(
+            f"DELETE FROM {quote(Session._meta.db_table)} WHERE id = ANY(%s)",  # noqa: S608
+            [ids],
         )
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from ent.formatting import format_moment
 from ent.models import Session, SessionContent
 from imports.models import ImportRun, SessionChange
+from imports.planning import Plan
 from imports.report import report_of
+from imports.services import pipeline
+from imports.services.apply import Diff, plan_apply
 from imports.services.confirmations import run_confirm
 from tests.imports.pipeline_support import (
     PARIS,
@@ -113,3 +118,26 @@ def test_an_import_that_touches_no_content_passes_the_content_control(school: Sc
     control = next(t for t in run.bilan["thresholds"] if t["control"] == "SESSION_CONTENT_LOST")
     assert run.status == Status.INTEGRATED
     assert (control["numerator"], control["denominator"], control["exceeded"]) == (0, 1, False)
+
+
+def test_content_written_after_the_diff_goes_with_its_deleted_session(
+    school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    initialise(school)
+    courses = default_courses()
+    del courses[1]  # 6A, Monday 09:00: its sessions are deleted
+    written: list[int] = []
+
+    def apply_after_a_teacher_wrote(plan: Plan, diff: Diff) -> dict[str, int]:
+        # A teacher fills in a session between the diff and the apply.
+        SessionContent.objects.create(session_id=diff.sessions_deleted[0], content="Dictée")
+        written.append(diff.sessions_deleted[0])
+        return plan_apply(plan, diff)
+
+    monkeypatch.setattr(pipeline, "plan_apply", apply_after_a_teacher_wrote)
+    run = run_import(school, edt_file(courses), now=LATER)
+
+    assert run.status == Status.INTEGRATED
+    assert run.counters["sessions_deleted"] > 0
+    assert not Session.objects.filter(pk__in=written).exists()
+    assert not SessionContent.objects.filter(session_id__in=written).exists()
