@@ -860,6 +860,7 @@ class _PayloadReader:
     def _check_groups(self) -> None:
         """Drop dangling members of groups; index groups by the classes and parts in them."""
         self._groups_of: dict[tuple[UnitKind, str], list[str]] = {}
+        self._derived: dict[Enrolment, tuple[Enrolment, ...]] = {}
         for group in list(self.groups.values()):
             ref = f"Groupe Ident={group.ident}"
             who = f"le groupe « {group.name} »" if group.name else "un groupe sans nom"
@@ -915,11 +916,17 @@ class _PayloadReader:
                     what="cette inscription est ignorée",
                     check=f"les classes et parties de classe {of(who)}",
                 )
-        derived = [
-            Enrolment(kind=UnitKind.GROUP, ident=group_ident, start=e.start, end=e.end)
-            for e in kept
-            for group_ident in self._groups_of.get((e.kind, e.ident), ())
-        ]
+        derived: list[Enrolment] = []
+        for e in kept:
+            # The students of a class mostly share its dates: its groups' enrolments are made
+            # once per dates and shared (they are immutable).
+            groups = self._derived.get(e)
+            if groups is None:
+                groups = self._derived[e] = tuple(
+                    Enrolment(kind=UnitKind.GROUP, ident=group_ident, start=e.start, end=e.end)
+                    for group_ident in self._groups_of.get((e.kind, e.ident), ())
+                )
+            derived += groups
         enrolments = tuple(dict.fromkeys(kept + derived))
         return Student(
             ident=raw.student.ident,
