@@ -220,9 +220,18 @@ def test_a_calendar_feed_is_created_downloaded_and_parsed(
     page.goto(f"{base}/classe/{school.classes[0].pk}/?semaine=2026-11-30")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Créer une adresse d'abonnement").click()  # type: ignore[attr-defined]
     address = page.locator("[data-feed-url]").input_value()  # type: ignore[attr-defined]
+    expect(page.get_by_text("Copiez cette adresse maintenant")).to_be_visible()  # type: ignore[attr-defined]
+    page.locator("[data-feeds]").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    _shot(page, "calendar-feed-created.png")
     with page.expect_download() as download_info:  # type: ignore[attr-defined]
         page.get_by_role("link", name="Télécharger (.ics)").click()  # type: ignore[attr-defined]
     document = Path(download_info.value.path()).read_bytes()
+    page.reload()  # type: ignore[attr-defined]
+    expect(page.locator("[data-feed-prefix]")).to_have_text(  # type: ignore[attr-defined]
+        f"…/agenda/{address.rsplit('/', 1)[1][:4]}…"
+    )
+    expect(page.locator("[data-feed-url]")).to_have_count(0)  # type: ignore[attr-defined]
+    _shot(page, "calendar-feed-listed.png")
 
     calendar = icalendar.Calendar.from_ical(document)
     events = list(calendar.walk("VEVENT"))
