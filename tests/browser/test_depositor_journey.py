@@ -4,9 +4,7 @@ who left the directory is logged out and their account shown suspended."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.utils import timezone
@@ -15,7 +13,7 @@ from playwright.sync_api import expect
 from accounts.provisioning import directory_logins_close
 from deposits.models import DepositorAccount
 from ent.models import Person
-from tests.browser.conftest import log_in, log_out
+from tests.browser.conftest import log_in, log_out, screenshot
 from tests.conftest import PASSWORD, Personas
 from tests.deposits.conftest import initialise_school_group, make_depositor, staff_member
 
@@ -101,11 +99,4 @@ def test_a_holder_who_left_the_directory_is_logged_out_and_shown_suspended(
     expect(row.locator("[data-suspended]")).to_have_text(  # type: ignore[attr-defined]
         "— suspendu : identifiant ENT fermé, à supprimer et remplacer"
     )
-    _shot(page, "depositor-suspended.png")
-
-
-def _shot(page: object, name: str) -> None:
-    folder = os.environ.get("ENT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name), full_page=True)  # type: ignore[attr-defined]
+    screenshot(page, "depositor-suspended.png")
