@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import Message, Role, User
@@ -17,6 +18,13 @@ class RoleInline(admin.TabularInline):
 @admin.register(User)
 class EntUserAdmin(UserAdmin):
     inlines = [RoleInline]
+    list_display = ["username", "last_name", "first_name", "is_active", "directory_closed_at"]
+    list_filter = [*UserAdmin.list_filter, "directory_closed_at"]
+    readonly_fields = ["directory_closed_at"]
+    fieldsets = [
+        *(UserAdmin.fieldsets or ()),
+        (_("Annuaire"), {"fields": ["directory_closed_at"]}),
+    ]
 
 
 @admin.register(Role)

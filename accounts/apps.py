@@ -8,8 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Comptes et rôles")
 
     def ready(self) -> None:
-        from accounts.provisioning import directory_logins_provision
-        from ent.services.directory import directory_staff_logins_register
+        from accounts.provisioning import DIRECTORY_LOGINS
+        from ent.services.directory import directory_logins_register
 
-        # Each AAF directory load opens the ENT logins of the staff it lists.
-        directory_staff_logins_register(directory_logins_provision)
+        # Each AAF directory load opens the ENT logins of the staff it lists, closes those of
+        # the people it deactivates and reopens those it had closed of the people back.
+        directory_logins_register(DIRECTORY_LOGINS)

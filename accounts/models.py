@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    """An ENT user (a custom model from day one, as Django recommends)."""
+    """An ENT user (a custom model from day one, as Django recommends).
+
+    ``directory_closed_at`` tells a login the directory closed (its person left) from one
+    closed by hand: only the former is reopened when the directory lists the person again.
+    """
+
+    directory_closed_at = models.DateTimeField(
+        _("fermé par l'annuaire le"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Rempli quand l'import de l'annuaire ferme l'identifiant d'une personne qui l'a "
+            "quitté ; l'identifiant rouvre si l'annuaire la liste de nouveau."
+        ),
+    )
 
     class Meta:
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(directory_closed_at__isnull=True) | Q(is_active=False),
+                name="user_directory_closed_is_inactive",
+            )
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Reopened by hand (the admin's "actif" box): no longer the directory's closure.
+        if self.is_active and self.directory_closed_at is not None:
+            self.directory_closed_at = None
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "directory_closed_at"}
+        super().save(*args, **kwargs)
 
 
 class Role(models.Model):

@@ -7,14 +7,21 @@ wait in their ENT messaging.
 
 - :func:`directory_logins_provision` opens, in bulk, the logins of the staff (teachers and
   other personnels) each AAF directory load lists; ``ent.services.directory`` calls it
-  through the hook this app registers at start-up (``AccountsConfig.ready``), as ``ent`` may
-  not import ``accounts``.
+  through the hook this app registers at start-up (``AccountsConfig.ready``,
+  :data:`DIRECTORY_LOGINS`), as ``ent`` may not import ``accounts``.
+- :func:`directory_logins_close` closes, in bulk, the logins of the people a load
+  deactivates (they left every establishment the ENT knows them in): ``is_active`` off,
+  dated in ``directory_closed_at``, their web sessions ended. Platform accounts (superuser
+  or staff of the Django admin) are left open and reported: they are managed by hand.
+- :func:`directory_logins_reopen` reopens the logins the directory closed once it lists
+  their people again; a login closed by hand stays closed.
 - :func:`person_user_provision` opens one, for a person the depositor picker chose who still
   has none (a person loaded before logins were provisioned, or by a load without the hook).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,8 +31,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Q
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.services import user_sessions_end
 from ent.models import Person
+from ent.services.directory import LoginsOutcome
 from ent.text import ascii_fold
 
 _LOGIN_PART = re.compile(r"[^a-z0-9]+")
@@ -133,3 +142,78 @@ def person_user_provision(*, person: Person) -> User:
         person.user = user
         person.save(update_fields=["user"])
         return user
+
+
+_PLATFORM = Q(is_superuser=True) | Q(is_staff=True)
+
+
+def directory_logins_reopen(*, person_ids: Iterable[int]) -> int:
+    """Reopen the logins the directory closed of these people, now active; return how many."""
+    reopened = 0
+    for chunk in _chunks(list(person_ids)):
+        reopened += User.objects.filter(
+            person__pk__in=chunk,
+            person__is_active=True,
+            is_active=False,
+            directory_closed_at__isnull=False,
+        ).update(is_active=True, directory_closed_at=None)
+    return reopened
+
+
+def directory_logins_close(*, person_ids: Iterable[int], now: dt.datetime) -> LoginsOutcome:
+    """Close, in bulk, the open logins of these people, whom the directory has deactivated.
+
+    Each closed login can no longer log in and its web sessions end once the load commits.
+    Platform accounts stay open, with a warning; a closed login's roles are kept (its
+    reopening restores them) and reported, so that someone takes them over.
+    """
+    outcome = LoginsOutcome()
+    closed: list[int] = []
+    for chunk in _chunks(list(person_ids)):
+        logins = User.objects.filter(person__pk__in=chunk, is_active=True)
+        for username, last, first in logins.filter(_PLATFORM).values_list(
+            "username", "person__last_name", "person__first_name"
+        ):
+            outcome.counts["logins.kept"] += 1
+            outcome.warnings.append(
+                f"Identifiant ENT « {username} » laissé ouvert bien que {last.upper()} "
+                f"{first} ait quitté l'annuaire : c'est un compte d'administration de la "
+                "plateforme ; fermez-le dans l'administration de l'ENT s'il n'a plus lieu "
+                "d'être."
+            )
+        ids = list(logins.exclude(_PLATFORM).values_list("pk", flat=True))
+        User.objects.filter(pk__in=ids).update(is_active=False, directory_closed_at=now)
+        closed.extend(ids)
+    if not closed:
+        return outcome
+    outcome.counts["logins.closed"] += len(closed)
+    roles = (
+        Role.objects.filter(user_id__in=closed)
+        .select_related("user", "school_group")
+        .order_by("user__username", "school_group__name", "name")
+    )
+    for role in roles:
+        outcome.warnings.append(
+            f"Identifiant ENT « {role.user.username} » fermé : il avait le rôle "
+            f"« {role.get_name_display()} » dans « {role.school_group.name} ». Confiez ce rôle "
+            "à la personne qui reprend ses fonctions (administration de l'ENT, « Rôles »)."
+        )
+    transaction.on_commit(lambda: user_sessions_end(user_ids=closed))
+    return outcome
+
+
+class DirectoryLoginRules:
+    """The login rules of this app, as ``ent.services.directory`` calls them."""
+
+    def listed(self, *, person_ids: list[int], staff_ids: list[int]) -> LoginsOutcome:
+        outcome = LoginsOutcome()
+        outcome.counts["logins.reopened"] += directory_logins_reopen(person_ids=person_ids)
+        if staff_ids:
+            outcome.counts["logins.created"] += directory_logins_provision(person_ids=staff_ids)
+        return outcome
+
+    def deactivated(self, *, person_ids: list[int], now: dt.datetime) -> LoginsOutcome:
+        return directory_logins_close(person_ids=person_ids, now=now)
+
+
+DIRECTORY_LOGINS = DirectoryLoginRules()

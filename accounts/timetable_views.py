@@ -12,17 +12,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import school_group_required
-from ent.models import Establishment, SchoolGroup
+from ent.models import CalendarFeed, Establishment, SchoolGroup
 from ent.services.calendar_feeds import (
+    NewCalendarFeed,
     calendar_feed_create,
     calendar_feed_document,
     calendar_feed_for,
     calendar_feed_regenerate,
     calendar_feed_revoke,
     calendar_feed_target,
+    calendar_feed_token_matches,
     calendar_feeds_active,
 )
 from ent.services.timetable import (
@@ -140,7 +143,9 @@ def _week(
             ("&" if kind == TargetKind.ROOM else "?") + f"semaine={week.monday.isoformat()}"
         )
 
-    return render(
+    feeds = calendar_feeds_active(target)
+    revealed = _feed_reveal_take(request, feeds)
+    response = render(
         request,
         "ent/timetable_week.html",
         {
@@ -156,12 +161,18 @@ def _week(
                 (f"{minute // 60:02d}:00", (minute - week.first_minute) * 100 / span)
                 for minute in range(week.first_minute, week.last_minute, 60)
             ],
-            "feeds": [(feed, feed_url(feed.token)) for feed in calendar_feeds_active(target)],
+            "feeds": feeds,
+            "revealed": revealed,
             "grid": [
                 (day, [_cell(s, week, span, link) for s in day.sessions]) for day in week.days
             ],
         },
     )
+    if FEED_REVEAL_COOKIE in request.COOKIES:
+        response.delete_cookie(FEED_REVEAL_COOKIE, path=_feed_reveal_path(establishment))
+    if revealed is not None:
+        add_never_cache_headers(response)  # the address must not stay in a cache
+    return response
 
 
 def _cell(session: WeekSession, week: Week, span: int, link: Callable[[str, str], str]) -> dict:
@@ -206,13 +217,16 @@ def calendar_feed_add(
         target = timetable_target(establishment=establishment, kind=TargetKind(kind), key=key)
     except (ValueError, TargetUnknown):
         raise Http404("Emploi du temps introuvable.") from None
-    calendar_feed_create(target, now=timezone.now())
+    created = calendar_feed_create(target, now=timezone.now())
     messages.success(
         request,
-        "L'adresse d'abonnement est créée : copiez-la dans votre agenda (Thunderbird, Outlook, "
-        "téléphone). Ne la diffusez qu'aux personnes concernées ; vous pourrez la révoquer.",
+        "L'adresse d'abonnement est créée : copiez-la maintenant dans votre agenda (Thunderbird, "
+        "Outlook, téléphone), elle ne sera plus affichée. Ne la diffusez qu'aux personnes "
+        "concernées ; vous pourrez la révoquer.",
     )
-    return redirect(week_url(school_group.pk, establishment.pk, kind, key))
+    response = redirect(week_url(school_group.pk, establishment.pk, kind, key))
+    _feed_reveal_give(response, created, establishment)
+    return response
 
 
 @require_POST
@@ -234,15 +248,59 @@ def calendar_feed_change(
         messages.success(
             request, "L'adresse d'abonnement est révoquée : les agendas abonnés ne la liront plus."
         )
-    else:
-        calendar_feed_regenerate(feed, now=timezone.now())
-        messages.success(
-            request,
-            "Une nouvelle adresse remplace l'ancienne, qui ne fonctionne plus : communiquez-la "
-            "aux personnes abonnées.",
-        )
-    return redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
+        return redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
+    created = calendar_feed_regenerate(feed, now=timezone.now())
+    messages.success(
+        request,
+        "Une nouvelle adresse remplace l'ancienne, qui ne fonctionne plus : copiez-la maintenant, "
+        "elle ne sera plus affichée, et communiquez-la aux personnes abonnées.",
+    )
+    response = redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
+    _feed_reveal_give(response, created, establishment)
+    return response
 
 
 def feed_url(token: str) -> str:
     return settings.ENT_PUBLIC_URL + reverse("calendar_feed", args=[token])
+
+
+# A new feed's address travels to the page that shows it once in a signed cookie of the
+# user's browser (five minutes, HTTP only, this establishment's pages only): the server keeps
+# no copy of the token anywhere, not even in the session store.
+FEED_REVEAL_COOKIE = "agenda_adresse"
+_FEED_REVEAL_SALT = "accounts.timetable_views.feed_reveal"
+_FEED_REVEAL_SECONDS = 300
+
+
+def _feed_reveal_path(establishment: Establishment) -> str:
+    return reverse("timetable_index", args=[establishment.school_group_id, establishment.pk])
+
+
+def _feed_reveal_give(
+    response: HttpResponse, created: NewCalendarFeed, establishment: Establishment
+) -> None:
+    response.set_signed_cookie(
+        FEED_REVEAL_COOKIE,
+        f"{created.feed.pk}:{created.token}",
+        salt=_FEED_REVEAL_SALT,
+        max_age=_FEED_REVEAL_SECONDS,
+        path=_feed_reveal_path(establishment),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def _feed_reveal_take(request: HttpRequest, feeds: list[CalendarFeed]) -> tuple[int, str] | None:
+    """Return (feed id, address) of the feed just created among ``feeds``, if any."""
+    # A missing, expired or tampered-with cookie gives the default.
+    value = request.get_signed_cookie(
+        FEED_REVEAL_COOKIE, default=None, salt=_FEED_REVEAL_SALT, max_age=_FEED_REVEAL_SECONDS
+    )
+    if value is None:
+        return None
+    feed_id, _, token = value.partition(":")
+    for feed in feeds:
+        if str(feed.pk) == feed_id and calendar_feed_token_matches(feed, token):
+            return feed.pk, feed_url(token)
+    return None

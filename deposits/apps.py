@@ -9,7 +9,11 @@ class DepositsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.notifications import bilan_recipients_register
+        from deposits.directory import DEPOSITOR_HOLDERS
         from deposits.selectors import bilan_recipients
+        from ent.services.directory import directory_logins_register
 
         # Depositors who asked for notifications receive the bilans of their group's imports.
         bilan_recipients_register(bilan_recipients)
+        # A directory load that closes a holder's login reports their depositor accounts.
+        directory_logins_register(DEPOSITOR_HOLDERS)

@@ -89,7 +89,12 @@ def depositor_slots_left(*, school_group: SchoolGroup) -> int:
 
 
 def bilan_recipients(school_group_id: int) -> QuerySet[User]:
-    """Return the users of the school group's depositor accounts that ask for bilans."""
+    """Return the users of the school group's depositor accounts that ask for bilans.
+
+    A holder whose ENT login is closed (suspended account) receives none.
+    """
     return User.objects.filter(
-        depositor_accounts__school_group_id=school_group_id, depositor_accounts__notify=True
+        is_active=True,
+        depositor_accounts__school_group_id=school_group_id,
+        depositor_accounts__notify=True,
     )

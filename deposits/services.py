@@ -323,8 +323,9 @@ def depositor_authenticate(
     """
     if webdav_login_throttle.is_blocked(login, address, now=now):
         return None
+    # A holder whose ENT login is closed (the directory's departure) suspends the account.
     account = (
-        DepositorAccount.objects.filter(login=login)
+        DepositorAccount.objects.filter(login=login, user__is_active=True)
         .only("pk", "user_id", "login", "school_group_id", "password", "credentials_version")
         .first()
     )

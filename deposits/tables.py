@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from deposits.models import DepositorAccount
@@ -43,4 +44,11 @@ class DepositorAccountTable(tables.Table):
     def render_person(self, value: object) -> str:
         user = value
         full = f"{user.last_name.upper()} {user.first_name}".strip()  # type: ignore[attr-defined]
-        return full or user.username  # type: ignore[attr-defined]
+        name = full or user.username  # type: ignore[attr-defined]
+        if user.is_active:  # type: ignore[attr-defined]
+            return name
+        return format_html(
+            '{} <span class="status-error" data-suspended>— {}</span>',
+            name,
+            _("suspendu : identifiant ENT fermé, à supprimer et remplacer"),
+        )

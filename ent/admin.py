@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from ent import models
 
@@ -110,10 +111,14 @@ class SessionContentAdmin(admin.ModelAdmin):
 
 @admin.register(models.CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
-    list_display = ["establishment", "kind", "created_at", "revoked_at"]
+    list_display = ["establishment", "kind", "token_prefix", "created_at", "revoked_at"]
     list_filter = ["kind", "establishment"]
     raw_id_fields = ["school_class", "group", "teacher"]
-    exclude = ["token"]
+    exclude = ["token_hash"]
+    readonly_fields = ["token_prefix"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a feed is created from its timetable page, which shows its address once
 
 
 @admin.register(models.NationalSubject)

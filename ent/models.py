@@ -470,7 +470,9 @@ class CalendarFeed(models.Model):
     """An iCalendar feed of one class, group, teacher or room, behind a secret token.
 
     The token is the feed's only credential (calendar clients cannot log in): revoking a feed
-    stops it for good; regenerating creates a new feed with a new address.
+    stops it for good; regenerating creates a new feed with a new address. Only the token's
+    SHA-256 (``token_hash``) and its first characters (``token_prefix``, to tell addresses
+    apart on the page) are stored: the full address is shown once, when it is created.
     """
 
     class Kind(models.TextChoices):
@@ -493,7 +495,8 @@ class CalendarFeed(models.Model):
         Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     room = models.CharField(_("salle"), max_length=100, blank=True)
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(_("début de l'adresse"), max_length=8)
     created_at = models.DateTimeField(_("créé le"))
     revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
 
@@ -511,8 +514,8 @@ class CalendarFeed(models.Model):
                 name="calendar_feed_has_target",
             ),
             models.CheckConstraint(
-                condition=Q(token__regex=r"^[A-Za-z0-9_-]{32,64}$"),  # noqa: S106
-                name="calendar_feed_token",
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106
+                name="calendar_feed_token_hash",
             ),
         ]
 

@@ -1,9 +1,17 @@
-"""Calendar feed addresses: one secret token per feed, revocable, regenerated as a new feed."""
+"""Calendar feed addresses: one secret token per feed, revocable, regenerated as a new feed.
+
+The token (256 random bits) is handed out once, when the feed is created; the database keeps
+only its SHA-256, and a feed is found by the hash of the token its address carries. A token
+of this entropy needs no salt nor slow hash: nobody can guess one from its hash.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -28,6 +36,21 @@ _KINDS = {
     TargetKind.ROOM: CalendarFeed.Kind.ROOM,
 }
 _TARGET_KINDS = {value: key for key, value in _KINDS.items()}
+# Characters of the token kept in clear, so the page can tell two addresses apart.
+TOKEN_PREFIX_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class NewCalendarFeed:
+    """A feed just created, with the only copy of its token (never stored)."""
+
+    feed: CalendarFeed
+    token: str
+
+
+def calendar_feed_token_hash(token: str) -> str:
+    """Return the hex SHA-256 of ``token``, the only form the database keeps."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _target_fields(target: Target) -> dict[str, object]:
@@ -52,11 +75,19 @@ def calendar_feeds_active(target: Target) -> list[CalendarFeed]:
     )
 
 
-def calendar_feed_create(target: Target, *, now: dt.datetime) -> CalendarFeed:
-    """Create a feed of ``target`` behind a new unguessable token (256 bits)."""
-    return CalendarFeed.objects.create(
-        **_target_fields(target), token=secrets.token_urlsafe(32), created_at=now
+def calendar_feed_create(target: Target, *, now: dt.datetime) -> NewCalendarFeed:
+    """Create a feed of ``target`` behind a new unguessable token (256 bits).
+
+    The token is returned for the caller to show once; only its hash is saved.
+    """
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(
+        **_target_fields(target),
+        token_hash=calendar_feed_token_hash(token),
+        token_prefix=token[:TOKEN_PREFIX_LENGTH],
+        created_at=now,
     )
+    return NewCalendarFeed(feed=feed, token=token)
 
 
 def calendar_feed_revoke(feed: CalendarFeed, *, now: dt.datetime) -> None:
@@ -64,7 +95,7 @@ def calendar_feed_revoke(feed: CalendarFeed, *, now: dt.datetime) -> None:
     CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=now)
 
 
-def calendar_feed_regenerate(feed: CalendarFeed, *, now: dt.datetime) -> CalendarFeed:
+def calendar_feed_regenerate(feed: CalendarFeed, *, now: dt.datetime) -> NewCalendarFeed:
     """Revoke ``feed`` and create a new one for the same target, with a new address."""
     with transaction.atomic():
         calendar_feed_revoke(feed, now=now)
@@ -88,13 +119,23 @@ def calendar_for_target(target: Target, *, now: dt.datetime) -> bytes:
     return calendar_build(target, sessions, now=now)
 
 
-def calendar_feed_document(token: str, *, now: dt.datetime) -> bytes | None:
-    """Return the document of the active feed with ``token``, or None (unknown or revoked)."""
-    feed = (
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    """Return the active feed whose address carries ``token``, or None (unknown or revoked)."""
+    return (
         CalendarFeed.objects.select_related("establishment")
-        .filter(token=token, revoked_at__isnull=True)
+        .filter(token_hash=calendar_feed_token_hash(token), revoked_at__isnull=True)
         .first()
     )
+
+
+def calendar_feed_token_matches(feed: CalendarFeed, token: str) -> bool:
+    """Tell, in constant time, whether ``token`` is the one of ``feed``."""
+    return hmac.compare_digest(feed.token_hash, calendar_feed_token_hash(token))
+
+
+def calendar_feed_document(token: str, *, now: dt.datetime) -> bytes | None:
+    """Return the document of the active feed with ``token``, or None (unknown or revoked)."""
+    feed = calendar_feed_by_token(token)
     if feed is None:
         return None
     try:

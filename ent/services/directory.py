@@ -6,14 +6,21 @@ bulk operations. It is idempotent: a second run over the same files changes noth
 a category absent from a complete file (or named in a ``deleteRequest``) are deactivated and
 lose their directory memberships; nothing is deleted, so history that points at them stays.
 
-Staff (teachers and other personnels) get their ENT login as they are loaded, batch by
-batch, through the provisioning ``accounts`` registers at start-up
-(:func:`directory_staff_logins_register`; ``ent`` may not import ``accounts``): the rules
-of ``accounts.provisioning``, in bulk, inside the load's transaction.
+Someone absent from a complete file who still belongs to an establishment the load does not
+cover (a structure absent from its structure file) has only left the covered ones: they are
+detached from those (and from their classes and groups there) and stay active.
+
+ENT logins follow the directory through the apps that own them, registered at start-up
+(:func:`directory_logins_register`; ``ent`` may not import them), in bulk, inside the load's
+transaction: staff (teachers and other personnels) get their login as they are loaded, a
+deactivated person's login is closed, and a person listed again gets back the login the
+directory had closed (``accounts.provisioning``); depositor accounts whose holder left are
+reported (``deposits``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -23,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.utils import timezone
 
 from ent.aaf.reader import AafFile, discover_files, read_file
 from ent.aaf.records import AafCategory, AafDelete, AafPerson, AafRecord, AafStructure, AafSubject
@@ -64,29 +72,51 @@ _LABELS = {
     "class_memberships": "inscriptions en classe",
     "group_memberships": "inscriptions en groupe",
     "logins": "identifiants ENT du personnel",
+    "depositor_accounts": "comptes d'accès au dépôt",
 }
 _VERBS = {
     "created": "créé(e)s",
     "updated": "mis(es) à jour",
     "unchanged": "inchangé(e)s",
     "deactivated": "désactivé(e)s",
+    "detached": "détaché(e)s des seuls établissements quittés",
     "removed": "retiré(e)s",
+    "reopened": "rouvert(e)s",
+    "closed": "fermé(e)s",
+    "kept": "laissé(e)s ouvert(e)s",
+    "suspended": "suspendu(s)",
 }
 
 
-class StaffLoginsProvision(Protocol):
-    """Opens the ENT logins of the given people who have none; returns how many it opened."""
+@dataclass
+class LoginsOutcome:
+    """What an app owning logins did: counts keyed ``"<noun>.<verb>"`` of the summary
+    (``"logins.closed"``...) and French warnings naming what someone has to do."""
 
-    def __call__(self, *, person_ids: list[int]) -> int: ...
+    counts: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
 
 
-_staff_logins_provisioners: list[StaffLoginsProvision] = []
+class DirectoryLogins(Protocol):
+    """What an app owning logins does when a directory load lists or deactivates people."""
+
+    def listed(self, *, person_ids: list[int], staff_ids: list[int]) -> LoginsOutcome:
+        """People of a batch, all active now (``staff_ids`` among them are staff)."""
+        ...
+
+    def deactivated(self, *, person_ids: list[int], now: dt.datetime) -> LoginsOutcome:
+        """People the load has just deactivated."""
+        ...
 
 
-def directory_staff_logins_register(provision: StaffLoginsProvision) -> None:
-    """Add the provisioning of staff logins (``accounts`` registers it in its ``ready``)."""
-    if provision not in _staff_logins_provisioners:
-        _staff_logins_provisioners.append(provision)
+_directory_logins: list[DirectoryLogins] = []
+
+
+def directory_logins_register(logins: DirectoryLogins) -> None:
+    """Add an app's login rules (``accounts``, then ``deposits``, register in their ``ready``,
+    in ``INSTALLED_APPS`` order: logins are closed before depositor accounts are checked)."""
+    if logins not in _directory_logins:
+        _directory_logins.append(logins)
 
 
 def aaf_function_label(functions: Iterable[str]) -> str:
@@ -137,8 +167,12 @@ class AafImportSummary:
         return lines
 
 
-def aaf_import(*, folder: Path, school_group: SchoolGroup | None = None) -> AafImportSummary:
+def aaf_import(
+    *, folder: Path, school_group: SchoolGroup | None = None, now: dt.datetime | None = None
+) -> AafImportSummary:
     """Import the AAF files of ``folder``; new establishments join ``school_group`` if given.
+
+    ``now`` (default: the current time) dates the logins the load closes.
 
     Raises :class:`AafImportError` when the folder has no AAF file and
     :class:`ent.aaf.reader.AafFormatError` on a malformed file (nothing is written then).
@@ -151,7 +185,7 @@ def aaf_import(*, folder: Path, school_group: SchoolGroup | None = None) -> AafI
             f"Aucun fichier AAF dans « {folder} » : les noms attendus sont de la forme "
             "<préfixe>_Complet_<AAAAMMJJ>_<Type>_0000.xml (Type : EtabEducNat, Eleve, …)."
         )
-    importer = _DirectoryImporter(school_group)
+    importer = _DirectoryImporter(school_group, now=now or timezone.now())
     with transaction.atomic():
         for aaf_file in files:
             importer.consume(aaf_file)
@@ -177,8 +211,9 @@ def _establishment_kind(name: str) -> str:
 
 
 class _DirectoryImporter:
-    def __init__(self, school_group: SchoolGroup | None) -> None:
+    def __init__(self, school_group: SchoolGroup | None, *, now: dt.datetime) -> None:
         self.school_group = school_group
+        self.now = now
         self.summary = AafImportSummary()
         self.structures: dict[str, Establishment] = {
             e.aaf_jointure: e
@@ -210,7 +245,11 @@ class _DirectoryImporter:
                 self._people(people)
 
     def finish(self) -> None:
-        """Deactivate the people a complete file no longer lists, or that it deletes."""
+        """Deactivate the people a complete file no longer lists, or that it deletes.
+
+        Someone still attached to an establishment the load does not cover is only detached
+        from the covered ones: they still work or study elsewhere.
+        """
         covered = [self.structures[j].pk for j in self.file_structures if j in self.structures]
         for category, seen in self.seen.items():
             stale = Person.objects.filter(
@@ -218,7 +257,16 @@ class _DirectoryImporter:
             ).exclude(aaf_jointure__in=seen)
             if covered:
                 stale = stale.filter(establishments__in=covered)
-            self._deactivate(stale.values_list("pk", flat=True).distinct())
+            stale_ids = set(stale.values_list("pk", flat=True).distinct())
+            elsewhere: set[int] = set()
+            if covered and stale_ids:
+                elsewhere = set(
+                    Person.establishments.through.objects.filter(person_id__in=stale_ids)
+                    .exclude(establishment_id__in=covered)
+                    .values_list("person_id", flat=True)
+                )
+                self._detach(elsewhere, covered)
+            self._deactivate(sorted(stale_ids - elsewhere))
         if self.deleted:
             self._deactivate(
                 Person.objects.filter(aaf_jointure__in=self.deleted, is_active=True).values_list(
@@ -339,8 +387,13 @@ class _DirectoryImporter:
         self._sync_class_memberships(records, ids)
         self._sync_group_memberships(records, ids)
         staff = [ids[r.jointure] for r in records if r.category is AafCategory.STAFF]
-        for provision in _staff_logins_provisioners if staff else []:
-            counts["logins.created"] += provision(person_ids=staff)
+        listed = sorted(ids.values())
+        for logins in _directory_logins if listed else []:
+            self._logins_outcome(logins.listed(person_ids=listed, staff_ids=staff))
+
+    def _logins_outcome(self, outcome: LoginsOutcome) -> None:
+        self.summary.counts.update(outcome.counts)
+        self.summary.warnings.extend(outcome.warnings)
 
     def _release_taken_ines(self, records: list[AafPerson]) -> None:
         """Drop an INE another person already holds (the INE stays with its first owner)."""
@@ -504,6 +557,25 @@ class _DirectoryImporter:
         self.summary.counts["group_memberships.created"] += len(wanted - current)
         self.summary.counts["group_memberships.removed"] += len(current - wanted)
 
+    def _detach(self, person_ids: set[int], establishment_ids: list[int]) -> None:
+        """Detach people from these establishments, and from their classes and groups there."""
+        if not person_ids:
+            return
+        Person.establishments.through.objects.filter(
+            person_id__in=person_ids, establishment_id__in=establishment_ids
+        ).delete()
+        ClassMembership.objects.filter(
+            person_id__in=person_ids,
+            source=ClassMembership.Source.DIRECTORY,
+            school_class__establishment_id__in=establishment_ids,
+        ).delete()
+        GroupMembership.objects.filter(
+            person_id__in=person_ids,
+            source=GroupMembership.Source.DIRECTORY,
+            group__establishment_id__in=establishment_ids,
+        ).delete()
+        self.summary.counts["people.detached"] += len(person_ids)
+
     def _deactivate(self, person_ids: Iterable[int]) -> None:
         ids = list(person_ids)
         if not ids:
@@ -516,3 +588,5 @@ class _DirectoryImporter:
             person_id__in=ids, source=GroupMembership.Source.DIRECTORY
         ).delete()
         self.summary.counts["people.deactivated"] += len(ids)
+        for logins in _directory_logins:
+            self._logins_outcome(logins.deactivated(person_ids=ids, now=self.now))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,14 @@ def log_in(page: object, username: str, password: str) -> None:
     page.fill("input[name=username]", username)  # type: ignore[attr-defined]
     page.fill("input[name=password]", password)  # type: ignore[attr-defined]
     page.click("button[type=submit]")  # type: ignore[attr-defined]
+
+
+def screenshot(page: object, name: str) -> None:
+    """Save a full-page screenshot under ``ENT_SCREENSHOTS`` when that folder is set."""
+    folder = os.environ.get("ENT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=True)  # type: ignore[attr-defined]
 
 
 def log_out(page: object) -> None:

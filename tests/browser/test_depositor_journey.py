@@ -1,15 +1,21 @@
 """The depositor account journey in a real browser: the head adds an account, its holder
-reads the message, reveals the password once, and the link is spent afterwards."""
+reads the message, reveals the password once, and the link is spent afterwards; a holder
+who left the directory is logged out and their account shown suspended."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.provisioning import directory_logins_close
 from deposits.models import DepositorAccount
-from tests.browser.conftest import log_in, log_out
+from ent.models import Person
+from tests.browser.conftest import log_in, log_out, screenshot
 from tests.conftest import PASSWORD, Personas
-from tests.deposits.conftest import initialise_school_group, staff_member
+from tests.deposits.conftest import initialise_school_group, make_depositor, staff_member
 
 
 def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
@@ -65,3 +71,32 @@ def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
     response = page.goto(reveal_url)
     assert response.status == 410
     assert password not in page.content()
+
+
+def test_a_holder_who_left_the_directory_is_logged_out_and_shown_suspended(
+    browser_page: object, personas: Personas, live_server: object, settings: object
+) -> None:
+    page = browser_page
+    settings.ENT_PUBLIC_URL = live_server.url  # type: ignore[attr-defined]
+    initialise_school_group(personas.group_a)
+    charlie = personas.charlie
+    person = staff_member(personas.college_a, charlie.last_name, charlie.first_name, user=charlie)
+    account = make_depositor(personas.group_a, charlie)
+    log_in(page, "charlie", PASSWORD)
+    expect(page.get_by_role("link", name="Messagerie")).to_be_visible()  # type: ignore[attr-defined]
+
+    # What the directory load does for a person it deactivates (tests/accounts covers the load).
+    Person.objects.filter(pk=person.pk).update(is_active=False)
+    directory_logins_close(person_ids=[person.pk], now=timezone.now())
+    page.goto("/comptes/messages/")  # type: ignore[attr-defined]
+
+    assert "/comptes/connexion/" in page.url  # type: ignore[attr-defined]
+    log_in(page, "charlie", PASSWORD)
+    expect(page.get_by_role("alert")).to_be_visible()  # type: ignore[attr-defined]
+    log_in(page, "hugo", PASSWORD)
+    page.goto(f"/cites/{personas.group_a.pk}/import-automatise/comptes/")  # type: ignore[attr-defined]
+    row = page.get_by_role("row", name=re.compile(account.login))  # type: ignore[attr-defined]
+    expect(row.locator("[data-suspended]")).to_have_text(  # type: ignore[attr-defined]
+        "— suspendu : identifiant ENT fermé, à supprimer et remplacer"
+    )
+    screenshot(page, "depositor-suspended.png")

@@ -8,7 +8,6 @@ With ``ENT_SCREENSHOTS=<folder>`` the journeys also save the screenshots kept in
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from playwright.sync_api import expect
 
 from ent.models import ClosingPeriod, Session, SessionContent, TeachingService
 from imports.models import ImportRun
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, screenshot
 from tests.conftest import PASSWORD
 from tests.factories import RoleFactory
 from tests.imports.pipeline_support import (
@@ -36,13 +35,6 @@ from tests.imports.pipeline_support import (
 __all__ = ["school"]
 LATER = dt.datetime(2026, 11, 17, 19, 0, tzinfo=PARIS)
 ROLLBACK_AT = dt.datetime(2026, 11, 18, 12, 0, tzinfo=PARIS)
-
-
-def _shot(page: object, name: str) -> None:
-    folder = os.environ.get("ENT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name), full_page=True)  # type: ignore[attr-defined]
 
 
 def _v2() -> bytes:
@@ -112,7 +104,7 @@ def test_history_run_change_list_class_week_and_next_week(
     page.get_by_label("Classe ou groupe").fill("6A")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Filtrer").click()  # type: ignore[attr-defined]
     expect(page.get_by_text("Modifiée").first).to_be_visible()  # type: ignore[attr-defined]
-    _shot(page, "change-list.png")
+    screenshot(page, "change-list.png")
     rows = page.locator("[data-changes=list] tbody tr")  # type: ignore[attr-defined]
     rows.first.get_by_role("link", name="6A", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Classe 6A"))).to_be_visible()  # type: ignore[attr-defined]
@@ -130,7 +122,7 @@ def test_history_run_change_list_class_week_and_next_week(
     assert first.evaluate("e => getComputedStyle(e).position") == "absolute"
     top = first.evaluate("e => e.style.top")
     assert top.endswith("%") and float(top[:-1]) == float(first.get_attribute("data-top"))
-    _shot(page, "timetable-week.png")
+    screenshot(page, "timetable-week.png")
     page.get_by_role("link", name="Semaine suivante").click()  # type: ignore[attr-defined]
 
     expect(title).to_have_text("Semaine du lundi 7 décembre 2026")
@@ -196,7 +188,7 @@ def test_a_rollback_is_previewed_then_confirmed(browser_page: object, school: Sc
     page.reload()  # type: ignore[attr-defined]
     expect(page.get_by_role("heading", name=re.compile("Aperçu"))).to_be_visible()  # type: ignore[attr-defined]
     expect(page.get_by_text(f"l'emploi du temps de l'import n° {v1.pk}")).to_be_visible()  # type: ignore[attr-defined]
-    _shot(page, "rollback-preview.png")
+    screenshot(page, "rollback-preview.png")
     page.get_by_role("button", name="Confirmer et appliquer").click()  # type: ignore[attr-defined]
     expect(page.get_by_text("est reçu (import n°")).to_be_visible()  # type: ignore[attr-defined]
     process(school, now=ROLLBACK_AT)
@@ -220,9 +212,18 @@ def test_a_calendar_feed_is_created_downloaded_and_parsed(
     page.goto(f"{base}/classe/{school.classes[0].pk}/?semaine=2026-11-30")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Créer une adresse d'abonnement").click()  # type: ignore[attr-defined]
     address = page.locator("[data-feed-url]").input_value()  # type: ignore[attr-defined]
+    expect(page.get_by_text("Copiez cette adresse maintenant")).to_be_visible()  # type: ignore[attr-defined]
+    page.locator("[data-feeds]").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    screenshot(page, "calendar-feed-created.png")
     with page.expect_download() as download_info:  # type: ignore[attr-defined]
         page.get_by_role("link", name="Télécharger (.ics)").click()  # type: ignore[attr-defined]
     document = Path(download_info.value.path()).read_bytes()
+    page.reload()  # type: ignore[attr-defined]
+    expect(page.locator("[data-feed-prefix]")).to_have_text(  # type: ignore[attr-defined]
+        f"…/agenda/{address.rsplit('/', 1)[1][:4]}…"
+    )
+    expect(page.locator("[data-feed-url]")).to_have_count(0)  # type: ignore[attr-defined]
+    screenshot(page, "calendar-feed-listed.png")
 
     calendar = icalendar.Calendar.from_ical(document)
     events = list(calendar.walk("VEVENT"))

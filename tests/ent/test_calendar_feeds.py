@@ -4,7 +4,10 @@ tokens; read by the icalendar library's parser and by a real client (khal)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import html
 import os
+import re
 import shutil
 import subprocess
 from io import StringIO
@@ -13,11 +16,17 @@ from pathlib import Path
 import icalendar
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 
 from accounts.models import User
+from accounts.timetable_views import FEED_REVEAL_COOKIE
 from ent.models import CalendarFeed, Session
-from ent.services.calendar_feeds import calendar_for_target
+from ent.services.calendar_feeds import (
+    calendar_feed_by_token,
+    calendar_feed_create,
+    calendar_for_target,
+)
 from ent.services.timetable import TargetKind, timetable_target
 from tests.imports.pipeline_support import (
     PARIS,
@@ -98,32 +107,95 @@ def test_uids_stay_the_same_when_a_session_changes_room(school: School) -> None:
     assert changed and all(str(after[uid]["LOCATION"]) == "Salle 4" for uid in changed)
 
 
+def _feed_address(page: str) -> str:
+    match = re.search(r'value="[^"]*/agenda/([A-Za-z0-9_-]+)\.ics" aria-label', page)
+    assert match, "the page shows no feed address"
+    return match.group(1)
+
+
 def test_the_feed_answers_by_token_and_stops_once_revoked_or_regenerated(school: School) -> None:
+    initialise(school)
+    client = Client()
+    client.force_login(User.objects.create_superuser("claire"))
+    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+
+    created = client.post(
+        f"{base}/abonnements/", {"kind": "classe", "key": str(school.classes[0].pk)}, follow=True
+    )
+    token = _feed_address(created.content.decode())
+    feed = CalendarFeed.objects.get()
+    anonymous = Client()
+    answer = anonymous.get(f"/agenda/{token}.ics")
+    renewed_page = client.post(f"{base}/abonnements/{feed.pk}/renouveler/", follow=True)
+    renewed_token = _feed_address(renewed_page.content.decode())
+    renewed = CalendarFeed.objects.get(revoked_at__isnull=True)
+    old_answer = anonymous.get(f"/agenda/{token}.ics")
+    renewed_answer = anonymous.get(f"/agenda/{renewed_token}.ics")
+    client.post(f"{base}/abonnements/{renewed.pk}/revoquer/")
+
+    assert len(token) >= 43
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/calendar; charset=utf-8"
+    assert _events(answer.content)
+    assert renewed_token != token and renewed.pk != feed.pk
+    assert old_answer.status_code == 404
+    assert renewed_answer.status_code == 200
+    assert anonymous.get(f"/agenda/{renewed_token}.ics").status_code == 404
+    assert anonymous.get("/agenda/" + "x" * 43 + ".ics").status_code == 404
+
+
+def test_the_database_keeps_only_the_hash_of_a_feed_token(school: School) -> None:
+    initialise(school)
+    new = calendar_feed_create(_class_target(school), now=NOW)
+
+    row = CalendarFeed.objects.values().get(pk=new.feed.pk)
+
+    assert row["token_hash"] == hashlib.sha256(new.token.encode()).hexdigest()
+    assert row["token_prefix"] == new.token[:4]
+    assert not any(new.token in str(value) for value in row.values())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM ent_calendarfeed")
+        assert not any(new.token in str(value) for value in cursor.fetchone())
+    assert calendar_feed_by_token(new.token) == new.feed
+    assert calendar_feed_by_token(row["token_hash"]) is None  # the hash is no credential
+
+
+def test_the_full_address_is_shown_once_after_creation_then_only_its_start(
+    school: School,
+) -> None:
     initialise(school)
     client = Client()
     client.force_login(User.objects.create_superuser("claire"))
     base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
     week = f"{base}/classe/{school.classes[0].pk}/"
 
-    client.post(f"{base}/abonnements/", {"kind": "classe", "key": str(school.classes[0].pk)})
-    feed = CalendarFeed.objects.get()
-    anonymous = Client()
-    answer = anonymous.get(f"/agenda/{feed.token}.ics")
-    page = client.get(week).content.decode()
-    client.post(f"{base}/abonnements/{feed.pk}/renouveler/")
-    renewed = CalendarFeed.objects.get(revoked_at__isnull=True)
-    old_answer = anonymous.get(f"/agenda/{feed.token}.ics")
-    client.post(f"{base}/abonnements/{renewed.pk}/revoquer/")
+    created = client.post(
+        f"{base}/abonnements/", {"kind": "classe", "key": str(school.classes[0].pk)}, follow=True
+    )
+    first = html.unescape(created.content.decode())
+    token = _feed_address(first)
+    again = html.unescape(client.get(week).content.decode())
 
-    assert len(feed.token) >= 43
-    assert answer.status_code == 200
-    assert answer["Content-Type"] == "text/calendar; charset=utf-8"
-    assert _events(answer.content)
-    assert f"/agenda/{feed.token}.ics" in page
-    assert renewed.token != feed.token
-    assert old_answer.status_code == 404
-    assert anonymous.get(f"/agenda/{renewed.token}.ics").status_code == 404
-    assert anonymous.get("/agenda/" + "x" * 43 + ".ics").status_code == 404
+    assert "Copiez cette adresse maintenant : elle ne sera plus jamais affichée." in first
+    assert "l'ancienne adresse cessera aussitôt de fonctionner" in first
+    assert "no-store" in created["Cache-Control"]
+    assert token not in again
+    assert "data-feed-url" not in again
+    assert f"…/agenda/{token[:4]}…" in again
+    assert "Renouveler l'adresse" in again
+
+
+def test_a_reveal_cookie_cannot_show_the_address_of_another_feed(school: School) -> None:
+    initialise(school)
+    client = Client()
+    client.force_login(User.objects.create_superuser("claire"))
+    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    other = calendar_feed_create(_class_target(school), now=NOW)
+
+    client.cookies[FEED_REVEAL_COOKIE] = f"{other.feed.pk}:{'y' * 43}"  # forged, unsigned
+    forged = client.get(f"{base}/classe/{school.classes[0].pk}/").content.decode()
+
+    assert other.token not in forged and "data-feed-url" not in forged
 
 
 def test_the_command_writes_a_teacher_s_calendar(school: School, tmp_path: Path) -> None:
