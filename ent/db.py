@@ -35,8 +35,8 @@ def rows_insert(
 ) -> None:
     """Insert ``rows`` (tuples of values for ``columns``, attribute names) into ``model``.
 
-    PostgreSQL gets one ``COPY``: no model instance, no per-value preparation, which for
-    tens of thousands of rows is ten times cheaper than ``bulk_create``. Other databases
+    PostgreSQL gets one binary ``COPY``: no model instance, no per-value preparation, which
+    for tens of thousands of rows is ten times cheaper than ``bulk_create``. Other databases
     (the embedded SQLite) get ``bulk_create`` in batches. Field defaults are not applied:
     ``columns`` must name every column without a database default.
     """
@@ -50,12 +50,24 @@ def rows_insert(
         return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    names = ", ".join(quote(_column(model, c)) for c in columns)
+    db_columns = [_column(model, c) for c in columns]
+    names = ", ".join(quote(c) for c in db_columns)
     # The raw psycopg cursor bypasses Django's error translation: wrap it, so a lost
     # connection surfaces as django.db's OperationalError (a transient error to retry).
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        # The binary format: no value is formatted as text by the client nor parsed back by
+        # the server (a third of the text format's cost for timestamps). It needs each
+        # column's type, read from the catalog.
+        raw.execute(
+            "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS c (name, n) "
+            "JOIN pg_attribute AS a ON a.attrelid = %s::regclass AND a.attname = c.name "
+            "ORDER BY c.n",
+            [db_columns, table],
+        )
+        types = [oid for (oid,) in raw.fetchall()]
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
 
