@@ -49,10 +49,16 @@ COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class _Labels:
+    """A service's labels, cut to the lengths of the change list's columns."""
+
     subject: str
     teachers: str
     audience: str
     audience_key: str
+
+    @classmethod
+    def cut(cls, subject: str, teachers: str, audience: str, audience_key: str) -> _Labels:
+        return cls(subject[:200], teachers[:500], audience[:500], audience_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ def session_changes_store(
     labels = _existing_labels({o.service_id for o in old.values()})
     new_labels = _planned_labels(plan, {s.service_key for s in added})
     rows: list[tuple[object, ...]] = []
+    run_id = run.pk
 
     # Removed and added for the same subject and audience in the same week: one change.
     def week(moment: dt.datetime) -> tuple[int, int]:
@@ -106,22 +113,24 @@ def session_changes_store(
             starts_at,
             ends_at,
             room[:100],
-            labels.subject[:200],
-            labels.teachers[:500],
-            labels.audience[:500],
+            labels.subject,
+            labels.teachers,
+            labels.audience,
             old.starts_at if old else None,
             old.ends_at if old else None,
             old.room[:100] if old else "",
-            old_labels.teachers[:500] if old_labels else "",
+            old_labels.teachers if old_labels else "",
         )
 
     pending: dict[tuple[str, tuple[int, int]], list[int]] = defaultdict(list)
     for pk in sorted(removed, key=lambda pk: old[pk].starts_at):
         key = (labels[old[pk].service_id].audience_key, week(old[pk].starts_at))
         pending[key].append(pk)
-    for session in sorted(added, key=lambda s: s.starts_at):
+    added_kind = Kind.ADDED.value
+    for session in sorted(added, key=_starts_at):
         new = new_labels[session.service_key]
-        candidates = pending.get((new.audience_key, week(session.starts_at)))
+        # A first import removes nothing: its sessions are all added, no week to compute.
+        candidates = pending.get((new.audience_key, week(session.starts_at))) if pending else None
         if candidates:
             before = old[candidates.pop(0)]
             rows.append(
@@ -134,8 +143,23 @@ def session_changes_store(
                     (before, labels[before.service_id]),
                 )
             )
-        else:
-            rows.append(row(Kind.ADDED, session.starts_at, session.ends_at, session.room, new))
+        else:  # the most frequent row (every session of a first import): built inline
+            rows.append(
+                (
+                    run_id,
+                    added_kind,
+                    session.starts_at,
+                    session.ends_at,
+                    session.room[:100],
+                    new.subject,
+                    new.teachers,
+                    new.audience,
+                    None,
+                    None,
+                    "",
+                    "",
+                )
+            )
     for pks in pending.values():
         for pk in pks:
             o = old[pk]
@@ -151,6 +175,10 @@ def session_changes_store(
         SessionChange.objects.filter(run=run).delete()
         rows_insert(SessionChange, COLUMNS, rows)
     return len(rows)
+
+
+def _starts_at(session: PlannedSession) -> dt.datetime:
+    return session.starts_at
 
 
 def _existing(pks: list[int]) -> dict[int, _Old]:
@@ -190,7 +218,7 @@ def _existing_labels(service_ids: set[int]) -> dict[int, _Labels]:
         teachers[service].append(person)
     names = _names(p for people in teachers.values() for p in people)
     return {
-        pk: _Labels(
+        pk: _Labels.cut(
             subject=label,
             teachers=", ".join(sorted(names.get(t, "") for t in teachers[pk])),
             audience=", ".join(sorted(audiences[pk])),
@@ -211,7 +239,7 @@ def _planned_labels(plan: Plan, keys: set[str]) -> dict[str, _Labels]:
     )
     names = _names(t for s in services for t in s.teacher_ids)
     return {
-        s.key: _Labels(
+        s.key: _Labels.cut(
             subject=s.subject_label,
             teachers=", ".join(sorted(names.get(t, "") for t in s.teacher_ids)),
             audience=", ".join(
