@@ -256,6 +256,9 @@ class GroupMembership(Membership):
         STUDENT = "STUDENT", _("Élève")
         TEACHER = "TEACHER", _("Enseignant")
 
+    # No index of its own on person: the unique constraint (person, group, role, source)
+    # serves every lookup by person, and an import writes tens of thousands of memberships.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False)
     group = models.ForeignKey(TeachingGroup, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
 

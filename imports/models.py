@@ -171,7 +171,11 @@ class SessionChange(models.Model):
         CHANGED = 3, _("Modifiée")
         KEPT = 4, _("Conservée hors emploi du temps")
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="session_changes")
+    # No index of its own: the (run, starts_at) index below serves every lookup by run, and a
+    # first import writes tens of thousands of rows, each one index insert cheaper.
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="session_changes", db_index=False
+    )
     kind = models.PositiveSmallIntegerField(_("changement"), choices=Kind.choices)
     starts_at = models.DateTimeField(_("début"))
     ends_at = models.DateTimeField(_("fin"))
