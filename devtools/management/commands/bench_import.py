@@ -558,12 +558,20 @@ def _write_into_copies(
                 cursor.execute(definition.replace(f" ON public.{table} ", f" ON {copy} "))
         raw = cursor.cursor
         for table, columns, rows in loaded:
-            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            # The binary format, as ent.db.rows_insert writes them.
+            cursor.execute(
+                "SELECT atttypid FROM pg_attribute WHERE attrelid = %s::regclass "
+                "AND attname = ANY(%s) ORDER BY array_position(%s, attname::text)",
+                [table, columns, columns],
+            )
+            types = [oid for (oid,) in cursor.fetchall()]
+            statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
                 sql.Identifier(f"bench_write_{table}"),
                 sql.SQL(", ").join(sql.Identifier(c) for c in columns),
             )
             started = time.perf_counter()
             with raw.copy(statement) as copy:
+                copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
             timings[table] = time.perf_counter() - started
