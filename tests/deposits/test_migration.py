@@ -6,26 +6,18 @@ import datetime as dt
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from deposits.models import CredentialReveal, DepositorAccount
 from imports.models import ImportRun
+from tests.migration_support import migrate_to
 
 BEFORE_MOVE = ("accounts", "0003_depositors_messages")
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
 
 
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_depositor_accounts_reveals_and_import_runs_survive_the_move_to_deposits() -> None:
-    executor = _migrate([BEFORE_MOVE])
+    executor = migrate_to([BEFORE_MOVE])
     graph = executor.loader.graph
     others = [node for node in graph.leaf_nodes() if node[0] not in ("accounts", "deposits")]
     old = executor.loader.project_state([BEFORE_MOVE, *others]).apps
@@ -63,7 +55,7 @@ def test_depositor_accounts_reveals_and_import_runs_survive_the_move_to_deposits
         deposited_by=user,
     )
 
-    _migrate(graph.leaf_nodes())
+    migrate_to(graph.leaf_nodes())
 
     moved = DepositorAccount.objects.select_related("user", "school_group").get()
     assert (moved.pk, moved.login, moved.slot, moved.credentials_version, moved.notify) == (

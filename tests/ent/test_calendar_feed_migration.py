@@ -7,11 +7,11 @@ import hashlib
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from ent.identifiers import make_uai
 from ent.models import CalendarFeed
+from tests.migration_support import migrate_to
 
 BEFORE_HASHING = ("ent", "0007_teachingservice_course_digest")
 HASHING = ("ent", "0008_calendar_feed_token_hash")
@@ -21,16 +21,9 @@ OLD_TOKEN = "Kq3vX9mZt2LwPbR7nYc4sHd8fGj1aUe5oIx6yTz0VbN"
 REVOKED_TOKEN = "Rv8dE2qW5tY7uI9oP1aS3dF6gH4jK0lZxCvBnM2qWeR"
 
 
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_addresses_subscribed_before_the_hashing_keep_working_and_no_token_stays_in_clear() -> None:
-    executor = _migrate([BEFORE_HASHING])
+    executor = migrate_to([BEFORE_HASHING])
     graph = executor.loader.graph
     others = [node for node in graph.leaf_nodes() if node[0] != "ent"]
     old = executor.loader.project_state([BEFORE_HASHING, *others]).apps
@@ -58,7 +51,7 @@ def test_addresses_subscribed_before_the_hashing_keep_working_and_no_token_stays
         revoked_at=NOW,
     )
 
-    _migrate(graph.leaf_nodes())
+    migrate_to(graph.leaf_nodes())
 
     active = CalendarFeed.objects.get(kind="CLASS")
     assert active.token_hash == hashlib.sha256(OLD_TOKEN.encode()).hexdigest()
@@ -77,7 +70,7 @@ def test_addresses_subscribed_before_the_hashing_keep_working_and_no_token_stays
 @pytest.mark.django_db(transaction=True)
 def test_going_back_before_the_hashing_revokes_the_feeds_whose_address_is_lost() -> None:
     CalendarFeed.objects.all().delete()
-    executor = _migrate([HASHING])
+    executor = migrate_to([HASHING])
     state = executor.loader.project_state([HASHING])
     apps = state.apps
     group = apps.get_model("ent", "SchoolGroup").objects.create(name="Cité scolaire Jean Moulin")
@@ -93,9 +86,9 @@ def test_going_back_before_the_hashing_revokes_the_feeds_whose_address_is_lost()
         created_at=NOW,
     )
 
-    executor = _migrate([BEFORE_HASHING])
+    executor = migrate_to([BEFORE_HASHING])
     old = executor.loader.project_state([BEFORE_HASHING]).apps
     feed = old.get_model("ent", "CalendarFeed").objects.get()
 
     assert len(feed.token) == 43 and feed.revoked_at is not None
-    _migrate(executor.loader.graph.leaf_nodes())
+    migrate_to(executor.loader.graph.leaf_nodes())
