@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import school_group_required
 from ent.models import CalendarFeed, Establishment, SchoolGroup
 from ent.services.calendar_feeds import (
+    CalendarFeedExists,
     NewCalendarFeed,
     calendar_feed_create,
     calendar_feed_document,
@@ -217,16 +218,20 @@ def calendar_feed_add(
         target = timetable_target(establishment=establishment, kind=TargetKind(kind), key=key)
     except (ValueError, TargetUnknown):
         raise Http404("Emploi du temps introuvable.") from None
-    created = calendar_feed_create(target, now=timezone.now())
+    week = redirect(week_url(school_group.pk, establishment.pk, kind, key))
+    try:
+        created = calendar_feed_create(target, now=timezone.now())
+    except CalendarFeedExists:
+        messages.warning(request, FEED_EXISTS_MESSAGE)
+        return week
     messages.success(
         request,
         "L'adresse d'abonnement est créée : copiez-la maintenant dans votre agenda (Thunderbird, "
         "Outlook, téléphone), elle ne sera plus affichée. Ne la diffusez qu'aux personnes "
         "concernées ; vous pourrez la révoquer.",
     )
-    response = redirect(week_url(school_group.pk, establishment.pk, kind, key))
-    _feed_reveal_give(response, created, establishment)
-    return response
+    _feed_reveal_give(week, created, establishment)
+    return week
 
 
 @require_POST
@@ -240,24 +245,42 @@ def calendar_feed_change(
 ) -> HttpResponse:
     establishment = _establishment(school_group, establishment_id)
     feed = calendar_feed_for(establishment=establishment, feed_id=feed_id)
-    if feed is None or feed.revoked_at is not None or action not in ("revoquer", "renouveler"):
+    if feed is None or action not in ("revoquer", "renouveler"):
         raise Http404("Abonnement introuvable.")
     target = calendar_feed_target(feed)
+    week = redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
+    if feed.revoked_at is not None:  # a form sent twice, or from an outdated page
+        messages.warning(
+            request,
+            "Cette adresse d'abonnement avait déjà été révoquée ou renouvelée (formulaire envoyé "
+            "deux fois, ou page ancienne) : rien n'a été changé. Voici l'abonnement en vigueur.",
+        )
+        return week
     if action == "revoquer":
         calendar_feed_revoke(feed, now=timezone.now())
         messages.success(
             request, "L'adresse d'abonnement est révoquée : les agendas abonnés ne la liront plus."
         )
-        return redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
-    created = calendar_feed_regenerate(feed, now=timezone.now())
+        return week
+    try:
+        created = calendar_feed_regenerate(feed, now=timezone.now())
+    except CalendarFeedExists:
+        messages.warning(request, FEED_EXISTS_MESSAGE)
+        return week
     messages.success(
         request,
         "Une nouvelle adresse remplace l'ancienne, qui ne fonctionne plus : copiez-la maintenant, "
         "elle ne sera plus affichée, et communiquez-la aux personnes abonnées.",
     )
-    response = redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
-    _feed_reveal_give(response, created, establishment)
-    return response
+    _feed_reveal_give(week, created, establishment)
+    return week
+
+
+FEED_EXISTS_MESSAGE = (
+    "Cet emploi du temps a déjà une adresse d'abonnement, créée à l'instant ou depuis une autre "
+    "page : aucune autre n'a été créée. Si vous n'avez pas pu copier son adresse, utilisez "
+    "« Renouveler l'adresse »."
+)
 
 
 def feed_url(token: str) -> str:

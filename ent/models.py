@@ -520,6 +520,29 @@ class CalendarFeed(models.Model):
                 condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106
                 name="calendar_feed_token_hash",
             ),
+            # One address in force per timetable: the page offers to create one only when there
+            # is none, and a form sent twice (double click, browser resubmission) must not leave
+            # a second live address nobody has seen.
+            models.UniqueConstraint(
+                fields=["school_class"],
+                condition=Q(kind="CLASS", revoked_at__isnull=True),
+                name="calendar_feed_one_active_per_class",
+            ),
+            models.UniqueConstraint(
+                fields=["group"],
+                condition=Q(kind="GROUP", revoked_at__isnull=True),
+                name="calendar_feed_one_active_per_group",
+            ),
+            models.UniqueConstraint(
+                fields=["establishment", "teacher"],
+                condition=Q(kind="TEACHER", revoked_at__isnull=True),
+                name="calendar_feed_one_active_per_teacher",
+            ),
+            models.UniqueConstraint(
+                fields=["establishment", "room"],
+                condition=Q(kind="ROOM", revoked_at__isnull=True),
+                name="calendar_feed_one_active_per_room",
+            ),
         ]
 
     def __str__(self) -> str:

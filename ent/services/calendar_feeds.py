@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from ent.calendar import calendar_build
 from ent.models import CalendarFeed, Establishment
@@ -75,18 +75,35 @@ def calendar_feeds_active(target: Target) -> list[CalendarFeed]:
     )
 
 
+class CalendarFeedExists(Exception):
+    """``target`` already has a feed in force (one per timetable, see ``CalendarFeed``)."""
+
+    def __init__(self, feed: CalendarFeed | None) -> None:
+        super().__init__("This timetable already has an active calendar feed.")
+        self.feed = feed
+
+
 def calendar_feed_create(target: Target, *, now: dt.datetime) -> NewCalendarFeed:
     """Create a feed of ``target`` behind a new unguessable token (256 bits).
 
-    The token is returned for the caller to show once; only its hash is saved.
+    The token is returned for the caller to show once; only its hash is saved. Raises
+    :class:`CalendarFeedExists` when ``target`` already has a feed in force: its address
+    cannot be shown again, renewing it is the way to get a new one.
     """
     token = secrets.token_urlsafe(32)
-    feed = CalendarFeed.objects.create(
-        **_target_fields(target),
-        token_hash=calendar_feed_token_hash(token),
-        token_prefix=token[:TOKEN_PREFIX_LENGTH],
-        created_at=now,
-    )
+    try:
+        with transaction.atomic():
+            feed = CalendarFeed.objects.create(
+                **_target_fields(target),
+                token_hash=calendar_feed_token_hash(token),
+                token_prefix=token[:TOKEN_PREFIX_LENGTH],
+                created_at=now,
+            )
+    except IntegrityError:
+        active = calendar_feeds_active(target)
+        if not active:
+            raise
+        raise CalendarFeedExists(active[0]) from None
     return NewCalendarFeed(feed=feed, token=token)
 
 

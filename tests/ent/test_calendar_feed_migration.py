@@ -1,4 +1,5 @@
-"""Hashing the calendar feed tokens keeps every subscribed address working (migration)."""
+"""Calendar feed migrations: hashing the tokens keeps every subscribed address working; one
+live feed per timetable keeps the newest of duplicates."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.migration_support import migrate_to
 
 BEFORE_HASHING = ("ent", "0007_teachingservice_course_digest")
 HASHING = ("ent", "0008_calendar_feed_token_hash")
+BEFORE_ONE_ACTIVE = ("ent", "0009_groupmembership_person_index")
 UAI = make_uai("0761234")
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
 OLD_TOKEN = "Kq3vX9mZt2LwPbR7nYc4sHd8fGj1aUe5oIx6yTz0VbN"
@@ -92,3 +94,38 @@ def test_going_back_before_the_hashing_revokes_the_feeds_whose_address_is_lost()
 
     assert len(feed.token) == 43 and feed.revoked_at is not None
     migrate_to(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_duplicated_live_feeds_keep_only_the_newest_address_once_one_per_timetable_applies() -> (
+    None
+):
+    CalendarFeed.objects.all().delete()
+    executor = migrate_to([BEFORE_ONE_ACTIVE])
+    old = executor.loader.project_state([BEFORE_ONE_ACTIVE]).apps
+    group = old.get_model("ent", "SchoolGroup").objects.create(name="Cité scolaire Jean Moulin")
+    establishment = old.get_model("ent", "Establishment").objects.create(
+        school_group=group, uai=UAI, name="Collège Jules Verne"
+    )
+    feeds = old.get_model("ent", "CalendarFeed").objects
+
+    def feed(digit: str, minutes: int, **target: object) -> int:
+        return feeds.create(
+            establishment=establishment,
+            token_hash=digit * 64,
+            token_prefix=digit * 4,
+            created_at=NOW + dt.timedelta(minutes=minutes),
+            **target,
+        ).pk
+
+    older = feed("1", 0, kind="ROOM", room="Salle 1")
+    newest = feed("2", 1, kind="ROOM", room="Salle 1")
+    other_room = feed("3", 0, kind="ROOM", room="Salle 2")
+    already_revoked = feed("4", 2, kind="ROOM", room="Salle 1", revoked_at=NOW)
+
+    migrate_to(executor.loader.graph.leaf_nodes())
+
+    live = set(CalendarFeed.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+    assert live == {newest, other_room}
+    assert CalendarFeed.objects.get(pk=older).revoked_at is not None
+    assert CalendarFeed.objects.get(pk=already_revoked).revoked_at == NOW

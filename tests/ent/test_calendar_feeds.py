@@ -16,15 +16,17 @@ from pathlib import Path
 import icalendar
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from accounts.models import User
 from accounts.timetable_views import FEED_REVEAL_COOKIE
 from ent.models import CalendarFeed, Session
 from ent.services.calendar_feeds import (
+    CalendarFeedExists,
     calendar_feed_by_token,
     calendar_feed_create,
+    calendar_feed_regenerate,
     calendar_for_target,
 )
 from ent.services.timetable import TargetKind, timetable_target
@@ -278,3 +280,80 @@ def test_khal_imports_the_feed_and_a_refreshed_feed_updates_instead_of_duplicati
     assert len(list(calendar_dir.glob("*.ics"))) == count
     assert "08:00 Français Salle 4" in monday_after
     assert "Salle 1" not in monday_after.split("09:00")[0]
+
+
+def test_a_creation_form_sent_twice_leaves_one_live_address_and_says_how_to_get_it(
+    school: School,
+) -> None:
+    initialise(school)
+    client = Client()
+    client.force_login(User.objects.create_superuser("claire"))
+    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    form = {"kind": "classe", "key": str(school.classes[0].pk)}
+
+    client.post(f"{base}/abonnements/", form)
+    again = client.post(f"{base}/abonnements/", form, follow=True)
+    page = html.unescape(again.content.decode())
+
+    assert CalendarFeed.objects.filter(revoked_at__isnull=True).count() == 1
+    assert "Cet emploi du temps a déjà une adresse d'abonnement" in page
+    assert "aucune autre n'a été créée" in page
+    assert "« Renouveler l'adresse »" in page
+    # The browser still holds the first answer's cookie: the one live address is shown.
+    assert calendar_feed_by_token(_feed_address(page)) == CalendarFeed.objects.get()
+
+
+def test_a_renewal_sent_twice_renews_once_and_changes_nothing_the_second_time(
+    school: School,
+) -> None:
+    initialise(school)
+    client = Client()
+    client.force_login(User.objects.create_superuser("claire"))
+    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    feed = calendar_feed_create(_class_target(school), now=NOW).feed
+
+    client.post(f"{base}/abonnements/{feed.pk}/renouveler/")
+    renewed = CalendarFeed.objects.get(revoked_at__isnull=True)
+    again = client.post(f"{base}/abonnements/{feed.pk}/renouveler/", follow=True)
+    page = html.unescape(again.content.decode())
+
+    assert again.status_code == 200
+    assert CalendarFeed.objects.get(revoked_at__isnull=True) == renewed
+    assert "avait déjà été révoquée ou renouvelée" in page
+    assert "rien n'a été changé" in page
+
+
+def test_the_database_keeps_one_live_feed_per_timetable_but_any_number_revoked(
+    school: School,
+) -> None:
+    initialise(school)
+    target = _class_target(school)
+    first = calendar_feed_create(target, now=NOW).feed
+
+    with pytest.raises(CalendarFeedExists) as refused:
+        calendar_feed_create(target, now=LATER)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CalendarFeed.objects.create(
+            establishment=school.establishment,
+            kind=CalendarFeed.Kind.CLASS,
+            school_class=school.classes[0],
+            token_hash="b" * 64,
+            token_prefix="bbbb",
+            created_at=LATER,
+        )
+    renewed = calendar_feed_regenerate(first, now=LATER)
+    other_class = calendar_feed_create(
+        timetable_target(
+            establishment=school.establishment,
+            kind=TargetKind.CLASS,
+            key=str(school.classes[1].pk),
+        ),
+        now=LATER,
+    )
+
+    assert refused.value.feed == first
+    assert list(CalendarFeed.objects.filter(revoked_at__isnull=True).order_by("pk")) == [
+        renewed.feed,
+        other_class.feed,
+    ]
+    assert CalendarFeed.objects.filter(revoked_at__isnull=False).get() == first
