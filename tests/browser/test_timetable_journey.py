@@ -14,7 +14,7 @@ from pathlib import Path
 import icalendar
 from playwright.sync_api import expect
 
-from ent.models import ClosingPeriod, Session, SessionContent, TeachingService
+from ent.models import CalendarFeed, ClosingPeriod, Session, SessionContent, TeachingService
 from imports.models import ImportRun
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import PASSWORD
@@ -231,3 +231,26 @@ def test_a_calendar_feed_is_created_downloaded_and_parsed(
     assert re.fullmatch(pattern, address)
     assert len(events) > 500
     assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+
+
+def test_a_feed_form_sent_again_from_an_outdated_page_creates_no_second_address(
+    browser_page: object, school: School
+) -> None:
+    page = browser_page
+    initialise(school, now=NOW)
+    _manager(school, page)
+    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    week = f"{base}/classe/{school.classes[0].pk}/?semaine=2026-11-30"
+    page.goto(week)  # type: ignore[attr-defined]
+    create = page.get_by_role("button", name="Créer une adresse d'abonnement")  # type: ignore[attr-defined]
+    outdated = page.context.new_page()  # type: ignore[attr-defined]
+    outdated.goto(week)
+
+    create.click()
+    expect(page.get_by_text("Copiez cette adresse maintenant")).to_be_visible()  # type: ignore[attr-defined]
+    outdated.get_by_role("button", name="Créer une adresse d'abonnement").click()
+
+    expect(outdated.get_by_text("aucune autre n'a été créée")).to_be_visible()
+    outdated.locator("[data-feeds]").scroll_into_view_if_needed()
+    screenshot(outdated, "calendar-feed-sent-twice.png")
+    assert CalendarFeed.objects.filter(revoked_at__isnull=True).count() == 1
