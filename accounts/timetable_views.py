@@ -58,6 +58,15 @@ def _query(**params: str) -> str:
     return urlencode(params)
 
 
+def _back_to_week(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect to the week page ``url``, at the week the form was sent from (``semaine``)."""
+    try:
+        monday = dt.date.fromisoformat(request.POST.get("semaine", ""))
+    except ValueError:
+        return redirect(url)
+    return redirect(f"{url}{'&' if '?' in url else '?'}{_query(semaine=monday.isoformat())}")
+
+
 @school_group_required()
 def timetable_index(
     request: HttpRequest, school_group: SchoolGroup, establishment_id: int
@@ -218,7 +227,7 @@ def calendar_feed_add(
         target = timetable_target(establishment=establishment, kind=TargetKind(kind), key=key)
     except (ValueError, TargetUnknown):
         raise Http404("Emploi du temps introuvable.") from None
-    week = redirect(week_url(school_group.pk, establishment.pk, kind, key))
+    week = _back_to_week(request, week_url(school_group.pk, establishment.pk, kind, key))
     try:
         created = calendar_feed_create(target, now=timezone.now())
     except CalendarFeedExists:
@@ -248,7 +257,9 @@ def calendar_feed_change(
     if feed is None or action not in ("revoquer", "renouveler"):
         raise Http404("Abonnement introuvable.")
     target = calendar_feed_target(feed)
-    week = redirect(week_url(school_group.pk, establishment.pk, target.kind, target.key))
+    week = _back_to_week(
+        request, week_url(school_group.pk, establishment.pk, target.kind, target.key)
+    )
     if feed.revoked_at is not None:  # a form sent twice, or from an outdated page
         messages.warning(
             request,

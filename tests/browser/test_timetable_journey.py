@@ -251,6 +251,8 @@ def test_a_feed_form_sent_again_from_an_outdated_page_creates_no_second_address(
     outdated.get_by_role("button", name="Créer une adresse d'abonnement").click()
 
     expect(outdated.get_by_text("aucune autre n'a été créée")).to_be_visible()
+    expect(outdated.get_by_text("Semaine du lundi 30 novembre 2026")).to_be_visible()
+    expect(page.get_by_text("Semaine du lundi 30 novembre 2026")).to_be_visible()  # type: ignore[attr-defined]
     outdated.locator("[data-feeds]").scroll_into_view_if_needed()
     screenshot(outdated, "calendar-feed-sent-twice.png")
     assert CalendarFeed.objects.filter(revoked_at__isnull=True).count() == 1

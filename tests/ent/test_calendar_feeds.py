@@ -289,11 +289,15 @@ def test_a_creation_form_sent_twice_leaves_one_live_address_and_says_how_to_get_
     client = Client()
     client.force_login(User.objects.create_superuser("claire"))
     base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
-    form = {"kind": "classe", "key": str(school.classes[0].pk)}
+    form = {"kind": "classe", "key": str(school.classes[0].pk), "semaine": "2026-11-30"}
 
-    client.post(f"{base}/abonnements/", form)
+    first = client.post(f"{base}/abonnements/", form)
     again = client.post(f"{base}/abonnements/", form, follow=True)
     page = html.unescape(again.content.decode())
+
+    # Both answers lead back to the week the form was sent from.
+    assert first["Location"].endswith("?semaine=2026-11-30")
+    assert again.redirect_chain[0][0] == first["Location"]
 
     assert CalendarFeed.objects.filter(revoked_at__isnull=True).count() == 1
     assert "Cet emploi du temps a déjà une adresse d'abonnement" in page
