@@ -17,6 +17,13 @@ reads nor compares them: it counts them by SQL as unchanged
 memberships, closings, cancellations, thresholds, change list, preview, counters) is
 computed in full, so the run reports exactly what the full path would.
 
+Matching is spared the same way (:func:`step_match <imports.services.steps.step_match>`):
+every integrated run keeps its match results (:class:`imports.models.RunMatching`) with a
+digest of what matching read from the file (:func:`matching_inputs_digest`). A run that
+qualifies for the incremental plan (:func:`incremental_reference`) and whose file gives the
+same digest reuses the reference's results: the directory it would match against is the
+reference's (the state digest covers it), and matching is pure.
+
 The full path is taken whenever there is a doubt: the setting ``IMPORT_INCREMENTAL`` is off,
 the database is not PostgreSQL, the run is not a plain automatic one, there is no reference
 or the ENT's state changed since it (directory, manual matches, closings, school year,
