@@ -199,6 +199,10 @@ class TeachingGroup(models.Model):
     name = models.CharField(_("libellé"), max_length=200, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.DIRECTORY)
     classes = models.ManyToManyField(SchoolClass, related_name="teaching_groups", blank=True)
+    # A digest of the group's timetable memberships as the last import left them (see
+    # imports.services.apply._apply_memberships); any write to its memberships empties it
+    # (PostgreSQL triggers, migration ent/0010).
+    membership_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("groupe")

@@ -215,6 +215,30 @@ class SessionChange(models.Model):
         return [code for code in self.audience.split(", ") if code]
 
 
+class RunMatching(models.Model):
+    """What matching found for a run's file, kept for the next export of the same people.
+
+    ``inputs_digest`` digests what matching read from the file (its people, classes, groups
+    and class parts, :func:`imports.services.incremental.matching_inputs_digest`);
+    ``results`` holds the match results (:func:`imports.services.incremental.matching_dump`).
+    A later run whose file has the same inputs, against the same directory (the state
+    digest), reuses them instead of matching again.
+    """
+
+    run = models.OneToOneField(
+        ImportRun, on_delete=models.CASCADE, primary_key=True, related_name="matching"
+    )
+    inputs_digest = models.CharField(max_length=64)
+    results = models.JSONField()
+
+    class Meta:
+        verbose_name = _("rapprochement d'un import")
+        verbose_name_plural = _("rapprochements d'imports")
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.inputs_digest[:12]}"
+
+
 class ImportStep(models.Model):
     """One step of a run: its outcome, message and the action the user should take."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -645,7 +646,13 @@ def _apply_closings(diff: Diff) -> None:
 
 
 def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tuple[int, int]:
-    """Bring the timetable's group memberships of the targeted establishments in line."""
+    """Bring the timetable's group memberships of the targeted establishments in line.
+
+    On PostgreSQL each group's memberships are compared by digest first
+    (:func:`membership_digests`, stored in ``TeachingGroup.membership_digest``, reset by
+    triggers on any write to the group's memberships): only the groups whose digest does
+    not hold have their memberships read and compared. Elsewhere every group is compared.
+    """
     wanted = {
         (person, group_ids[(e, code)], role)
         for person, e, code, role in plan.group_memberships
@@ -655,6 +662,19 @@ def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tup
         source=GroupMembership.Source.TIMETABLE,
         group__establishment_id__in=plan.establishment_ids,
     ).exclude(end_date__lte=plan.year_start)  # memberships of past years are the archive
+    digests: dict[int, str] = {}
+    if connection.vendor == "postgresql":
+        digests = membership_digests(wanted, group_ids.values(), year_start=plan.year_start)
+        stored = TeachingGroup.objects.filter(pk__in=list(digests)).values_list(
+            "pk", "membership_digest"
+        )
+        unsure = {pk for pk, digest in stored if digest != digests[pk]}
+        if not unsure:
+            return 0, 0
+        if len(unsure) < len(digests):
+            existing_qs = existing_qs.filter(group_id__in=sorted(unsure))
+            wanted = {row for row in wanted if row[1] in unsure}
+        digests = {pk: digests[pk] for pk in unsure}
     existing = {
         (person, group, role): pk
         for pk, person, group, role in existing_qs.values_list(
@@ -666,4 +686,41 @@ def _apply_memberships(plan: Plan, group_ids: dict[tuple[int, str], int]) -> tup
     source = GroupMembership.Source.TIMETABLE.value
     new = [(person, group, role, source) for person, group, role in wanted - existing.keys()]
     rows_insert(GroupMembership, ("person_id", "group_id", "role", "source"), new)
+    if digests:
+        # After the writes, whose triggers reset the digests of the groups touched.
+        table = connection.ops.quote_name(TeachingGroup._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET membership_digest = d.value "  # noqa: S608
+                "FROM jsonb_each_text(%s::jsonb) AS d WHERE t.id = d.key::bigint",
+                [json.dumps(digests, separators=(",", ":"))],
+            )
     return len(new), len(stale)
+
+
+# Roles as integers in the membership digests: the hash of a tuple of integers does not
+# depend on the process (a string's does).
+_ROLE_CODES = {GroupMembership.Role.STUDENT.value: 1, GroupMembership.Role.TEACHER.value: 2}
+
+
+def membership_digests(
+    memberships: set[tuple[int, int, str]], group_ids: Iterable[int], *, year_start: dt.date
+) -> dict[int, str]:
+    """Return, per group, a digest of its timetable memberships (person, group, role).
+
+    ``group_ids`` are the groups to digest (a group without membership gets the empty set's
+    digest). The digest names the school year's start (memberships ending before it are
+    the archive, out of the comparison), the count, and the sum of the members' 64-bit
+    hashes: independent of their order, and any added, removed or changed member changes it.
+    """
+    totals = dict.fromkeys(group_ids, 0)
+    counts = dict.fromkeys(totals, 0)
+    for person, group, role in memberships:
+        if group in totals:
+            totals[group] += hash((person, _ROLE_CODES.get(role, 0)))
+            counts[group] += 1
+    start = year_start.isoformat()
+    return {
+        group: f"{start}:{counts[group]}:{total & 0xFFFFFFFFFFFFFFFF:016x}"
+        for group, total in totals.items()
+    }

@@ -147,7 +147,8 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     steps.step_school_year(run, target)
 
     recorder.beat("rapprochement")
-    matched = steps.step_match(run, target, timetable)
+    reference = steps.step_reference(run, target, digest)
+    matched = steps.step_match(run, target, timetable, reference)
     recorder.record(matched.note)
     report.unmatched = matched.unmatched
     # STS-Web name rules matter only for the groups that found no match.
@@ -159,7 +160,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     report.unmatched_entries_total = matched.entries_total
 
     recorder.beat("séances")
-    plan = steps.step_plan(run, target, timetable, matched, digest)
+    plan = steps.step_plan(target, timetable, matched, reference)
     report.coherence = plan.coherence_violations[: steps.DETAILS_MAX]
     report.coherence_total = len(plan.coherence_violations)
 
@@ -189,6 +190,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
     counters = plan_apply(plan, diff)
     counters["sessions_before_effective"] = plan.sessions_before_effective
     run.counters = counters
+    steps.step_matching_store(run, matched)
     # What the next export of the same timetable is compared with (steps.step_unchanged):
     # the parts of the state that the apply wrote are digested again.
     run.state_digest = state_digest_after_apply(
@@ -224,6 +226,7 @@ def _run_unchanged(
     counters = dict.fromkeys(APPLY_COUNTERS, 0)
     counters["sessions_unchanged"] = unchanged.sessions
     run.counters = counters
+    steps.step_matching_copy(run, unchanged.reference)
     for note in steps.step_applied_notes(counters, target):
         recorder.record(note)
     return ImportRun.Status.INTEGRATED

@@ -22,6 +22,8 @@ from django.conf import settings
 
 from ent.models import ClosingPeriod, Establishment, SchoolYear
 from imports.matching import (
+    Directory,
+    DirectoryUnit,
     KindResult,
     MatchResult,
     ambiguity_line,
@@ -43,7 +45,16 @@ from imports.selectors import (
 )
 from imports.services.apply import Diff
 from imports.services.directory import directory_snapshot
-from imports.services.incremental import incremental_reusable
+from imports.services.incremental import (
+    incremental_reference,
+    incremental_reusable,
+    matching_dump,
+    matching_inputs_digest,
+    matching_kept,
+    matching_load,
+    matching_store,
+    matching_stored,
+)
 from imports.services.preview import change_summary
 from imports.services.unchanged import (
     StateDigest,
@@ -391,10 +402,87 @@ class Matched:
     entries: list[UnmatchedEntry]  # what the manual matching page offers, capped
     entries_total: int
     note: StepNote
+    inputs_digest: str = ""  # what matching read from the file (matching_inputs_digest)
+    reused_from: int | None = None  # the run whose match results were reused
+    # The directory's classes and groups that matching found
+    class_units: list[DirectoryUnit] = field(default_factory=list)
+    group_units: list[DirectoryUnit] = field(default_factory=list)
 
 
-def step_match(run: ImportRun, target: Target, timetable: Timetable) -> Matched:
-    """Match the file's people, classes and groups with the ENT's directory."""
+def step_reference(run: ImportRun, target: Target, digest: str | None) -> int | None:
+    """Return the run whose results matching and planning may reuse, or ``None``.
+
+    See :mod:`imports.services.incremental`: nothing but the file changed since it.
+    """
+    return incremental_reference(run, effective_at=target.effective_at, digest=digest)
+
+
+def step_match(
+    run: ImportRun, target: Target, timetable: Timetable, reference: int | None = None
+) -> Matched:
+    """Match the file's people, classes and groups with the ENT's directory.
+
+    When the directory is the one ``reference`` matched against (:func:`step_reference`)
+    and the file's people, classes and groups are the same, its results are reused: matching
+    is pure, it would find them again.
+    """
+    inputs = matching_inputs_digest(timetable) if matching_kept() else ""
+    stored = matching_stored(reference, inputs) if reference is not None and inputs else None
+    if stored is not None:
+        result, class_units, group_units = matching_load(stored)
+    else:
+        result, directory = _match(run, target, timetable)
+        class_units = {u.id: u for u in directory.classes}
+        group_units = {u.id: u for u in directory.groups}
+    matches = TimetableMatches(
+        teachers=result.teachers.matched,
+        students=result.students.matched,
+        classes={i: class_units[pk] for i, pk in result.classes.matched.items()},
+        groups={i: group_units[pk] for i, pk in result.groups.matched.items()},
+        parts={i: group_units[pk] for i, pk in result.parts.matched.items()},
+    )
+    entries = _unmatched_entries(result)
+    # Class and group ids come from two tables: kept apart.
+    used_classes = {u.id: u for u in matches.classes.values()}
+    used_groups = {u.id: u for u in (*matches.groups.values(), *matches.parts.values())}
+    return Matched(
+        result=result,
+        matches=matches,
+        unmatched=_unmatched(entries),
+        entries=entries[:UNMATCHED_ENTRIES_MAX],
+        entries_total=len(entries),
+        note=_match_note(result),
+        inputs_digest=inputs,
+        reused_from=reference if stored is not None else None,
+        class_units=sorted(used_classes.values(), key=lambda u: u.id),
+        group_units=sorted(used_groups.values(), key=lambda u: u.id),
+    )
+
+
+def step_matching_store(run: ImportRun, matched: Matched) -> None:
+    """Keep the run's match results for the next export (:func:`step_match`)."""
+    if not matched.inputs_digest:
+        return
+    matching_store(
+        run,
+        inputs_digest=matched.inputs_digest,
+        document=None
+        if matched.reused_from is not None
+        else matching_dump(matched.result, matched.class_units, matched.group_units),
+        reused_from=matched.reused_from,
+    )
+
+
+def step_matching_copy(run: ImportRun, reference: ImportRun) -> None:
+    """Keep, for a run that repeats ``reference`` (:func:`step_unchanged`), its match results.
+
+    The same content against the same directory: matching would find them again.
+    """
+    if matching_kept():
+        matching_store(run, inputs_digest="", document=None, reused_from=reference.pk)
+
+
+def _match(run: ImportRun, target: Target, timetable: Timetable) -> tuple[MatchResult, Directory]:
     directory = directory_snapshot(
         school_group_id=run.school_group_id, establishment_ids=target.ids
     )
@@ -427,24 +515,7 @@ def step_match(run: ImportRun, target: Target, timetable: Timetable) -> Matched:
     result = MatchResult(
         teachers=teachers, students=students, classes=classes, groups=groups, parts=parts
     )
-    class_units = {u.id: u for u in directory.classes}
-    group_units = {u.id: u for u in directory.groups}
-    matches = TimetableMatches(
-        teachers=teachers.matched,
-        students=students.matched,
-        classes={i: class_units[pk] for i, pk in classes.matched.items()},
-        groups={i: group_units[pk] for i, pk in groups.matched.items()},
-        parts={i: group_units[pk] for i, pk in parts.matched.items()},
-    )
-    entries = _unmatched_entries(result)
-    return Matched(
-        result=result,
-        matches=matches,
-        unmatched=_unmatched(entries),
-        entries=entries[:UNMATCHED_ENTRIES_MAX],
-        entries_total=len(entries),
-        note=_match_note(result),
-    )
+    return result, directory
 
 
 def _unmatched_entries(result: MatchResult) -> list[UnmatchedEntry]:
@@ -513,21 +584,15 @@ def _labelled(result: MatchResult) -> list[tuple[str, KindResult]]:
 
 
 def step_plan(
-    run: ImportRun, target: Target, timetable: Timetable, matched: Matched, digest: str | None
+    target: Target, timetable: Timetable, matched: Matched, reference: int | None
 ) -> Plan:
     """Plan the timetable the file yields from the run's start to the end of the year.
 
-    When nothing but the file changed since the last integrated run (``digest``: the state
-    digest, :func:`step_state_digest`), the services whose courses did not change are
-    planned without their sessions (:mod:`imports.services.incremental`).
+    When nothing but the file changed since the last integrated run (``reference``:
+    :func:`step_reference`), the services whose courses did not change are planned without
+    their sessions (:mod:`imports.services.incremental`).
     """
-    reusable = (
-        incremental_reusable(
-            run, establishment_ids=target.ids, effective_at=target.effective_at, digest=digest
-        )
-        if digest is not None
-        else None
-    )
+    reusable = incremental_reusable(reference, establishment_ids=target.ids)
     establishments = sorted(target.establishments, key=lambda e: e.pk)
     window_end = target.window_end
     plan = plan_build(

@@ -19,10 +19,11 @@ from django.test import override_settings
 
 from ent.models import GroupMembership, Person, Session, Subject, TeachingService
 from imports import planning
-from imports.models import ImportRun, SessionChange
+from imports.models import ImportRun, ManualMatch, RunMatching, SessionChange
 from imports.services import steps
 from tests.imports.pipeline_support import (
     NOW,
+    TEACHERS,
     WEEKS,
     CourseSpec,
     School,
@@ -292,3 +293,117 @@ def test_an_import_time_earlier_than_the_reference_s_takes_the_full_plan(
         expect_incremental=False,
     )
     assert incremental == full
+
+
+# Matching ---------------------------------------------------------------------------------
+
+# A teacher the directory does not know: the bilan and the matching page list them.
+WITH_UNKNOWN_TEACHER = [*TEACHERS, "INCONNU"]
+
+
+class _MatchingSpy:
+    """Counts the directory snapshots that matching takes: one per run that matches."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = steps.directory_snapshot
+
+        def spy(**kwargs: Any) -> Any:
+            self.calls += 1
+            return real(**kwargs)
+
+        monkeypatch.setattr(steps, "directory_snapshot", spy)
+
+
+def _export_with_unknown_teacher(tag: str, courses: list[CourseSpec] | None = None) -> bytes:
+    return edt_file(courses, teachers=WITH_UNKNOWN_TEACHER) + f"\n<!-- export {tag} -->\n".encode()
+
+
+def _steady_with_unknown_teacher(school: School) -> ImportRun:
+    initialise(school)
+    run = run_import(school, _export_with_unknown_teacher("reference"), now=REFERENCE_AT)
+    assert run.status == ImportRun.Status.INTEGRATED
+    return run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_re_import_with_the_same_people_reuses_the_reference_s_matching_with_the_same_result(
+    school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = _steady_with_unknown_teacher(school)
+    assert RunMatching.objects.filter(run=reference).exists()
+    spy = _MatchingSpy(monkeypatch)
+
+    full = _same_both_ways(
+        school, monkeypatch, _export_with_unknown_teacher("changed", CHANGES["room"]())
+    )
+
+    assert spy.calls == 1  # the full path only: the incremental run reused the matching
+    bilan = full["bilan"]
+    assert isinstance(bilan, dict)
+    assert bilan["unmatched"]["teachers"] == ["INCONNU Claire"]
+    assert bilan["unmatched_entries_total"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unchanged_re_export_keeps_the_matching_for_the_next_re_import(
+    school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = _steady_with_unknown_teacher(school)
+    spy = _MatchingSpy(monkeypatch)
+    repeat = run_import(
+        school,
+        _export_with_unknown_teacher("same content"),
+        now=REFERENCE_AT + dt.timedelta(hours=1),
+    )
+    assert repeat.status == ImportRun.Status.INTEGRATED
+    assert spy.calls == 0  # recognised as unchanged: neither parsed nor matched
+    kept = RunMatching.objects.get(run=repeat)
+    stored = RunMatching.objects.get(run=reference)
+    assert (kept.inputs_digest, kept.results) == (stored.inputs_digest, stored.results)
+
+    _same_both_ways(school, monkeypatch, _export_with_unknown_teacher("changed", CHANGES["day"]()))
+
+    assert spy.calls == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_whose_people_changed_is_matched_again_with_the_same_result_as_the_full_path(
+    school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _steady(school)
+    spy = _MatchingSpy(monkeypatch)
+    # The student is still found by INE, under another name.
+    content = _replaced(_export("renamed", CHANGES["room"]()), b'Nom="BLANC"', b'Nom="BLANC-ROI"')
+
+    _same_both_ways(school, monkeypatch, content)
+
+    assert spy.calls == 2  # both ways: the file's people are not the reference's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manual_match_saved_since_the_reference_sends_matching_through_again(
+    school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = _steady_with_unknown_teacher(school)
+    entry = reference.bilan["unmatched_entries"][0]
+    ManualMatch.objects.create(
+        school_group=school.group,
+        kind=ManualMatch.Kind.TEACHER,
+        source_key=entry["source_key"],
+        person=school.teachers[0],
+    )
+    spy = _MatchingSpy(monkeypatch)
+
+    incremental, full, _plan = _both_ways(
+        school,
+        monkeypatch,
+        _export_with_unknown_teacher("after manual match", CHANGES["room"]()),
+        expect_incremental=False,
+    )
+
+    assert incremental == full
+    assert spy.calls == 2
+    bilan = full["bilan"]
+    assert isinstance(bilan, dict)
+    assert bilan["unmatched"]["teachers"] == []
