@@ -65,7 +65,7 @@ def _run(statements: dict[str, list[str]]):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ent", "0009_groupmembership_person_index"),
+        ("ent", "0010_calendar_feed_one_active"),
     ]
 
     operations = [
