@@ -37,7 +37,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -178,26 +178,30 @@ def looks_like_index_education(head: bytes) -> bool:
 
 
 _DECRYPTED = "index_education.decrypted"
+_CLEAR = "index_education.clear"
 
 
 def _payload(path: Path, context: ParseContext) -> bytes:
     """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be.
 
-    A decrypted export is kept in ``context.memo`` (if any) for the parse of the same file.
+    What was read (the decrypted export, or the clear file's bytes) is kept in
+    ``context.memo`` (if any) for the parse of the same file, which then neither reads
+    nor decrypts the file again.
     """
-    with path.open("rb") as stream:
-        root = root_local_name(stream.read(SNIFF_BYTES))
-    if root == CONTAINER_ROOT:
-        export = _decrypt(path, context)
+    data = path.read_bytes()
+    if root_local_name(data[:SNIFF_BYTES]) == CONTAINER_ROOT:
+        export = _decrypt(data, context)
         if context.memo is not None:
             context.memo.keep(_DECRYPTED, path, export)
         return export.payload
-    return path.read_bytes()
+    if context.memo is not None:
+        context.memo.keep(_CLEAR, path, data)
+    return data
 
 
-def _decrypt(path: Path, context: ParseContext) -> container_module.DecryptedExport:
+def _decrypt(data: bytes, context: ParseContext) -> container_module.DecryptedExport:
     return container_module.container_decrypt(
-        path.read_bytes(),
+        data,
         partner_name=context.partner_name,
         private_key_pem=context.private_key_pem,
         max_decrypted_bytes=context.limits.max_decrypted_bytes,
@@ -247,14 +251,18 @@ def _without_comments(payload: bytes) -> bytes:
 
 def parse_index_education(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
     """Parse the EDT / PRONOTE export at ``path``; raise ``TimetableInvalid``."""
+    # The run's fingerprint may have read (and decrypted) the file already: take that.
+    if context.memo is not None:
+        decrypted = context.memo.take(_DECRYPTED, path)
+        if isinstance(decrypted, container_module.DecryptedExport):
+            return _from_container(decrypted)
+        clear = context.memo.take(_CLEAR, path)
+        if isinstance(clear, bytes):
+            return parse_payload(io.BytesIO(clear), source_format=CLEAR.value)
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
     if root == CONTAINER_ROOT:
-        # The run's fingerprint may have decrypted the file already: take its result.
-        kept = context.memo.take(_DECRYPTED, path) if context.memo is not None else None
-        if isinstance(kept, container_module.DecryptedExport):
-            return _from_container(kept)
-        return _from_container(_decrypt(path, context))
+        return _from_container(_decrypt(path.read_bytes(), context))
     with path.open("rb") as stream:
         return parse_payload(stream, source_format=CLEAR.value)
 
@@ -348,13 +356,20 @@ class _RawCourse:
     audience: list[tuple[str, str]] = field(default_factory=list)
 
 
+# How a student's enrolment reads in the file: (element name, Ident, DateEntree, DateSortie).
+# The kind is the element's name, not the UnitKind: an enum member hashes in Python.
+_EnrolmentKey = tuple[str, str, str | None, str | None]
+_UNIT_KINDS = {"Classe": UnitKind.CLASS, "PartieDeClasse": UnitKind.PART}
+
+
 @dataclass(slots=True)
 class _RawStudent:
-    student: Student  # without its enrolments
+    # Student's fields but its enrolments, in order: the Student is built once resolved.
+    fields: tuple[str, str, str, dt.date | None, str, str, str, str]
     enrolments: list[Enrolment]
     # What each enrolment was read from (kind, Ident, DateEntree, DateSortie): students
     # enrolled alike share their resolved enrolments (see ``_PayloadReader._resolve_student``).
-    key: tuple[tuple[UnitKind, str, str | None, str | None], ...]
+    key: tuple[_EnrolmentKey, ...]
 
 
 class _PayloadReader:
@@ -382,10 +397,8 @@ class _PayloadReader:
         # course positions thousands of times (bounded, like the masks). Only what was read
         # without a warning is kept, so a bad value warns at each occurrence, as before.
         self._dates: dict[str, dt.date] = {}
-        self._enrolments: dict[tuple[UnitKind, str, str | None, str | None], Enrolment] = {}
-        self._resolved: dict[
-            tuple[tuple[UnitKind, str, str | None, str | None], ...], tuple[Enrolment, ...]
-        ] = {}
+        self._enrolments: dict[_EnrolmentKey, Enrolment] = {}
+        self._resolved: dict[tuple[_EnrolmentKey, ...], tuple[Enrolment, ...]] = {}
         self._times: dict[tuple[str, str, str], tuple[int, dt.time, dt.time]] = {}
         self._resources: dict[tuple[str, frozenset[int]], Resource] = {}
 
@@ -678,9 +691,10 @@ class _PayloadReader:
             self.rooms[ident] = Room(ident=ident, name=name)
 
     def _student(self, element: etree._Element) -> None:
-        last_name, first_name = _attr(element, "Nom"), _attr(element, "Prenom")
+        get = element.get
+        last_name, first_name = (get("Nom") or "").strip(), (get("Prenom") or "").strip()
         full_name = f"{last_name} {first_name}".strip()
-        ident = self._ident(element, "Eleve", full_name)
+        ident = (get("Ident") or "").strip() or self._ident(element, "Eleve", full_name)
         if not ident:
             return
         ref = f"Eleve Ident={ident}"
@@ -690,31 +704,35 @@ class _PayloadReader:
             if isinstance(unit.tag, str) and (found := units.get(_local(unit))) is not None:
                 found.append(unit)
         enrolments: list[Enrolment] = []
-        keys: list[tuple[UnitKind, str, str | None, str | None]] = []
-        for name, kind in (("Classe", UnitKind.CLASS), ("PartieDeClasse", UnitKind.PART)):
-            for unit in units[name]:
-                key = (kind, _attr(unit, "Ident"), unit.get("DateEntree"), unit.get("DateSortie"))
+        keys: list[_EnrolmentKey] = []
+        for name, found in units.items():
+            for unit in found:
+                key = (name, _attr(unit, "Ident"), unit.get("DateEntree"), unit.get("DateSortie"))
                 enrolment = self._enrolments.get(key)
                 if enrolment is None:
                     enrolment = self._enrolment(unit, key, f"{ref} / {name} Ident={key[1]}", who)
                 enrolments.append(enrolment)
                 keys.append(key)
-        student = Student(
-            ident=ident,
-            last_name=last_name,
-            first_name=first_name,
-            birth_date=self._optional_date(element, "DateNaissance", ref, who),
-            sex=_SEX.get(_attr(element, "Sexe").lower(), ""),
-            ine=_attr(element, "NumeroNational"),
-            siecle_id=_attr(element, "IDSconet"),
-            idpn=_attr(element, "IDPN"),
+        birth = (get("DateNaissance") or "").strip()
+        birth_date = self._dates.get(birth) if birth else None
+        if birth and birth_date is None:
+            birth_date = self._optional_date(element, "DateNaissance", ref, who)
+        fields = (
+            ident,
+            last_name,
+            first_name,
+            birth_date,
+            _SEX.get((get("Sexe") or "").strip().lower(), ""),
+            (get("NumeroNational") or "").strip(),
+            (get("IDSconet") or "").strip(),
+            (get("IDPN") or "").strip(),
         )
-        self.students.append(_RawStudent(student, enrolments, tuple(keys)))
+        self.students.append(_RawStudent(fields, enrolments, tuple(keys)))
 
     def _enrolment(
         self,
         unit: etree._Element,
-        key: tuple[UnitKind, str, str | None, str | None],
+        key: _EnrolmentKey,
         unit_ref: str,
         who: str,
     ) -> Enrolment:
@@ -722,7 +740,7 @@ class _PayloadReader:
         warnings = len(self.warnings)
         last = self._optional_date(unit, "DateSortie", unit_ref, who)
         enrolment = Enrolment(
-            kind=key[0],
+            kind=_UNIT_KINDS[key[0]],
             ident=key[1],
             start=self._optional_date(unit, "DateEntree", unit_ref, who),
             end=last + _ONE_DAY if last else None,
@@ -897,7 +915,7 @@ class _PayloadReader:
             parts=self.parts,
             groups=self.groups,
             rooms=self.rooms,
-            students={raw.student.ident: self._resolve_student(raw) for raw in self.students},
+            students={raw.fields[0]: self._resolve_student(raw) for raw in self.students},
             courses=courses,
             closings=derive_closings(self.year, courses),
             warnings=self.warnings,
@@ -965,7 +983,7 @@ class _PayloadReader:
         enrolments = self._resolved.get(raw.key)
         if enrolments is None:
             enrolments = self._resolve_enrolments(raw)
-        return replace(raw.student, enrolments=enrolments)
+        return Student(*raw.fields, enrolments=enrolments)
 
     def _resolve_enrolments(self, raw: _RawStudent) -> tuple[Enrolment, ...]:
         tables: dict[UnitKind, Mapping[str, object]] = {
@@ -978,10 +996,10 @@ class _PayloadReader:
                 kept.append(enrolment)
             else:
                 kind = "Classe" if enrolment.kind == UnitKind.CLASS else "PartieDeClasse"
-                name = f"{raw.student.last_name} {raw.student.first_name}".strip()
+                name = f"{raw.fields[1]} {raw.fields[2]}".strip()
                 who = f"l'élève « {name} »" if name else "un élève sans nom"
                 self._dangling(
-                    f"Eleve Ident={raw.student.ident}",
+                    f"Eleve Ident={raw.fields[0]}",
                     kind,
                     enrolment.ident,
                     who=who,
