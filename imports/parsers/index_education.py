@@ -6,6 +6,15 @@ element's local name (namespaces are matched by local name, never by prefix). Th
 streamed with hardened ``iterparse`` (no DTD, no entities, no network) and each item is
 dropped once read, so memory stays bounded by one section's item.
 
+An export repeats a few values thousands of times: the same dates, week masks, course
+positions and resources, and students enrolled alike in the same class and part. Each
+distinct value is read once per file and the result shared (the records are immutable);
+students enrolled alike share their resolved enrolments, group enrolments included. Only
+what was read without a warning is kept, so a bad value warns at each occurrence, and the
+caches are bounded so that a hostile file cannot grow them. In an import run the
+fingerprint reads the file (and decrypts it) once, and the parse takes those bytes from the
+run's memo.
+
 Parsing is tolerant, as real exports do not validate against the published schema: comments,
 whitespace, unknown elements and attributes are ignored. Structural problems (no school
 year, no time grid, unreadable dates, truncated XML) are errors and raise
