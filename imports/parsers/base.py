@@ -29,8 +29,9 @@ class ParseMemo:
 
     An import run fingerprints its file, then parses it: an EDT export is read (and
     decrypted, if encrypted) by the first and its clear payload handed to the second
-    through the memo of the run's :class:`ParseContext`. The last reader *takes* a value, which forgets it,
-    so no big buffer outlives its use; the memo itself lives as long as the run's context.
+    through the memo of the run's :class:`ParseContext`. The last reader *takes* a value,
+    which forgets it, so no big buffer outlives its use; the memo itself lives as long as
+    the run's context.
     """
 
     def __init__(self) -> None:
