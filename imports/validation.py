@@ -18,7 +18,16 @@ from typing import Protocol
 
 from ent.identifiers import is_valid_uai
 from ent.school_years import WHO_ADJUSTS
-from imports.timetable import Problem, Severity, Teacher, Timetable, UnitKind, of, sentence
+from imports.timetable import (
+    Course,
+    Problem,
+    Severity,
+    Teacher,
+    Timetable,
+    UnitKind,
+    of,
+    sentence,
+)
 
 STS_GROUP_NAME_MAX = 8
 _STS_GROUP_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
@@ -125,19 +134,29 @@ def _check_school_year(
     return []
 
 
-def _check_groups(timetable: Timetable) -> list[Problem]:
-    problems: list[Problem] = []
-    with_students = {
+def _groups_with_students(timetable: Timetable) -> set[str]:
+    """Return the idents of the groups a student is enrolled in."""
+    return {
         enrolment.ident
         for student in timetable.students.values()
         for enrolment in student.enrolments
         if enrolment.kind == UnitKind.GROUP
     }
+
+
+def _check_groups(timetable: Timetable) -> list[Problem]:
+    problems: list[Problem] = []
+    # Only a group without classes or parts needs the students' enrolments read.
+    with_students: set[str] | None = None
     by_name: dict[str, list[str]] = defaultdict(list)
     for group in timetable.groups.values():
         ref = f"Groupe Ident={group.ident}"
         by_name[group.name.strip().casefold()].append(group.ident)
-        if not group.class_idents and not group.part_idents and group.ident not in with_students:
+        if group.class_idents or group.part_idents:
+            continue
+        if with_students is None:
+            with_students = _groups_with_students(timetable)
+        if group.ident not in with_students:
             problems.append(
                 _warning(
                     "empty_group",
@@ -213,11 +232,18 @@ def _check_group_name(name: str, ref: str) -> list[Problem]:
 
 def _check_teachers(timetable: Timetable) -> list[Problem]:
     problems: list[Problem] = []
+    # The first course of each teacher, read once if a teacher has no name.
+    first_courses: dict[str, Course] | None = None
     for teacher in timetable.teachers.values():
         ref = f"Professeur Ident={teacher.ident}"
         full = f"{teacher.last_name} {teacher.first_name}".strip()
         if not teacher.last_name or not teacher.first_name:
-            who = f"L'enseignant « {full} »" if full else _nameless_teacher(timetable, teacher)
+            if full:
+                who = f"L'enseignant « {full} »"
+            else:
+                if first_courses is None:
+                    first_courses = _first_courses(timetable)
+                who = _nameless_teacher(timetable, teacher, first_courses.get(teacher.ident))
             problems.append(
                 _warning(
                     "teacher_name_missing",
@@ -244,11 +270,19 @@ def _check_teachers(timetable: Timetable) -> list[Problem]:
     return problems
 
 
-def _nameless_teacher(timetable: Timetable, teacher: Teacher) -> str:
-    """Describe a teacher the file gives no name by: a course they teach, else their ids."""
+def _first_courses(timetable: Timetable) -> dict[str, Course]:
+    """Return each teacher's first course in the file, by the teacher's ident."""
+    first: dict[str, Course] = {}
     for course in timetable.courses:
-        if any(resource.ident == teacher.ident for resource in course.teachers):
-            return f"L'enseignant {of(timetable.course_described(course))}"
+        for resource in course.teachers:
+            first.setdefault(resource.ident, course)
+    return first
+
+
+def _nameless_teacher(timetable: Timetable, teacher: Teacher, course: Course | None) -> str:
+    """Describe a teacher the file gives no name by: a course they teach, else their ids."""
+    if course is not None:
+        return f"L'enseignant {of(timetable.course_described(course))}"
     if teacher.sts_id:
         return f"L'enseignant d'identifiant STS-Web {teacher.sts_id}"
     return "Un enseignant sans cours"

@@ -27,10 +27,11 @@ class Limits:
 class ParseMemo:
     """Work on one file that several readings of it share, so that it is done once.
 
-    An import run fingerprints its file, then parses it: an encrypted EDT export is
-    decrypted by the first and its clear payload handed to the second through the memo
-    of the run's :class:`ParseContext`. The last reader *takes* a value, which forgets it,
-    so no big buffer outlives its use; the memo itself lives as long as the run's context.
+    An import run fingerprints its file, then parses it: an EDT export is read (and
+    decrypted, if encrypted) by the first and its clear payload handed to the second
+    through the memo of the run's :class:`ParseContext`. The last reader *takes* a value,
+    which forgets it, so no big buffer outlives its use; the memo itself lives as long as
+    the run's context.
     """
 
     def __init__(self) -> None:

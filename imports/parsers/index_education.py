@@ -6,6 +6,15 @@ element's local name (namespaces are matched by local name, never by prefix). Th
 streamed with hardened ``iterparse`` (no DTD, no entities, no network) and each item is
 dropped once read, so memory stays bounded by one section's item.
 
+An export repeats a few values thousands of times: the same dates, week masks, course
+positions and resources, and students enrolled alike in the same class and part. Each
+distinct value is read once per file and the result shared (the records are immutable);
+students enrolled alike share their resolved enrolments, group enrolments included. Only
+what was read without a warning is kept, so a bad value warns at each occurrence, and the
+caches are bounded so that a hostile file cannot grow them. In an import run the
+fingerprint reads the file (and decrypts it) once, and the parse takes those bytes from the
+run's memo.
+
 Parsing is tolerant, as real exports do not validate against the published schema: comments,
 whitespace, unknown elements and attributes are ignored. Structural problems (no school
 year, no time grid, unreadable dates, truncated XML) are errors and raise
@@ -178,26 +187,30 @@ def looks_like_index_education(head: bytes) -> bool:
 
 
 _DECRYPTED = "index_education.decrypted"
+_CLEAR = "index_education.clear"
 
 
 def _payload(path: Path, context: ParseContext) -> bytes:
     """Return the clear ``ExportEmploiDuTemps`` bytes of a deposit, decrypted if need be.
 
-    A decrypted export is kept in ``context.memo`` (if any) for the parse of the same file.
+    What was read (the decrypted export, or the clear file's bytes) is kept in
+    ``context.memo`` (if any) for the parse of the same file, which then neither reads
+    nor decrypts the file again.
     """
-    with path.open("rb") as stream:
-        root = root_local_name(stream.read(SNIFF_BYTES))
-    if root == CONTAINER_ROOT:
-        export = _decrypt(path, context)
+    data = path.read_bytes()
+    if root_local_name(data[:SNIFF_BYTES]) == CONTAINER_ROOT:
+        export = _decrypt(data, context)
         if context.memo is not None:
             context.memo.keep(_DECRYPTED, path, export)
         return export.payload
-    return path.read_bytes()
+    if context.memo is not None:
+        context.memo.keep(_CLEAR, path, data)
+    return data
 
 
-def _decrypt(path: Path, context: ParseContext) -> container_module.DecryptedExport:
+def _decrypt(data: bytes, context: ParseContext) -> container_module.DecryptedExport:
     return container_module.container_decrypt(
-        path.read_bytes(),
+        data,
         partner_name=context.partner_name,
         private_key_pem=context.private_key_pem,
         max_decrypted_bytes=context.limits.max_decrypted_bytes,
@@ -247,14 +260,18 @@ def _without_comments(payload: bytes) -> bytes:
 
 def parse_index_education(path: Path, *, context: ParseContext, filename: str = "") -> Timetable:
     """Parse the EDT / PRONOTE export at ``path``; raise ``TimetableInvalid``."""
+    # The run's fingerprint may have read (and decrypted) the file already: take that.
+    if context.memo is not None:
+        decrypted = context.memo.take(_DECRYPTED, path)
+        if isinstance(decrypted, container_module.DecryptedExport):
+            return _from_container(decrypted)
+        clear = context.memo.take(_CLEAR, path)
+        if isinstance(clear, bytes):
+            return parse_payload(io.BytesIO(clear), source_format=CLEAR.value)
     with path.open("rb") as stream:
         root = root_local_name(stream.read(SNIFF_BYTES))
     if root == CONTAINER_ROOT:
-        # The run's fingerprint may have decrypted the file already: take its result.
-        kept = context.memo.take(_DECRYPTED, path) if context.memo is not None else None
-        if isinstance(kept, container_module.DecryptedExport):
-            return _from_container(kept)
-        return _from_container(_decrypt(path, context))
+        return _from_container(_decrypt(path.read_bytes(), context))
     with path.open("rb") as stream:
         return parse_payload(stream, source_format=CLEAR.value)
 
@@ -348,10 +365,20 @@ class _RawCourse:
     audience: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass
+# How a student's enrolment reads in the file: (element name, Ident, DateEntree, DateSortie).
+# The kind is the element's name, not the UnitKind: an enum member hashes in Python.
+_EnrolmentKey = tuple[str, str, str | None, str | None]
+_UNIT_KINDS = {"Classe": UnitKind.CLASS, "PartieDeClasse": UnitKind.PART}
+
+
+@dataclass(slots=True)
 class _RawStudent:
-    student: Student
+    # Student's fields but its enrolments, in order: the Student is built once resolved.
+    fields: tuple[str, str, str, dt.date | None, str, str, str, str]
     enrolments: list[Enrolment]
+    # What each enrolment was read from (kind, Ident, DateEntree, DateSortie): students
+    # enrolled alike share their resolved enrolments (see ``_PayloadReader._resolve_student``).
+    key: tuple[_EnrolmentKey, ...]
 
 
 class _PayloadReader:
@@ -359,6 +386,7 @@ class _PayloadReader:
 
     def __init__(self) -> None:
         self.root_checked = False
+        self._root: etree._Element | None = None
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.uai = ""
@@ -374,20 +402,31 @@ class _PayloadReader:
         self.students: list[_RawStudent] = []
         self.courses: list[_RawCourse] = []
         self._masks: dict[str, frozenset[int]] = {}
+        # Values read once per distinct text: an export repeats a few dates, enrolments and
+        # course positions thousands of times (bounded, like the masks). Only what was read
+        # without a warning is kept, so a bad value warns at each occurrence, as before.
+        self._dates: dict[str, dt.date] = {}
+        self._enrolments: dict[_EnrolmentKey, Enrolment] = {}
+        self._resolved: dict[tuple[_EnrolmentKey, ...], tuple[Enrolment, ...]] = {}
+        self._times: dict[tuple[str, str, str], tuple[int, dt.time, dt.time]] = {}
+        self._resources: dict[tuple[str, frozenset[int]], Resource] = {}
 
     # --- streaming -----------------------------------------------------------------------
 
     def element_ended(self, element: etree._Element) -> None:
         parent = element.getparent()
         if not self.root_checked:
-            self._check_root(element.getroottree().getroot())
+            self._root = element.getroottree().getroot()
+            self._check_root(self._root)
         if parent is None:
             return
         grand = parent.getparent()
         if grand is None:
             self._section_ended(element)
             element.clear()
-        elif grand.getparent() is None and _ITEM_SECTIONS.get(_local(parent)) == _local(element):
+        # lxml hands out one proxy per node while it is referenced: the root held here is
+        # the one ``getparent`` returns, so an item (depth 2) is told by identity.
+        elif grand is self._root and _ITEM_SECTIONS.get(_local(parent)) == _local(element):
             _ITEM_HANDLERS[_local(element)](self, element)
             element.clear()
             while element.getprevious() is not None:
@@ -583,8 +622,13 @@ class _PayloadReader:
         self, element: etree._Element, name: str, ref: str, who: str
     ) -> dt.date | None:
         value = _attr(element, name)
+        if not value:
+            return None
+        date = self._dates.get(value)
+        if date is not None:
+            return date
         try:
-            return dt.date.fromisoformat(value[:10]) if value else None
+            date = dt.date.fromisoformat(value[:10])
         except ValueError:
             self.warnings.append(
                 _problem(
@@ -596,6 +640,9 @@ class _PayloadReader:
                 )
             )
             return None
+        if len(self._dates) < _MASKS_CACHED:
+            self._dates[value] = date
+        return date
 
     def _teacher(self, element: etree._Element) -> None:
         name = f"{_attr(element, 'Nom')} {_attr(element, 'Prenom')}".strip()
@@ -653,38 +700,63 @@ class _PayloadReader:
             self.rooms[ident] = Room(ident=ident, name=name)
 
     def _student(self, element: etree._Element) -> None:
-        last_name, first_name = _attr(element, "Nom"), _attr(element, "Prenom")
+        get = element.get
+        last_name, first_name = (get("Nom") or "").strip(), (get("Prenom") or "").strip()
         full_name = f"{last_name} {first_name}".strip()
-        ident = self._ident(element, "Eleve", full_name)
+        ident = (get("Ident") or "").strip() or self._ident(element, "Eleve", full_name)
         if not ident:
             return
         ref = f"Eleve Ident={ident}"
         who = f"l'élève « {full_name} »" if full_name else "un élève sans nom"
+        units: dict[str, list[etree._Element]] = {"Classe": [], "PartieDeClasse": []}
+        for unit in element:
+            if isinstance(unit.tag, str) and (found := units.get(_local(unit))) is not None:
+                found.append(unit)
         enrolments: list[Enrolment] = []
-        for name, kind in (("Classe", UnitKind.CLASS), ("PartieDeClasse", UnitKind.PART)):
-            for unit in self._children(element, name):
-                unit_ident = _attr(unit, "Ident")
-                unit_ref = f"{ref} / {name} Ident={unit_ident}"
-                last = self._optional_date(unit, "DateSortie", unit_ref, who)
-                enrolments.append(
-                    Enrolment(
-                        kind=kind,
-                        ident=unit_ident,
-                        start=self._optional_date(unit, "DateEntree", unit_ref, who),
-                        end=last + _ONE_DAY if last else None,
-                    )
-                )
-        student = Student(
-            ident=ident,
-            last_name=last_name,
-            first_name=first_name,
-            birth_date=self._optional_date(element, "DateNaissance", ref, who),
-            sex=_SEX.get(_attr(element, "Sexe").lower(), ""),
-            ine=_attr(element, "NumeroNational"),
-            siecle_id=_attr(element, "IDSconet"),
-            idpn=_attr(element, "IDPN"),
+        keys: list[_EnrolmentKey] = []
+        for name, found in units.items():
+            for unit in found:
+                key = (name, _attr(unit, "Ident"), unit.get("DateEntree"), unit.get("DateSortie"))
+                enrolment = self._enrolments.get(key)
+                if enrolment is None:
+                    enrolment = self._enrolment(unit, key, f"{ref} / {name} Ident={key[1]}", who)
+                enrolments.append(enrolment)
+                keys.append(key)
+        birth = (get("DateNaissance") or "").strip()
+        birth_date = self._dates.get(birth) if birth else None
+        if birth and birth_date is None:
+            birth_date = self._optional_date(element, "DateNaissance", ref, who)
+        fields = (
+            ident,
+            last_name,
+            first_name,
+            birth_date,
+            _SEX.get((get("Sexe") or "").strip().lower(), ""),
+            (get("NumeroNational") or "").strip(),
+            (get("IDSconet") or "").strip(),
+            (get("IDPN") or "").strip(),
         )
-        self.students.append(_RawStudent(student=student, enrolments=enrolments))
+        self.students.append(_RawStudent(fields, enrolments, tuple(keys)))
+
+    def _enrolment(
+        self,
+        unit: etree._Element,
+        key: _EnrolmentKey,
+        unit_ref: str,
+        who: str,
+    ) -> Enrolment:
+        """Read a student's enrolment in ``unit``; keep it for the next ones read alike."""
+        warnings = len(self.warnings)
+        last = self._optional_date(unit, "DateSortie", unit_ref, who)
+        enrolment = Enrolment(
+            kind=_UNIT_KINDS[key[0]],
+            ident=key[1],
+            start=self._optional_date(unit, "DateEntree", unit_ref, who),
+            end=last + _ONE_DAY if last else None,
+        )
+        if len(self.warnings) == warnings and len(self._enrolments) < _MASKS_CACHED:
+            self._enrolments[key] = enrolment
+        return enrolment
 
     def _weeks(
         self, element: etree._Element, ref: str, where: Callable[[], str], *names: str
@@ -720,19 +792,20 @@ class _PayloadReader:
 
     def _course(self, element: etree._Element) -> None:
         ref = f"Cours n° {len(self.courses) + 1}"
+        get = element.get
         raw = _RawCourse(
             ident=ref,
-            day=_attr(element, "Jour"),
-            first_place=_attr(element, "NumeroPlaceDebut"),
-            places=_attr(element, "NombrePlaces"),
+            day=(get("Jour") or "").strip(),
+            first_place=(get("NumeroPlaceDebut") or "").strip(),
+            places=(get("NombrePlaces") or "").strip(),
         )
-        children = [c for c in element if isinstance(c.tag, str)]
+        children = [(_local(c), c) for c in element if isinstance(c.tag, str)]
         # The subject and the audience name the course in warnings, whatever their order.
-        for child in children:
-            if _local(child) == "Matiere":
+        for kind, child in children:
+            if kind == "Matiere":
                 raw.subject = raw.subject or _attr(child, "Ident")
-            elif _local(child) in ("Classe", "PartieDeClasse", "Groupe"):
-                raw.audience.append((_local(child), _attr(child, "Ident")))
+            elif kind in ("Classe", "PartieDeClasse", "Groupe"):
+                raw.audience.append((kind, _attr(child, "Ident")))
         cancelled = self._weeks(
             element,
             ref,
@@ -740,33 +813,45 @@ class _PayloadReader:
             "SemainesAnnulation",
         )
         raw.cancelled = cancelled or frozenset()
-        for child in children:
-            kind = _local(child)
+        masks = self._masks
+        for kind, child in children:
             if kind not in _RESOURCE_KINDS:
                 continue
             ident = _attr(child, "Ident")
-            item_ref = f"{ref} / {kind} Ident={ident}"
-
-            def where(kind: str = kind, ident: str = ident) -> str:
-                name = self._name_of(kind, ident)
-                item = f"{_KINDS[kind].the} « {name} »" if name else _KINDS[kind].an
-                return f"{self._course_label(raw)}, {item}"
-
-            if child.get("Semaines") is None and child.get("SemainesInclusion") is None:
-                self.warnings.append(
-                    _problem(
-                        "missing_weeks",
-                        f"{sentence(where())} : aucune semaine n'est indiquée ; "
-                        f"{_KINDS[kind].the} est {_KINDS[kind].ignored} pour ce cours.",
-                        f"Vérifiez les semaines de ce cours dans EDT ou PRONOTE. {REEXPORT}",
-                        ref=item_ref,
-                    )
-                )
-                continue
-            weeks = self._weeks(child, item_ref, where, "Semaines", "SemainesInclusion")
+            value = child.get("Semaines")
+            if value is None:
+                value = child.get("SemainesInclusion")
+            # A mask seen before was read without a warning: take it as it was read.
+            weeks = masks.get(value) if value is not None else None
+            if weeks is None:
+                weeks = self._resource_weeks(raw, child, kind, ident)
             if weeks is not None:
                 raw.resources.append((kind, ident, weeks))
         self.courses.append(raw)
+
+    def _resource_weeks(
+        self, raw: _RawCourse, child: etree._Element, kind: str, ident: str
+    ) -> frozenset[int] | None:
+        """Read the weeks of a course's resource, or warn and return ``None``."""
+        item_ref = f"{raw.ident} / {kind} Ident={ident}"
+
+        def where() -> str:
+            name = self._name_of(kind, ident)
+            item = f"{_KINDS[kind].the} « {name} »" if name else _KINDS[kind].an
+            return f"{self._course_label(raw)}, {item}"
+
+        if child.get("Semaines") is None and child.get("SemainesInclusion") is None:
+            self.warnings.append(
+                _problem(
+                    "missing_weeks",
+                    f"{sentence(where())} : aucune semaine n'est indiquée ; "
+                    f"{_KINDS[kind].the} est {_KINDS[kind].ignored} pour ce cours.",
+                    f"Vérifiez les semaines de ce cours dans EDT ou PRONOTE. {REEXPORT}",
+                    ref=item_ref,
+                )
+            )
+            return None
+        return self._weeks(child, item_ref, where, "Semaines", "SemainesInclusion")
 
     def _course_label(
         self, raw: _RawCourse, times: tuple[int, dt.time, dt.time] | None = None
@@ -810,6 +895,13 @@ class _PayloadReader:
         if self.errors or self.year is None or self.grid is None:
             raise TimetableInvalid(self.errors + self.warnings)
         self._check_groups()
+        self._tables: dict[str, Mapping[str, object]] = {
+            "Professeur": self.teachers,
+            "Classe": self.classes,
+            "PartieDeClasse": self.parts,
+            "Groupe": self.groups,
+            "Salle": self.rooms,
+        }
         courses = [c for c in (self._resolve_course(raw, self.grid) for raw in self.courses) if c]
         if not courses:
             self.warnings.append(
@@ -832,7 +924,7 @@ class _PayloadReader:
             parts=self.parts,
             groups=self.groups,
             rooms=self.rooms,
-            students={raw.student.ident: self._resolve_student(raw) for raw in self.students},
+            students={raw.fields[0]: self._resolve_student(raw) for raw in self.students},
             courses=courses,
             closings=derive_closings(self.year, courses),
             warnings=self.warnings,
@@ -895,6 +987,14 @@ class _PayloadReader:
                 self._groups_of.setdefault(member, []).append(group.ident)
 
     def _resolve_student(self, raw: _RawStudent) -> Student:
+        # Students enrolled alike (same units, same dates) get the same enrolments: they are
+        # resolved once, unless a unit is unknown (the warning names each student).
+        enrolments = self._resolved.get(raw.key)
+        if enrolments is None:
+            enrolments = self._resolve_enrolments(raw)
+        return Student(*raw.fields, enrolments=enrolments)
+
+    def _resolve_enrolments(self, raw: _RawStudent) -> tuple[Enrolment, ...]:
         tables: dict[UnitKind, Mapping[str, object]] = {
             UnitKind.CLASS: self.classes,
             UnitKind.PART: self.parts,
@@ -905,10 +1005,10 @@ class _PayloadReader:
                 kept.append(enrolment)
             else:
                 kind = "Classe" if enrolment.kind == UnitKind.CLASS else "PartieDeClasse"
-                name = f"{raw.student.last_name} {raw.student.first_name}".strip()
+                name = f"{raw.fields[1]} {raw.fields[2]}".strip()
                 who = f"l'élève « {name} »" if name else "un élève sans nom"
                 self._dangling(
-                    f"Eleve Ident={raw.student.ident}",
+                    f"Eleve Ident={raw.fields[0]}",
                     kind,
                     enrolment.ident,
                     who=who,
@@ -928,17 +1028,9 @@ class _PayloadReader:
                 )
             derived += groups
         enrolments = tuple(dict.fromkeys(kept + derived))
-        return Student(
-            ident=raw.student.ident,
-            last_name=raw.student.last_name,
-            first_name=raw.student.first_name,
-            birth_date=raw.student.birth_date,
-            sex=raw.student.sex,
-            ine=raw.student.ine,
-            siecle_id=raw.student.siecle_id,
-            idpn=raw.student.idpn,
-            enrolments=enrolments,
-        )
+        if len(kept) == len(raw.enrolments) and len(self._resolved) < _MASKS_CACHED:
+            self._resolved[raw.key] = enrolments
+        return enrolments
 
     def _resolve_course(self, raw: _RawCourse, grid: TimeGrid) -> Course | None:
         times = self._course_times(raw, grid)
@@ -966,17 +1058,18 @@ class _PayloadReader:
                 check="la matière de ce cours",
             )
             return None
-        tables: dict[str, Mapping[str, object]] = {
-            "Professeur": self.teachers,
-            "Classe": self.classes,
-            "PartieDeClasse": self.parts,
-            "Groupe": self.groups,
-            "Salle": self.rooms,
-        }
+        tables = self._tables
         by_kind: dict[str, list[Resource]] = {kind: [] for kind in tables}
+        resources = self._resources
         for kind, ident, weeks in raw.resources:
             if ident in tables[kind]:
-                by_kind[kind].append(Resource(ident=ident, weeks=weeks))
+                # Equal resources of different courses are one (immutable) object.
+                resource = resources.get((ident, weeks))
+                if resource is None:
+                    resource = Resource(ident=ident, weeks=weeks)
+                    if len(resources) < _MASKS_CACHED:
+                        resources[(ident, weeks)] = resource
+                by_kind[kind].append(resource)
             else:
                 self._dangling(
                     raw.ident,
@@ -1002,6 +1095,17 @@ class _PayloadReader:
         )
 
     def _course_times(self, raw: _RawCourse, grid: TimeGrid) -> tuple[int, dt.time, dt.time] | None:
+        numbers = (raw.day, raw.first_place, raw.places)
+        times = self._times.get(numbers)
+        if times is None:
+            times = self._read_course_times(raw, grid)
+            if times is not None and len(self._times) < _MASKS_CACHED:
+                self._times[numbers] = times
+        return times
+
+    def _read_course_times(
+        self, raw: _RawCourse, grid: TimeGrid
+    ) -> tuple[int, dt.time, dt.time] | None:
         numbers = (raw.day, raw.first_place, raw.places)
         if not all(is_number(n) for n in numbers) or not 1 <= int(raw.day) <= 7:
             self.warnings.append(
