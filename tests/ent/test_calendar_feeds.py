@@ -53,6 +53,14 @@ def _class_target(school: School):
     )
 
 
+def _manager_pages(school: School) -> tuple[Client, str]:
+    """Initialise ``school``; return a logged-in client and its timetable pages' base URL."""
+    initialise(school)
+    client = Client()
+    client.force_login(User.objects.create_superuser("claire"))
+    return client, f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+
+
 def _events(document: bytes) -> dict[str, icalendar.Event]:
     calendar = icalendar.Calendar.from_ical(document)
     return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
@@ -116,10 +124,7 @@ def _feed_address(page: str) -> str:
 
 
 def test_the_feed_answers_by_token_and_stops_once_revoked_or_regenerated(school: School) -> None:
-    initialise(school)
-    client = Client()
-    client.force_login(User.objects.create_superuser("claire"))
-    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    client, base = _manager_pages(school)
 
     created = client.post(
         f"{base}/abonnements/", {"kind": "classe", "key": str(school.classes[0].pk)}, follow=True
@@ -165,10 +170,7 @@ def test_the_database_keeps_only_the_hash_of_a_feed_token(school: School) -> Non
 def test_the_full_address_is_shown_once_after_creation_then_only_its_start(
     school: School,
 ) -> None:
-    initialise(school)
-    client = Client()
-    client.force_login(User.objects.create_superuser("claire"))
-    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    client, base = _manager_pages(school)
     week = f"{base}/classe/{school.classes[0].pk}/"
 
     created = client.post(
@@ -188,10 +190,7 @@ def test_the_full_address_is_shown_once_after_creation_then_only_its_start(
 
 
 def test_a_reveal_cookie_cannot_show_the_address_of_another_feed(school: School) -> None:
-    initialise(school)
-    client = Client()
-    client.force_login(User.objects.create_superuser("claire"))
-    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    client, base = _manager_pages(school)
     other = calendar_feed_create(_class_target(school), now=NOW)
 
     client.cookies[FEED_REVEAL_COOKIE] = f"{other.feed.pk}:{'y' * 43}"  # forged, unsigned
@@ -285,10 +284,7 @@ def test_khal_imports_the_feed_and_a_refreshed_feed_updates_instead_of_duplicati
 def test_a_creation_form_sent_twice_leaves_one_live_address_and_says_how_to_get_it(
     school: School,
 ) -> None:
-    initialise(school)
-    client = Client()
-    client.force_login(User.objects.create_superuser("claire"))
-    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    client, base = _manager_pages(school)
     form = {"kind": "classe", "key": str(school.classes[0].pk), "semaine": "2026-11-30"}
 
     first = client.post(f"{base}/abonnements/", form)
@@ -310,10 +306,7 @@ def test_a_creation_form_sent_twice_leaves_one_live_address_and_says_how_to_get_
 def test_a_renewal_sent_twice_renews_once_and_changes_nothing_the_second_time(
     school: School,
 ) -> None:
-    initialise(school)
-    client = Client()
-    client.force_login(User.objects.create_superuser("claire"))
-    base = f"/cites/{school.group.pk}/emplois-du-temps/{school.establishment.pk}"
+    client, base = _manager_pages(school)
     feed = calendar_feed_create(_class_target(school), now=NOW).feed
 
     client.post(f"{base}/abonnements/{feed.pk}/renouveler/")

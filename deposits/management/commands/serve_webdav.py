@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import signal
 from typing import Any
 
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         server, connections = webdav_server(app, host=host, port=port, threads=threads)
         # SIGTERM (service manager) stops like Ctrl-C: leave the serving loop, then stop.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+        # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck server waits on.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         try:
             server.prepare()
             self.stdout.write(self.style.SUCCESS(f"WebDAV prêt sur http://{host}:{port}/webdav/"))

@@ -12,6 +12,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from tests.imports.e2e.scenario import (
 pytestmark = pytest.mark.slow
 BASE_DIR = Path(django_settings.BASE_DIR)
 START_TIMEOUT = 60
+STOP_TIMEOUT = 30
 
 
 @pytest.fixture
@@ -77,6 +79,21 @@ def _serve_webdav(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen
         seen += process.stdout.readline()
     log_path.write_text(seen)
     return process, port
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop ``serve_webdav`` as Ctrl-C does; if it hangs, fail with its threads' stacks."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.communicate(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack
+        time.sleep(1)
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(
+            f"serve_webdav did not stop {STOP_TIMEOUT} s after SIGINT; its threads:\n{output}"
+        ) from None
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -122,8 +139,7 @@ def test_a_deposit_received_on_one_host_is_imported_on_another_through_the_bucke
             body=export.read_bytes(),
         )
     finally:
-        dav.send_signal(signal.SIGINT)
-        dav.communicate(timeout=30)
+        _stop(dav)
     assert put.status == 201
 
     run = ImportRun.objects.filter(mode=ImportRun.Mode.AUTOMATIC).get()
