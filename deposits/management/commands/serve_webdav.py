@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import faulthandler
+import os
 import signal
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from deposits.webdav.app import (
+    STOP_SECONDS,
     build_webdav_app,
     mount_webdav,
     not_found_app,
@@ -48,4 +50,18 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("Arrêt du serveur WebDAV.")
         finally:
-            webdav_server_stop(server, connections)
+            if not webdav_server_stop(server, connections):
+                self._exit_stuck()
+
+    def _exit_stuck(self) -> NoReturn:
+        """End the process although threads of the server still run (they are not daemons)."""
+        faulthandler.dump_traceback(all_threads=True)
+        self.stderr.write(
+            "Arrêt forcé : des fils du serveur WebDAV tournaient encore après "
+            f"{STOP_SECONDS:.0f} s (leurs piles sont ci-dessus). Aucun dépôt n'est perdu : un "
+            "dépôt n'est accepté qu'une fois enregistré. Relancez le service ; si cela se "
+            "reproduit, transmettez ce journal à l'équipe technique."
+        )
+        self.stdout.flush()
+        self.stderr.flush()
+        os._exit(1)

@@ -10,12 +10,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings as django_settings
 from django.db import connection
 
+from deposits.webdav.app import not_found_app, webdav_server, webdav_server_stop
 from tests.conftest import Personas
 from tests.deposits.webdav.conftest import DavServer, deposits, make_depositor
 
@@ -121,3 +123,37 @@ def _put_declared_oversize(port: int, path: str, auth: tuple[str, str]) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+def test_a_stop_whose_threads_never_end_returns_within_its_time_limit() -> None:
+    server, connections = webdav_server(not_found_app, host="127.0.0.1", port=0, threads=2)
+    server.prepare()
+    threading.Thread(target=server.serve, daemon=True).start()
+    pool_stop = server.requests.stop
+    release = threading.Event()
+    # What cheroot's pool does when a worker misses its stop request: wait without a limit.
+    server.requests.stop = lambda timeout=None: release.wait()
+    started = time.monotonic()
+
+    stopped = webdav_server_stop(server, connections, seconds=0.5)
+
+    waited = time.monotonic() - started
+    release.set()
+    pool_stop()
+    assert stopped is False
+    assert waited < 5
+
+
+def test_a_stop_of_a_healthy_server_joins_its_threads_and_says_so() -> None:
+    server, connections = webdav_server(not_found_app, host="127.0.0.1", port=0, threads=2)
+    before = set(threading.enumerate())
+    server.prepare()
+    serving = threading.Thread(target=server.serve, daemon=True)
+    serving.start()
+    workers = [t for t in set(threading.enumerate()) - before if t.name.startswith("CP Server")]
+
+    stopped = webdav_server_stop(server, connections)
+
+    serving.join(5)
+    assert stopped is True
+    assert workers and not any(t.is_alive() for t in workers)
