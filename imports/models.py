@@ -222,7 +222,8 @@ class RunMatching(models.Model):
     and class parts, :func:`imports.services.incremental.matching_inputs_digest`);
     ``results`` holds the match results (:func:`imports.services.incremental.matching_dump`).
     A later run whose file has the same inputs, against the same directory (the state
-    digest), reuses them instead of matching again.
+    digest), reuses them instead of matching again. Only the target's latest integrated run
+    keeps its row: storing a run's results deletes those of the target's earlier runs.
     """
 
     run = models.OneToOneField(

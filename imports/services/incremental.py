@@ -171,19 +171,30 @@ def matching_stored(reference: int, inputs_digest: str) -> dict[str, Any] | None
 def matching_store(
     run: ImportRun, *, inputs_digest: str, document: dict[str, Any] | None, reused_from: int | None
 ) -> None:
-    """Keep what matching found for ``run`` (``reused_from``: copy that run's, unread)."""
-    RunMatching.objects.filter(run_id=run.pk).delete()  # a retried run's earlier attempt
-    if reused_from is None:
-        if document is not None:
-            RunMatching.objects.create(run_id=run.pk, inputs_digest=inputs_digest, results=document)
-        return
-    table = connection.ops.quote_name(RunMatching._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (run_id, inputs_digest, results) "  # noqa: S608
-            f"SELECT %s, inputs_digest, results FROM {table} WHERE run_id = %s",
-            [run.pk, reused_from],
+    """Keep what matching found for ``run`` (``reused_from``: copy that run's, unread).
+
+    Only the target's latest integrated run is ever a reference (:func:`incremental_reference`),
+    so the results of its earlier runs are deleted: one row per target, not one per run.
+    """
+    if reused_from is not None:
+        table = connection.ops.quote_name(RunMatching._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (run_id, inputs_digest, results) "  # noqa: S608
+                f"SELECT %s, inputs_digest, results FROM {table} WHERE run_id = %s "
+                "ON CONFLICT (run_id) DO UPDATE SET inputs_digest = EXCLUDED.inputs_digest, "
+                "results = EXCLUDED.results",
+                [run.pk, reused_from],
+            )
+    elif document is not None:
+        RunMatching.objects.update_or_create(
+            run_id=run.pk, defaults={"inputs_digest": inputs_digest, "results": document}
         )
+    else:
+        RunMatching.objects.filter(run_id=run.pk).delete()  # a retried run's earlier attempt
+    RunMatching.objects.filter(
+        Q(run__establishment_id=run.establishment_id), run__school_group_id=run.school_group_id
+    ).exclude(run_id=run.pk).delete()
 
 
 def matching_kept() -> bool:

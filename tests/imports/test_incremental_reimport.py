@@ -350,6 +350,7 @@ def test_an_unchanged_re_export_keeps_the_matching_for_the_next_re_import(
     school: School, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reference = _steady_with_unknown_teacher(school)
+    stored = RunMatching.objects.get(run=reference)
     spy = _MatchingSpy(monkeypatch)
     repeat = run_import(
         school,
@@ -359,8 +360,9 @@ def test_an_unchanged_re_export_keeps_the_matching_for_the_next_re_import(
     assert repeat.status == ImportRun.Status.INTEGRATED
     assert spy.calls == 0  # recognised as unchanged: neither parsed nor matched
     kept = RunMatching.objects.get(run=repeat)
-    stored = RunMatching.objects.get(run=reference)
     assert (kept.inputs_digest, kept.results) == (stored.inputs_digest, stored.results)
+    # One row per target: the reference's results now live in the run that repeats it.
+    assert list(RunMatching.objects.values_list("run_id", flat=True)) == [repeat.pk]
 
     _same_both_ways(school, monkeypatch, _export_with_unknown_teacher("changed", CHANGES["day"]()))
 
