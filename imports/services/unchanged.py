@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 
 from ent.models import (
@@ -81,10 +82,11 @@ class StateDigest:
         return digest.hexdigest()
 
 
-# The parts of the state digest: row lists, then tables summarised by their ids.
+# The parts of the state digest: row lists (the columns the pipeline reads), then tables
+# digested by their rows' versions: any insert, delete or in-place edit of a row changes them.
 ROW_PARTS = ("e", "p", "c", "g", "m", "f", "y", "s", "t")
-SUMMARY_PARTS = ("gm", "cm", "x")
-PARTS = ROW_PARTS + SUMMARY_PARTS
+VERSION_PARTS = ("gm", "cm", "x")
+PARTS = ROW_PARTS + VERSION_PARTS
 # What the apply step writes (imports.services.apply.plan_apply): services and their
 # digests, subjects, groups, closings and cancellations, always digested again after it;
 # group memberships only when it created groups or created or removed memberships.
@@ -123,9 +125,10 @@ def state_digest_parts(
 
     On PostgreSQL each part is digested by the server, all in one statement (a row list:
     its rows as PostgreSQL writes records, one a line in primary key order, through
-    SHA-256), so no row crosses the connection; elsewhere the rows are read and digested
-    here. The two give different digests of the same state, which is harmless: digests are
-    only compared within one database.
+    SHA-256; a versioned table: its rows' ids and ``xmin``, the transaction that wrote each
+    row's current version), so no row crosses the connection; elsewhere the rows are read
+    and digested here (a versioned table: every column). The two give different digests of
+    the same state, which is harmless: digests are only compared within one database.
     """
     queries = _state_queries(school_group_id, sorted(establishment_ids))
     wanted = [(label, queries[label]) for label in PARTS if label in only]
@@ -134,12 +137,12 @@ def state_digest_parts(
     parts: dict[str, str] = {}
     for label, queryset in wanted:
         digest = hashlib.sha256()
-        if label in SUMMARY_PARTS:
-            digest.update(repr(queryset.aggregate(Count("pk"), Sum("pk"), Max("pk"))).encode())
-        else:
-            for row in queryset:
-                digest.update(repr(row).encode())
-                digest.update(b"\n")
+        if label in VERSION_PARTS:
+            columns = [f.attname for f in queryset.model._meta.concrete_fields]
+            queryset = queryset.values_list(*columns).order_by("pk")
+        for row in queryset:
+            digest.update(repr(row).encode())
+            digest.update(b"\n")
         parts[label] = digest.hexdigest()
     return StateDigest(school_year, parts)
 
@@ -180,7 +183,7 @@ def state_digest_after_apply(
 
 def _state_queries(school_group_id: int, ids: list[int]) -> dict[str, QuerySet[Any, Any]]:
     """Return the querysets of the digest's parts: a row list's rows (primary key first,
-    ordered by it), or a summarised table's rows."""
+    ordered by it), or a versioned table's rows."""
     people = Person.establishments.through.objects.filter(establishment_id__in=ids)
     rows: dict[str, QuerySet[Any, Any]] = {
         "e": Establishment.objects.filter(pk__in=ids).values_list("pk", "uai"),
@@ -236,18 +239,26 @@ def _parts_digested_in_postgresql(wanted: list[tuple[str, QuerySet[Any, Any]]]) 
     """Return the digest of each part (label → digest), computed by PostgreSQL at once.
 
     A row list's digest is the SHA-256 of its rows as PostgreSQL writes records (quoted
-    text, NULL distinct from an empty string), one a line in primary key order; a summary's
-    is its ids' count, sum and maximum.
+    text, NULL distinct from an empty string), one a line in primary key order. A
+    versioned table's is the SHA-256 of its rows' ids and ``xmin`` in primary key order:
+    every insert, delete or update gives a row a new id or a new ``xmin``, whatever column
+    it changes, and a no-op leaves it (VACUUM's freezing keeps the value, a dump restored
+    into another cluster changes it: one export then takes the whole pipeline again).
     """
     selects: list[str] = []
     params: list[Any] = []
     for label, queryset in wanted:
         assert label in PARTS  # noqa: S101 (a literal of this module, written into the SQL)
-        if label in SUMMARY_PARTS:
-            sql, query_params = queryset.values_list("pk").order_by().query.sql_with_params()
+        if label in VERSION_PARTS:
+            table = connection.ops.quote_name(queryset.model._meta.db_table)
+            versions = queryset.annotate(version=RawSQL(f"{table}.xmin::text", ()))  # noqa: S611 (own table)
+            sql, query_params = (
+                versions.values_list("pk", "version").order_by().query.sql_with_params()
+            )
             selects.append(
-                f"SELECT '{label}', concat_ws(',', count(*), sum(x.c0), max(x.c0)) "  # noqa: S608
-                f"FROM ({sql}) AS x(c0)"
+                f"SELECT '{label}', encode(sha256(convert_to(coalesce(string_agg("  # noqa: S608
+                f"x.c0::text || ':' || x.c1, ',' ORDER BY x.c0), ''), 'UTF8')), 'hex') "
+                f"FROM ({sql}) AS x(c0, c1)"
             )
         else:
             sql, query_params = queryset.query.sql_with_params()

@@ -18,7 +18,15 @@ import pytest
 from django.test import override_settings
 
 from devtools.container_encrypt import container_encrypt
-from ent.models import Establishment, GroupMembership, Person, Session, TeachingGroup
+from ent.models import (
+    CancelledCourse,
+    ClassMembership,
+    Establishment,
+    GroupMembership,
+    Person,
+    Session,
+    TeachingGroup,
+)
 from imports.models import ImportRun
 from imports.parsers import container
 from imports.parsers.index_education import payload_fingerprint
@@ -162,6 +170,73 @@ def test_a_session_edited_by_hand_is_repaired_by_the_next_export_of_the_same_tim
     assert SHORTCUT not in _messages(run)
     session.refresh_from_db()
     assert session.room == room
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_membership_edited_in_place_is_repaired_by_the_next_export_of_the_same_timetable(
+    school: School,
+) -> None:
+    _steady(school)
+    membership = GroupMembership.objects.filter(
+        source=GroupMembership.Source.TIMETABLE, role=GroupMembership.Role.STUDENT
+    ).first()
+    assert membership is not None
+    # An edit in the administration: same row, same id, another role.
+    GroupMembership.objects.filter(pk=membership.pk).update(role=GroupMembership.Role.TEACHER)
+
+    run = run_import(school, _export("2"), now=LATEST)
+
+    assert run.status == ImportRun.Status.INTEGRATED
+    assert SHORTCUT not in _messages(run)
+    assert GroupMembership.objects.filter(
+        person_id=membership.person_id,
+        group_id=membership.group_id,
+        role=GroupMembership.Role.STUDENT,
+        source=GroupMembership.Source.TIMETABLE,
+    ).exists()
+    assert not GroupMembership.objects.filter(
+        person_id=membership.person_id,
+        group_id=membership.group_id,
+        role=GroupMembership.Role.TEACHER,
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("table", ["group memberships", "class memberships", "cancellations"])
+def test_an_in_place_edit_of_a_row_the_digest_holds_by_version_changes_the_digest(
+    school: School, table: str
+) -> None:
+    _steady(school)
+    scope: dict[str, Any] = {
+        "school_group_id": school.group.pk,
+        "establishment_ids": [school.establishment.pk],
+        "school_year": None,
+    }
+    group = TeachingGroup.objects.filter(establishment=school.establishment).first()
+    assert group is not None
+    rows = {
+        "group memberships": GroupMembership.objects.filter(group=group),
+        "class memberships": ClassMembership.objects.filter(
+            pk=ClassMembership.objects.create(
+                person=school.students[0], school_class=school.classes[0]
+            ).pk
+        ),
+        "cancellations": CancelledCourse.objects.filter(
+            pk=CancelledCourse.objects.create(
+                establishment=school.establishment, starts_at=LATEST + dt.timedelta(days=8)
+            ).pk
+        ),
+    }[table]
+    before = state_digest(**scope)
+    assert state_digest(**scope) == before  # reading changes nothing
+
+    edited = rows.filter(pk=rows.values_list("pk", flat=True)[:1])
+    if table == "cancellations":
+        assert edited.update(starts_at=LATEST + dt.timedelta(days=9)) == 1
+    else:
+        assert edited.update(end_date=dt.date(2027, 2, 1)) == 1
+
+    assert state_digest(**scope) != before
 
 
 def _digest_now(school: School, run: ImportRun) -> str:
