@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from devtools.container_encrypt import container_encrypt
@@ -202,7 +203,15 @@ def test_a_membership_edited_in_place_is_repaired_by_the_next_export_of_the_same
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("table", ["group memberships", "class memberships", "cancellations"])
+@pytest.mark.parametrize(
+    "table",
+    [
+        "group memberships",  # a group the import digested (its digest is emptied)
+        "directory group memberships",  # a group it never digested (its rows are read)
+        "class memberships",
+        "cancellations",
+    ],
+)
 def test_an_in_place_edit_of_a_row_the_digest_holds_by_version_changes_the_digest(
     school: School, table: str
 ) -> None:
@@ -216,6 +225,14 @@ def test_an_in_place_edit_of_a_row_the_digest_holds_by_version_changes_the_diges
     assert group is not None
     rows = {
         "group memberships": GroupMembership.objects.filter(group=group),
+        "directory group memberships": GroupMembership.objects.filter(
+            pk=GroupMembership.objects.create(
+                person=school.students[0],
+                group=TeachingGroup.objects.create(
+                    establishment=school.establishment, code="LATIN-ANNUAIRE", name="Latin"
+                ),
+            ).pk
+        ),
         "class memberships": ClassMembership.objects.filter(
             pk=ClassMembership.objects.create(
                 person=school.students[0], school_class=school.classes[0]
@@ -297,7 +314,12 @@ def test_the_digest_after_the_apply_digests_again_only_what_the_apply_wrote(
     membership.delete()
     removed = {**nothing, "memberships_removed": 1}
     assert state_digest_after_apply(renamed, removed, **scope) == state_digest(**scope)
-    assert state_digest_after_apply(renamed, nothing, **scope) == renamed.value
+    if connection.vendor == "postgresql":
+        # The group's membership digest, emptied by the deletion's trigger, is read again
+        # with the groups, whatever the counters say.
+        assert state_digest_after_apply(renamed, nothing, **scope) == state_digest(**scope)
+    else:
+        assert state_digest_after_apply(renamed, nothing, **scope) == renamed.value
 
 
 @pytest.mark.django_db(transaction=True)
