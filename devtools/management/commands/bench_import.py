@@ -50,6 +50,7 @@ from ent.models import GroupMembership, SchoolGroup, SchoolYear, Session
 from ent.services.directory import aaf_import
 from imports.models import ImportRun, SessionChange
 from imports.services.deposits import deposit_receive
+from imports.services.unchanged import state_digest
 from imports.tasks import import_run_execute_task
 
 TARGETS = {"first": 10.0, "unchanged": 3.0, "change": 3.0}
@@ -277,6 +278,7 @@ class _Bench:
         finally:
             worker.stop()
         self._report(measures, self._floor(files["first"]), self._write_floor(measures[0]))
+        self._report_state_digest()
 
     # Arrange ---------------------------------------------------------------------------
 
@@ -461,6 +463,20 @@ class _Bench:
             f"| worker peak memory (VmHWM) | {peak:.0f} MB | | | < {MEMORY_TARGET_MB} MB | "
             f"{'pass' if peak < MEMORY_TARGET_MB else 'FAIL'} | | |"
         )
+
+    def _report_state_digest(self) -> None:
+        """Time the ENT state digest that lines b and c read before anything else (and c
+        again, in part, after its apply), in this process, best of a few."""
+        ids = list(self.school_group.establishments.values_list("pk", flat=True))
+        seconds = min(
+            _timed(
+                lambda: state_digest(
+                    school_group_id=self.school_group.pk, establishment_ids=ids, school_year=None
+                )
+            )
+            for _ in range(FLOOR_REPEATS)
+        )
+        self.out.write(f"State digest of the ENT (lines b and c): {seconds * 1000:.1f} ms")
 
 
 def _change_courses(sample: Any, seed: int) -> Any:
