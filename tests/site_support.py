@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import Role, User
 from deposits.models import DepositorAccount
 from deposits.services import depositor_account_create
-from ent.models import Person
+from ent.models import Person, Session, SessionContent
 from ent.services.calendar_feeds import calendar_feed_create
 from ent.services.timetable import TargetKind, timetable_target
 from imports.models import ImportRun, ManualMatch, ThresholdRelaxation
@@ -63,13 +63,15 @@ def every_kind_build(
     ine_letters: str = "AB",
     depositor: User | None = None,
     reason: str = "Rentrée : emplois du temps encore mouvants",
+    lesson: str = "Chapitre 3 : les fractions",
 ) -> EveryKind:
     """Give ``school`` every kind of object a page can show or act on.
 
     Runs of every status (integrated, rejected with a broken XML, blocked by a threshold,
     superseded, duplicate, preview, with an unmatched teacher), a manager, a depositor account
-    with notification (credentials message and mail), threshold settings and a relaxation, a
-    manual match and a calendar feed. ``capture`` is pytest-django's
+    with notification (credentials message and mail), threshold settings and a relaxation
+    (``reason``), a manual match, a calendar feed and, in the cahier de textes, the ``lesson``
+    of the first class's first session of the import's week. ``capture`` is pytest-django's
     ``django_capture_on_commit_callbacks``: notifications are sent as after a real commit.
     ``uai`` and ``ine_letters`` are those ``school``'s directory was built with.
     """
@@ -123,7 +125,10 @@ def every_kind_build(
         ImportRun.Status.PREVIEWED,
     }, [(r.pk, r.status) for r in runs]
     assert blocked.status == ImportRun.Status.BLOCKED
-    unmatched = report_of(blocked).unmatched_entries[0]  # the teacher renamed "AUTRE"
+    # The teacher renamed "AUTRE", whom no identifier matches any more.
+    unmatched = next(
+        e for e in report_of(blocked).unmatched_entries if e.kind == ManualMatch.Kind.TEACHER
+    )
     match = manual_match_save(
         school_group=school.group,
         kind=unmatched.kind,
@@ -141,6 +146,13 @@ def every_kind_build(
         ),
         now=LATER,
     )
+    first = (
+        Session.objects.filter(teaching_service__classes=school.classes[0], starts_at__gte=NOW)
+        .order_by("starts_at")
+        .first()
+    )
+    assert first is not None
+    SessionContent.objects.create(session=first, content=lesson, homework="Exercices 1 à 4")
     return EveryKind(
         school=school,
         manager=manager,

@@ -3,10 +3,11 @@ French way.
 
 One school group goes through every kind of run (integrated, rejected with a broken XML,
 blocked by a threshold, superseded, duplicate, preview, with unmatched people), has a
-depositor account (credentials message), a threshold relaxation, a manual match and a calendar
-feed (`tests.site_support`); then every page of the site is rendered for its manager, with the
-error pages, each run's bilan, every message and every mail. The visible text must contain no word of a small English deny-list and no
-percentage with a decimal point or a plain space before "%".
+depositor account (credentials message), a threshold relaxation, a manual match, a calendar
+feed and a lesson in the cahier de textes (`tests.site_support`); then every page of the site
+is rendered for its manager, with the error pages, each run's bilan, every message and every
+mail. The visible text must contain no word of a small English deny-list and no percentage
+with a decimal point or a plain space before "%".
 """
 
 from __future__ import annotations
