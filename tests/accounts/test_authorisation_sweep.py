@@ -350,10 +350,9 @@ def _changed(before: dict[str, list[dict[str, object]]], after: dict[str, Any]) 
     return [label for label in before if before[label] != after[label]]
 
 
-def _client(user: User | None) -> Client:
+def _client(user: User) -> Client:
     client = Client()
-    if user is not None:
-        client.force_login(user)
+    client.force_login(user)
     return client
 
 
@@ -381,8 +380,7 @@ def test_a_manager_or_head_of_another_group_is_refused_every_page_and_action_nam
     changed: dict[str, list[str]] = {}
 
     for user in (site.a.manager, site.head_a):
-        client = Client()
-        client.force_login(user)
+        client = _client(user)
         before = _database()  # the login itself writes the session and last_login
         for name, url in urls:
             for method, response in _get_and_post(client, name, url, site):
