@@ -3,10 +3,11 @@ French way.
 
 One school group goes through every kind of run (integrated, rejected with a broken XML,
 blocked by a threshold, superseded, duplicate, preview, with unmatched people), has a
-depositor account (credentials message) and a threshold relaxation; then every page of the
-site is rendered for its manager, with the error pages, each run's bilan, every message and
-every mail. The visible text must contain no word of a small English deny-list and no
-percentage with a decimal point or a plain space before "%".
+depositor account (credentials message), a threshold relaxation, a manual match, a calendar
+feed and a lesson in the cahier de textes (`tests.site_support`); then every page of the site
+is rendered for its manager, with the error pages, each run's bilan, every message and every
+mail. The visible text must contain no word of a small English deny-list and no percentage
+with a decimal point or a plain space before "%".
 """
 
 from __future__ import annotations
@@ -21,28 +22,16 @@ import pytest
 from django.core import mail
 from django.template.loader import render_to_string
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from accounts.models import Message, Role
+from accounts.models import Message
 from deposits.models import DepositorAccount
-from deposits.services import depositor_account_create
 from ent.formatting import format_moment, format_number, format_percent
-from ent.models import Establishment, Person, SchoolClass
-from imports.models import ImportRun, ThresholdRelaxation
+from ent.models import CalendarFeed, Establishment, Person, SchoolClass
+from imports.models import ImportRun, ManualMatch, ThresholdRelaxation
 from imports.report import report_of
-from imports.thresholds import CONTROLS, Setting, threshold_settings_save
-from tests.factories import RoleFactory, UserFactory
-from tests.imports.pipeline_support import (
-    NOW,
-    School,
-    default_courses,
-    deposit,
-    edt_file,
-    initialise,
-    process,
-    run_import,
-    school,
-)
+from tests.imports.pipeline_support import School, school
+from tests.site_support import FEED_ACTIONS, every_kind_build, url_combinations
 
 __all__ = ["school"]
 
@@ -75,7 +64,6 @@ _BAD_PERCENT = re.compile(r"\d\.\d+\s*%|\d[ \u00a0]?%")
 _TECHNICAL = re.compile(r'<code lang="en">.*?</code>', re.S)
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
-LATER = NOW + dt.timedelta(hours=10)
 
 
 def visible_text(markup: str) -> str:
@@ -108,62 +96,9 @@ def test_the_formatting_helpers_write_french_numbers_and_paris_times() -> None:
 def every_kind(
     school: School, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> Iterator[tuple[School, Client]]:
-    manager = RoleFactory(school_group=school.group, name=Role.Name.MANAGER).user
-    depositor_user = UserFactory(email="deposant@example.org")
-    RoleFactory(user=depositor_user, school_group=school.group)
-    with django_capture_on_commit_callbacks(execute=True):
-        depositor_account_create(
-            school_group=school.group,
-            user=depositor_user,
-            notify=True,
-            created_by=manager,
-            now=NOW,
-        )
-        Person.objects.filter(pk=school.teachers[0].pk).update(pronote_idpn="", last_name="AUTRE")
-        initialise(school)
-        account = DepositorAccount.objects.get()
-        broken = edt_file()[:-40]  # cut in the middle of an element
-        rejected = run_import(school, broken, now=LATER, mode=ImportRun.Mode.MANUAL)
-        rejected.deposited_by = depositor_user
-        rejected.save()
-        only_6a = [c for c in default_courses() if c.school_class in (0, None)]
-        blocked = run_import(school, edt_file(only_6a), now=LATER + dt.timedelta(minutes=1))
-        deposit(school, edt_file(comment="premier"), now=LATER + dt.timedelta(minutes=2))
-        deposit(school, edt_file(comment="second"), now=LATER + dt.timedelta(minutes=3))
-        process(school, now=LATER + dt.timedelta(minutes=4))
-        run_import(school, edt_file(comment="second"), now=LATER + dt.timedelta(minutes=5))
-        run_import(
-            school,
-            edt_file(comment="aperçu"),
-            now=LATER + dt.timedelta(minutes=6),
-            mode=ImportRun.Mode.MANUAL,
-            preview_only=True,
-        )
-    settings = {spec.control: Setting(spec.default_percent, True) for spec in CONTROLS}
-    threshold_settings_save(school_group_id=school.group.pk, settings=settings)
-    ThresholdRelaxation.objects.create(
-        school_group=school.group,
-        control=CONTROLS[0].control.value,
-        percent=80,
-        blocking=False,
-        starts_at=NOW,
-        ends_at=NOW + dt.timedelta(days=365),
-        reason="Rentrée : emplois du temps encore mouvants",
-        created_by=manager,
-        created_at=NOW,
-    )
-    assert {r.status for r in ImportRun.objects.all()} >= {
-        ImportRun.Status.INTEGRATED,
-        ImportRun.Status.REJECTED,
-        ImportRun.Status.BLOCKED,
-        ImportRun.Status.SUPERSEDED,
-        ImportRun.Status.DUPLICATE,
-        ImportRun.Status.PREVIEWED,
-    }, [(r.pk, r.status) for r in ImportRun.objects.all()]
-    assert blocked.status == ImportRun.Status.BLOCKED
-    assert account.pk
+    built = every_kind_build(school, capture=django_capture_on_commit_callbacks)
     client = Client()
-    client.force_login(manager)
+    client.force_login(built.manager)
     yield school, client
 
 
@@ -175,7 +110,7 @@ def _site_urls(school: School) -> list[str]:
         "message_id": list(Message.objects.values_list("pk", flat=True)),
         "account_id": list(DepositorAccount.objects.values_list("pk", flat=True)),
         "relaxation_id": list(ThresholdRelaxation.objects.values_list("pk", flat=True)),
-        "match_id": [],
+        "match_id": list(ManualMatch.objects.values_list("pk", flat=True)),
         "token": ["jeton-inconnu"],
         "establishment_id": list(
             Establishment.objects.filter(school_group=school.group).values_list("pk", flat=True)
@@ -192,30 +127,10 @@ def _site_urls(school: School) -> list[str]:
             .values_list("pk", flat=True)
             .first(),
         ],
-        "feed_id": [],
-        "action": [],
+        "feed_id": list(CalendarFeed.objects.values_list("pk", flat=True)),
+        "action": list(FEED_ACTIONS),
     }
-    urls = []
-    for name, params in _patterns(get_resolver().url_patterns):
-        unknown = set(params) - set(values)
-        assert not unknown, f"{name}: say which values to render it with ({unknown})"
-        combos: list[dict[str, object]] = [{}]
-        for param in params:
-            combos = [{**c, param: v} for c in combos for v in values[param]]
-        urls += [reverse(name, kwargs=combo) for combo in combos]
-    return urls
-
-
-def _patterns(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, list[str]]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.app_name == "admin":
-                continue
-            prefix = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            for name, params in _patterns(pattern.url_patterns, prefix):
-                yield name, list(pattern.pattern.converters) + params
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield f"{namespace}{pattern.name}", list(pattern.pattern.converters)
+    return [reverse(name, kwargs=combo) for name, combo in url_combinations(values)]
 
 
 def test_no_page_bilan_message_or_mail_shows_english_or_a_point_decimal(

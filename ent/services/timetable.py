@@ -222,6 +222,11 @@ def _group_id(target: Target) -> int:
 
 
 def timetable_service_ids(target: Target) -> list[int]:
+    """Return the ids of the teaching services of ``target`` in its school group.
+
+    A teacher may also teach in another school group's establishment (the directory attaches
+    her to both): that group's services are not this page's nor this feed's to show.
+    """
     key = int(target.key)
     if target.kind == TargetKind.CLASS:
         group_ids = TeachingGroup.classes.through.objects.filter(schoolclass_id=key).values(
@@ -232,7 +237,10 @@ def timetable_service_ids(target: Target) -> list[int]:
         condition = Q(groups=key)
     else:
         condition = Q(teachers=key)
-    return list(TeachingService.objects.filter(condition).values_list("pk", flat=True).distinct())
+    services = TeachingService.objects.filter(
+        condition, establishment__school_group_id=_group_id(target)
+    )
+    return list(services.values_list("pk", flat=True).distinct())
 
 
 _Labelled = tuple[int, str]

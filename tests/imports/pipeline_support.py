@@ -115,6 +115,7 @@ def edt_file(
     comment: str = "",
     teachers: list[str] = TEACHERS,
     classes: list[str] = CLASSES,
+    ine_letters: str = "AB",
 ) -> bytes:
     """Return the EDT export described in the module docstring (``courses`` to change it)."""
     root = edt_root(uai=uai, year_start=year_start, year_end=year_end, week1=week1)
@@ -146,14 +147,17 @@ def edt_file(
         [E.Groupe(E.Classe(Ident="1"), E.Classe(Ident="2"), Ident="1", Nom="LATIN")],
     )
     _fill(section(root, "Salles"), [E.Salle(Ident=str(n), Nom=f"Salle {n}") for n in range(1, 6)])
-    _fill(section(root, "Eleves"), [_student(n, name) for n, name in enumerate(STUDENTS)])
+    _fill(
+        section(root, "Eleves"),
+        [_student(n, name, ine_letters) for n, name in enumerate(STUDENTS)],
+    )
     _fill(section(root, "Cours"), [_course(spec) for spec in courses or default_courses()])
     if comment:
         root.append(etree.Comment(comment))
     return to_bytes(root)
 
 
-def _student(n: int, name: str) -> etree._Element:
+def _student(n: int, name: str, ine_letters: str) -> etree._Element:
     school_class = n // 2 + 1
     return E.Eleve(
         E.Classe(Ident=str(school_class), DateEntree="2026-09-01", DateSortie="2027-07-02"),
@@ -165,7 +169,7 @@ def _student(n: int, name: str) -> etree._Element:
         Prenom="Léa",
         DateNaissance="2014-03-01",
         Sexe="Feminin",
-        NumeroNational=f"{n + 1:09d}AB",
+        NumeroNational=f"{n + 1:09d}{ine_letters}",
     )
 
 
@@ -184,8 +188,12 @@ class School:
     classes: list[SchoolClass] = field(default_factory=list)
 
 
-def directory(*, uai: str = UAI) -> School:
-    """Create a school group, its establishment and year, and a directory matching the file."""
+def directory(*, uai: str = UAI, ine_letters: str = "AB") -> School:
+    """Create a school group, its establishment and year, and a directory matching the file.
+
+    INEs are unique across the ENT: a second school group needs other ``ine_letters`` (and
+    files written with the same letters).
+    """
     group = SchoolGroupFactory(name="Cité scolaire du test")
     SchoolYearFactory(school_group=group)  # [2026-09-01, 2027-07-04)
     establishment = EstablishmentFactory(school_group=group, uai=uai, name="Collège Jean Moulin")
@@ -196,7 +204,9 @@ def directory(*, uai: str = UAI) -> School:
         )
     for n, name in enumerate(STUDENTS):
         school.students.append(
-            _person(establishment, Person.Kind.STUDENT, name, "Léa", ine=f"{n + 1:09d}AB")
+            _person(
+                establishment, Person.Kind.STUDENT, name, "Léa", ine=f"{n + 1:09d}{ine_letters}"
+            )
         )
     school.classes = [
         SchoolClass.objects.create(establishment=establishment, code=code, name=code)
