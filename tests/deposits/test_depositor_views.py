@@ -190,6 +190,19 @@ def test_group_b_initialisation_does_not_open_group_a(client: Client, personas: 
     assert "premier import manuel" in page
 
 
+def test_the_list_says_notification_warns_of_imports_needing_an_action_not_of_every_import(
+    client: Client, initialised: Personas
+) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.alice)
+
+    page = client.get(_list_url(initialised)).content.decode()
+
+    assert "le bilan de chaque import automatisé" not in page
+    assert "quand un import automatisé de la cité scolaire demande une action" in page
+    assert "Un import intégré sans alerte n'envoie rien." in page
+
+
 def test_the_revealed_deposit_urls_are_labelled_fields_without_inline_script(
     client: Client, initialised: Personas
 ) -> None:
