@@ -174,7 +174,7 @@ def _welcome_without_used_link(welcome: Message, *, group: SchoolGroup, url_file
         used,
         "(lien déjà utilisé par la préparation de la démonstration : l'URL de dépôt complète, "
         f"mot de passe compris, est dans le fichier {url_file.name} du dossier de "
-        "démonstration ; « Régénérer le mot de passe » sur la page des comptes de dépôt en "
+        "démonstration ; « Régénérer le mot de passe » dans l'onglet « Comptes d'accès » en "
         "envoie un nouveau)",
     )
     welcome.link = absolute_url("deposits:depositor_list", group.pk)

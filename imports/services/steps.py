@@ -251,11 +251,26 @@ def _parse(run: ImportRun, deposit: RunFile) -> Timetable:
         raise StepStop(
             status=ImportRun.Status.REJECTED,
             step="validation",
-            message=f"Le fichier « {run.original_filename} » n'est pas importable : "
-            + "; ".join(p.message for p in invalid.problems[:3]),
+            message=_rejection_message(run.original_filename, invalid.problems[:3]),
             action=_actions(invalid.problems),
             problems=list(invalid.problems),
         ) from invalid
+
+
+def _rejection_message(filename: str, problems: Sequence[Problem]) -> str:
+    """Say why the file is not importable, naming it once ("Le fichier « x » n'est ni…")."""
+    named = f"« {filename} »"
+    messages = [problem.message for problem in problems]
+    if all(named in message for message in messages):
+        return "; ".join(messages)
+    # After a colon, French goes on in lower case ("importable : le fichier…", "l'ENT"),
+    # acronyms such as "UAI" aside.
+    return f"Le fichier {named} n'est pas importable : " + "; ".join(
+        message[0].lower() + message[1:]
+        if message[1:2].islower() or message[1:2] in ("'", "’")
+        else message
+        for message in messages
+    )
 
 
 def _format_label(timetable: Timetable) -> str:

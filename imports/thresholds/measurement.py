@@ -40,19 +40,19 @@ def thresholds_measure(
             Control.SERVICES_CREATED,
             diff.services_created,
             diff.services_existing,
-            _services(diff.service_audiences_created),
+            _services(diff.service_audiences_created, labels),
         ),
         Measure(
             Control.SERVICES_MODIFIED,
             diff.services_modified,
             diff.services_existing,
-            _services(diff.service_audiences_modified),
+            _services(diff.service_audiences_modified, labels),
         ),
         Measure(
             Control.SERVICES_DELETED,
             diff.services_deleted,
             diff.services_existing,
-            _services(diff.service_audiences_deleted),
+            _services(diff.service_audiences_deleted, labels),
         ),
         Measure(
             Control.SESSIONS_DELTA,
@@ -91,7 +91,7 @@ def thresholds_measure(
             len(diff.content_moves) + len(diff.content_kept),
             diff.content_sessions,
             _first(
-                f"{service_label(audience)} du {format_moment(starts)}"
+                f"{service_label(audience, labels)} du {format_moment(starts)}"
                 for audience, starts in diff.content_lost
             ),
         ),
@@ -102,20 +102,25 @@ def _first(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)[:ITEMS_MAX]
 
 
-def service_label(audience: str) -> str:
-    """Return a service identity ("MATHS\x1fc:6A|g:LATIN|e:1") as "MATHS (6A, LATIN)"."""
+def service_label(audience: str, labels: Mapping[tuple[int, str], str] | None = None) -> str:
+    """Return a service identity ("MATHS\x1fc:6A|g:LATIN|e:1") as "MATHS (6A, LATIN)".
+
+    The subject is named by its label in ``labels`` (by establishment id and code) when the
+    file gave one ("Mathématiques (6A, LATIN)"): a code such as "113900" means nothing to
+    users.
+    """
     raw = audience.split("#", 1)[0]  # a very large audience keeps its readable start
     subject, _sep, units = raw.partition("\x1f")
-    names = [
-        token.split(":", 1)[1]
-        for token in units.split("|")
-        if ":" in token and not token.startswith("e:")
-    ]
+    tokens = [token.split(":", 1) for token in units.split("|") if ":" in token]
+    establishments = [value for kind, value in tokens if kind == "e" and value.isdigit()]
+    if establishments and labels:
+        subject = labels.get((int(establishments[0]), subject)) or subject
+    names = [value for kind, value in tokens if kind != "e"]
     return f"{subject} ({', '.join(names)})" if names else subject
 
 
-def _services(audiences: list[str]) -> tuple[str, ...]:
-    return _first(service_label(a) for a in audiences)
+def _services(audiences: list[str], labels: Mapping[tuple[int, str], str]) -> tuple[str, ...]:
+    return _first(service_label(a, labels) for a in audiences)
 
 
 def _closings(closings: Iterable[PlannedClosing]) -> tuple[str, ...]:

@@ -22,6 +22,13 @@ def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
     browser_page: object, personas: Personas, live_server: object, settings: object
 ) -> None:
     page = browser_page
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     settings.ENT_PUBLIC_URL = live_server.url  # type: ignore[attr-defined]
     initialise_school_group(personas.group_a)
     group_id = personas.group_a.pk
@@ -67,6 +74,15 @@ def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
         f"/webdav/{group_id}/{personas.college_a.pk}/",
         f"/webdav/{group_id}/{personas.lycee_a.pk}/",
     }
+    # Focusing a URL selects all of it, ready to copy, under the Content-Security-Policy.
+    field = page.get_by_label("Tous les établissements")
+    field.focus()
+    selection = page.evaluate(
+        "() => [document.activeElement.id, document.activeElement.selectionStart,"
+        " document.activeElement.selectionEnd]"
+    )
+    assert selection == ["deposit-url-1", 0, len(field.input_value())]
+    assert violations == []
 
     response = page.goto(reveal_url)
     assert response.status == 410

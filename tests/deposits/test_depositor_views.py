@@ -188,3 +188,33 @@ def test_group_b_initialisation_does_not_open_group_a(client: Client, personas: 
     page = client.get(_list_url(personas)).content.decode()
 
     assert "premier import manuel" in page
+
+
+def test_the_list_says_notification_warns_of_imports_needing_an_action_not_of_every_import(
+    client: Client, initialised: Personas
+) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    client.force_login(initialised.alice)
+
+    page = client.get(_list_url(initialised)).content.decode()
+
+    assert "le bilan de chaque import automatisé" not in page
+    assert "quand un import automatisé de la cité scolaire demande une action" in page
+    assert "Un import intégré sans alerte n'envoie rien." in page
+
+
+def test_the_revealed_deposit_urls_are_labelled_fields_without_inline_script(
+    client: Client, initialised: Personas
+) -> None:
+    make_depositor(initialised.group_a, initialised.charlie)
+    link = Message.objects.get(recipient=initialised.charlie).link
+    client.force_login(initialised.charlie)
+
+    page = client.post(link).content.decode()
+
+    assert "onfocus" not in page
+    assert page.count("data-select-on-focus") == 3
+    for number in (1, 2, 3):
+        assert f'<label for="deposit-url-{number}">' in page
+        assert f'id="deposit-url-{number}"' in page
+    assert "/static/js/select-on-focus" in page

@@ -109,3 +109,15 @@ def test_another_school_group_cannot_see_a_change_list(school: School) -> None:
     client.force_login(role.user)
 
     assert client.get(f"/cites/{school.group.pk}/imports/{run.pk}/changements/").status_code == 404
+
+
+def test_the_change_totals_are_written_with_french_thousands_separators(school: School) -> None:
+    initialise(school)
+    blocked = run_import(school, edt_file(default_courses()[:40]), now=LATER)
+    removed = SessionChange.objects.filter(run=blocked, kind=Kind.REMOVED).count()
+
+    page = _client().get(f"/cites/{school.group.pk}/imports/{blocked.pk}/changements/")
+
+    assert removed > 1000
+    thousands, units = divmod(removed, 1000)
+    assert f"<strong>{thousands}\u202f{units:03d}</strong>" in page.content.decode()

@@ -200,8 +200,21 @@ def test_a_file_that_is_no_timetable_is_rejected_with_an_action(school: School) 
     assert step.name == "validation"
     assert step.outcome == ImportStep.Outcome.INTERRUPTED
     assert "n'est ni un export EDT" in step.message
+    assert step.message.count(f"« {run.original_filename} »") == 1  # named once
     assert step.action
     assert run.bilan["problems"][0]["code"] == "unknown_format"
+
+
+def test_a_truncated_file_is_rejected_in_one_french_sentence(school: School) -> None:
+    run = run_import(school, edt_file()[:500], mode=ImportRun.Mode.MANUAL)
+
+    message = run.steps.get().message
+
+    assert run.status == Status.REJECTED
+    assert message.startswith(
+        f"Le fichier « {run.original_filename} » n'est pas importable : le fichier XML est "
+        "incomplet ou mal formé"
+    )
 
 
 def test_a_file_of_another_establishment_is_rejected(school: School) -> None:

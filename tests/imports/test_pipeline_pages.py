@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Message
 from deposits.models import DepositorAccount
+from ent.formatting import format_number
 from ent.models import Person
 from imports.models import ImportRun
 from tests.factories import RoleFactory, UserFactory
@@ -56,7 +57,8 @@ def test_the_detail_of_an_integrated_run_shows_steps_thresholds_counters_and_lis
     assert "Cohérence avec les périodes de fermeture" in page
     assert f"1 enseignant(s) non rapproché(s) sur {len(TEACHERS)} dans le fichier" in page
     assert "Ident=" not in page
-    assert f"<td>Séances créées</td><td>{run.counters['sessions_created']}</td>" in page
+    created = format_number(run.counters["sessions_created"])
+    assert f"<td>Séances créées</td><td>{created}</td>" in page
     assert "Enseignants non rapprochés (1)" in page
     assert "DUPONT Claire" in page
 
@@ -197,3 +199,29 @@ def test_the_queue_message_counts_establishments_not_runs(school: School) -> Non
 
     assert school.group.establishments.count() == 1
     assert "1 établissement est déjà en cours d'importation." in page
+
+
+def test_the_counters_are_written_with_french_thousands_separators(
+    school: School,
+) -> None:
+    run = initialise(school)
+    ImportRun.objects.filter(pk=run.pk).update(
+        counters={**run.counters, "sessions_created": 9894, "memberships_created": 4069}
+    )
+
+    page = _page(school, run)
+
+    assert "<td>Séances créées</td><td>9\u202f894</td>" in page
+    assert "<td>Inscriptions ajoutées</td><td>4\u202f069</td>" in page
+
+
+def test_a_run_not_yet_processed_says_its_page_refreshes_itself_without_a_numbered_step(
+    school: School,
+) -> None:
+    run = deposit(school, edt_file())
+
+    page = _page(school, run)
+
+    assert '<meta http-equiv="refresh" content="5">' in page
+    assert 'class="steps"' not in page
+    assert "Le traitement n'a pas encore commencé : cette page se met à jour d'elle-même" in page

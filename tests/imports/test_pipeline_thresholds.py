@@ -152,6 +152,8 @@ def test_services_created_at_the_boundary(school: School) -> None:
     )
 
     assert (measured["numerator"], measured["denominator"]) == (1, existing)
+    # The subject by its label, not its code ("LCALA").
+    assert measured["items"] == ["Latin (5B)"]
 
 
 def test_services_modified_at_the_boundary(school: School) -> None:

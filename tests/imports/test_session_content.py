@@ -70,9 +70,10 @@ def test_content_moves_with_its_session_and_a_removed_session_with_content_is_ke
     control = next(t for t in blocked.bilan["thresholds"] if t["control"] == "SESSION_CONTENT_LOST")
     assert blocked.status == Status.BLOCKED
     assert (control["exceeded"], control["blocking"], control["setting"]) == (True, True, 0)
-    # Its value in words and the sessions behind it, in Paris time, as for every control.
+    # Its value in words and the sessions behind it (subject by its label), in Paris time, as
+    # for every control.
     assert control["items"] == [
-        f"{s.teaching_service.subject.code} (6A) du {format_moment(s.starts_at)}"
+        f"{s.teaching_service.subject.label} (6A) du {format_moment(s.starts_at)}"
         for s in (moving, removed)
     ]
     text = report_of(blocked).text
