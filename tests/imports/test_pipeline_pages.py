@@ -50,7 +50,8 @@ def test_the_detail_of_an_integrated_run_shows_steps_thresholds_counters_and_lis
     page = _page(school, run)
 
     assert "Intégré" in page
-    for step in ("validation", "rapprochement", "seuils", "groupes", "séances"):
+    # Each step named with a capital after its outcome: « ✔ Réussi Validation — … ».
+    for step in ("Validation", "Rapprochement", "Seuils", "Groupes", "Séances"):
         assert f"<strong>{step}</strong>" in page
     assert "✔" in page and "⚠" in page
     assert "% d&#x27;enseignants non rapprochés" in page
