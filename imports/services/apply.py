@@ -70,6 +70,8 @@ APPLY_COUNTERS = (
 class Diff:
     subjects_existing: int = 0
     subjects_new: list[tuple[int, str]] = field(default_factory=list)
+    # The ENT's subject labels by (establishment id, code): names a deleted service's subject.
+    subject_labels: dict[tuple[int, str], str] = field(default_factory=dict)
     services_existing: int = 0
     services_created: int = 0  # new identities (subject + audience)
     services_modified: int = 0  # same identity, other teachers or weekly volume
@@ -129,11 +131,13 @@ def plan_diff(plan: Plan) -> Diff:
 
 
 def _diff_subjects(plan: Plan, diff: Diff) -> None:
-    existing = set(
-        Subject.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-            "establishment_id", "code"
-        )
-    )
+    diff.subject_labels = {
+        (establishment, code): label
+        for establishment, code, label in Subject.objects.filter(
+            establishment_id__in=plan.establishment_ids
+        ).values_list("establishment_id", "code", "label")
+    }
+    existing = set(diff.subject_labels)
     diff.subjects_existing = len(existing)
     diff.subjects_new = sorted(set(plan.subjects) - existing)
 
