@@ -447,15 +447,21 @@ def _apply_services(
                 audience_key=s.audience_key,
                 subject_id=subject_ids[(s.establishment_id, s.subject_code)],
                 weekly_minutes=s.weekly_minutes,
+                unmatched_teachers=", ".join(s.unmatched_teachers),
             )
             for s in new
         ]
     )
-    ids = dict(
-        TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-            "key", "pk"
-        )
-    )
+    services = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids)
+    ids: dict[str, int] = {}
+    unnamed: list[TeachingService] = []
+    for key, pk, unmatched in services.values_list("key", "pk", "unmatched_teachers"):
+        ids[key] = pk
+        # A service imported before its unmatched teachers were kept: named from now on.
+        if unmatched is None and key in plan.services:
+            names = ", ".join(plan.services[key].unmatched_teachers)
+            unnamed.append(TeachingService(pk=pk, unmatched_teachers=names))
+    TeachingService.objects.bulk_update(unnamed, ["unmatched_teachers"], batch_size=1000)
     links = [
         (
             TeachingService.teachers.through,
