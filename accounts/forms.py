@@ -46,6 +46,18 @@ class ThrottledLoginMixin:
 class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
     """The site's login form."""
 
+    # Never says which of the two was wrong: that would tell an attacker which logins exist.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "La connexion a échoué : l'identifiant ou le mot de passe n'est pas reconnu. "
+            "Vérifiez l'identifiant et le mot de passe de votre compte ENT (majuscules, "
+            "clavier, sans espace ajouté) puis réessayez ; si l'échec persiste ou si vous les "
+            "avez oubliés, demandez à l'administrateur de l'ENT de votre établissement de "
+            "vérifier votre compte."
+        ),
+    }
+
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The login form of ``/admin/``: staff accounts get the same throttling."""
