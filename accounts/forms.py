@@ -50,11 +50,9 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
-            "La connexion a échoué : l'identifiant ou le mot de passe n'est pas reconnu. "
-            "Vérifiez l'identifiant et le mot de passe de votre compte ENT (majuscules, "
-            "clavier, sans espace ajouté) puis réessayez ; si l'échec persiste ou si vous les "
-            "avez oubliés, demandez à l'administrateur de l'ENT de votre établissement de "
-            "vérifier votre compte."
+            "Identifiant ou mot de passe non reconnu. Vérifiez les deux (majuscules, "
+            "clavier) puis réessayez ; en cas d'oubli, demandez à l'administrateur de l'ENT "
+            "de votre établissement de vérifier votre compte."
         ),
     }
 

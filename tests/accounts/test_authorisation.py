@@ -81,8 +81,7 @@ def test_a_wrong_password_gets_a_french_message_saying_what_to_check_and_whom_to
 
     page = html.unescape(wrong_password.content.decode())
     assert wrong_password.status_code == 200
-    assert "l'identifiant ou le mot de passe n'est pas reconnu" in page
-    assert "Vérifiez l'identifiant et le mot de passe de votre compte ENT" in page
+    assert "Identifiant ou mot de passe non reconnu. Vérifiez les deux" in page
     assert "demandez à l'administrateur de l'ENT de votre établissement" in page
     assert "Saisissez" not in page and "Please enter" not in page
     # The same words whichever of the two was wrong.
