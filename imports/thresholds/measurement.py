@@ -32,13 +32,15 @@ def thresholds_measure(
     """
     labels = {**diff.subject_labels, **(subject_labels or {})}
     where = _Where(establishments or {})
-    subjects = sorted((labels.get(key) or key[1], where.name(key[0])) for key in diff.subjects_new)
+    subjects = sorted(
+        (labels.get(key) or key[1], where.suffix(key[0])) for key in diff.subjects_new
+    )
     return [
         Measure(
             Control.SUBJECTS_CREATED,
             len(diff.subjects_new),
             diff.subjects_existing,
-            _first(label + where.suffix_of_name(name) for label, name in subjects),
+            _first(label + suffix for label, suffix in subjects),
         ),
         Measure(
             Control.SERVICES_CREATED,
@@ -109,17 +111,9 @@ class _Where:
     def __init__(self, establishments: Mapping[int, str]) -> None:
         self.names = establishments if len(establishments) > 1 else {}
 
-    def name(self, establishment_id: int | None) -> str:
-        if establishment_id is None:
-            return ""
-        return self.names.get(establishment_id, "")
-
     def suffix(self, establishment_id: int | None) -> str:
         """Return " — Lycée Jules Verne" for an item of that establishment, or ""."""
-        return self.suffix_of_name(self.name(establishment_id))
-
-    @staticmethod
-    def suffix_of_name(name: str) -> str:
+        name = self.names.get(establishment_id) if establishment_id is not None else None
         return f" — {name}" if name else ""
 
 
