@@ -46,6 +46,16 @@ class ThrottledLoginMixin:
 class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
     """The site's login form."""
 
+    # Never says which of the two was wrong: that would tell an attacker which logins exist.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Identifiant ou mot de passe non reconnu. Vérifiez les deux (majuscules, "
+            "clavier) puis réessayez ; en cas d'oubli, demandez à l'administrateur de l'ENT "
+            "de votre établissement de vérifier votre compte."
+        ),
+    }
+
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The login form of ``/admin/``: staff accounts get the same throttling."""

@@ -79,6 +79,8 @@ class Message(models.Model):
     subject = models.CharField(_("objet"), max_length=200)
     body = models.TextField(_("message"))
     link = models.CharField(_("lien"), max_length=500, blank=True)
+    # What the link opens, as its button says it ("Voir l'import n° 12").
+    link_label = models.CharField(_("libellé du lien"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("reçu le"))
     read_at = models.DateTimeField(_("lu le"), null=True, blank=True)
     # Repeats of one problem update one unread message (accounts.notifications): its kind,
@@ -101,3 +103,8 @@ class Message(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def link_text(self) -> str:
+        """Return the button text of :attr:`link` (messages sent before labels: generic)."""
+        return self.link_label or str(_("Ouvrir la page dont parle ce message"))

@@ -44,12 +44,17 @@ def absolute_url(viewname: str, *args: object) -> str:
     return settings.ENT_PUBLIC_URL.rstrip("/") + reverse(viewname, args=args)
 
 
-def notify(*, user: User, subject: str, body: str, link: str, now: dt.datetime) -> Message:
+def notify(
+    *, user: User, subject: str, body: str, link: str, link_label: str, now: dt.datetime
+) -> Message:
     """Deliver ``subject``/``body`` to ``user``: internal message now, mail after commit.
 
+    ``link_label`` names what ``link`` opens ("Voir l'import n° 12"): the message's button.
     A mail failure loses nothing: the internal message holds the same content.
     """
-    message = message_send(recipient=user, subject=subject, body=body, now=now, link=link)
+    message = message_send(
+        recipient=user, subject=subject, body=body, now=now, link=link, link_label=link_label
+    )
     email = user.email
     if email:
         transaction.on_commit(lambda: _send_mail_quietly(email, subject, body, user.pk))
@@ -76,6 +81,7 @@ class ImportNotice:
     subject: str
     body: str
     link: str
+    link_label: str  # what the link opens: "Voir l'import n° 12"
 
 
 def bilan_recipients_register(source: BilanRecipients) -> None:
@@ -110,7 +116,12 @@ def import_problem_notify(*, notice: ImportNotice, now: dt.datetime) -> list[Mes
         )
         if previous is None:
             message = notify(
-                user=user, subject=notice.subject, body=notice.body, link=notice.link, now=now
+                user=user,
+                subject=notice.subject,
+                body=notice.body,
+                link=notice.link,
+                link_label=notice.link_label,
+                now=now,
             )
             message.kind, message.first_at = notice.kind, now
             message.save(update_fields=["kind", "first_at"])
@@ -131,9 +142,11 @@ def _repeat(message: Message, notice: ImportNotice, now: dt.datetime) -> Message
         f"{format_moment(first)} ; ce message décrit le dernier import. Les précédents "
         "restent dans l'historique des imports.\n"
     )
-    message.link = notice.link
+    message.link, message.link_label = notice.link, notice.link_label
     message.created_at = now
-    message.save(update_fields=["repeats", "first_at", "subject", "body", "link", "created_at"])
+    message.save(
+        update_fields=["repeats", "first_at", "subject", "body", "link", "link_label", "created_at"]
+    )
     return message
 
 
@@ -181,7 +194,14 @@ def credentials_notify(
         "service d'import automatisé.\n\n"
         "Cordialement,\n\nL'équipe ENT"
     )
-    return notify(user=user, subject=subject, body=body, link=reveal_url, now=now)
+    return notify(
+        user=user,
+        subject=subject,
+        body=body,
+        link=reveal_url,
+        link_label="Afficher le mot de passe du compte d'accès (une seule fois)",
+        now=now,
+    )
 
 
 def _send_mail_quietly(email: str, subject: str, body: str, user_id: int) -> None:

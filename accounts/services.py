@@ -14,11 +14,22 @@ from accounts.models import Message, User
 
 
 def message_send(
-    *, recipient: User, subject: str, body: str, now: dt.datetime, link: str = ""
+    *,
+    recipient: User,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    link: str = "",
+    link_label: str = "",
 ) -> Message:
-    """Deliver an internal message to ``recipient``."""
+    """Deliver an internal message to ``recipient``; ``link_label`` says what ``link`` opens."""
     return Message.objects.create(
-        recipient=recipient, subject=subject, body=body, link=link, created_at=now
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        link=link,
+        link_label=link_label,
+        created_at=now,
     )
 
 

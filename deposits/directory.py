@@ -72,6 +72,7 @@ def _managers_notify(account: DepositorAccount, *, holder: str, now: dt.datetime
             subject=f"Compte d'accès « {account.login} » suspendu",
             body=body,
             link=link,
+            link_label="Voir les comptes d'accès",
             now=now,
         )
 

@@ -350,6 +350,11 @@ class TeachingService(models.Model):
     # above still hold, skips the service (imports.services.incremental). Nullable, so that
     # SQLite adds the column in place instead of rebuilding the table under the triggers.
     course_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    # Written by the timetable import: the file's names of the teachers it could not match
+    # to the directory ("DUPONT Claire, MARTIN Paul"), who are part of the service's key but
+    # not of ``teachers``; the change list names them. NULL for services imported before
+    # the column existed (nullable for the same reason as above).
+    unmatched_teachers = models.CharField(max_length=500, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("service d'enseignement")

@@ -98,6 +98,7 @@ def bilan_notice(run: ImportRun, *, link: str) -> ImportNotice | None:
         subject=f"{headline} — {target}",
         body="\n".join(lines) + "\n",
         link=link,
+        link_label=f"Voir l'import n° {run.pk}",
     )
 
 

@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from ent.db import rows_insert
 from ent.models import Person, SchoolClass, Session, TeachingService
-from imports.models import ImportRun, SessionChange
+from imports.models import UNMATCHED_MARK, ImportRun, SessionChange
 from imports.planning import Plan, PlannedSession
 
 BATCH = 2000
@@ -200,6 +200,11 @@ def _names(person_ids: Iterable[int]) -> dict[int, str]:
     }
 
 
+def _teachers_label(names: Iterable[str], unmatched: Iterable[str]) -> str:
+    """Return the teachers of a service, those the directory lacks marked « (non rapproché) »."""
+    return ", ".join(sorted([*names, *(f"{name}{UNMATCHED_MARK}" for name in unmatched if name)]))
+
+
 def _existing_labels(service_ids: set[int]) -> dict[int, _Labels]:
     audiences: dict[int, list[str]] = defaultdict(list)
     teachers: dict[int, list[int]] = defaultdict(list)
@@ -220,13 +225,15 @@ def _existing_labels(service_ids: set[int]) -> dict[int, _Labels]:
     return {
         pk: _Labels.cut(
             subject=label,
-            teachers=", ".join(sorted(names.get(t, "") for t in teachers[pk])),
+            teachers=_teachers_label(
+                (names.get(t, "") for t in teachers[pk]), (unmatched or "").split(", ")
+            ),
             audience=", ".join(sorted(audiences[pk])),
             audience_key=audience_key,
         )
-        for pk, label, audience_key in TeachingService.objects.filter(pk__in=ids).values_list(
-            "pk", "subject__label", "audience_key"
-        )
+        for pk, label, audience_key, unmatched in TeachingService.objects.filter(
+            pk__in=ids
+        ).values_list("pk", "subject__label", "audience_key", "unmatched_teachers")
     }
 
 
@@ -241,7 +248,9 @@ def _planned_labels(plan: Plan, keys: set[str]) -> dict[str, _Labels]:
     return {
         s.key: _Labels.cut(
             subject=s.subject_label,
-            teachers=", ".join(sorted(names.get(t, "") for t in s.teacher_ids)),
+            teachers=_teachers_label(
+                (names.get(t, "") for t in s.teacher_ids), s.unmatched_teachers
+            ),
             audience=", ".join(
                 sorted(
                     [class_codes[c] for c in s.class_ids if c in class_codes]

@@ -157,6 +157,10 @@ class ImportRun(models.Model):
         return self.status in (self.Status.PREVIEWED, self.Status.BLOCKED)
 
 
+# After a teacher's name in the change list when the file's teacher has no directory match.
+UNMATCHED_MARK = " (non rapproché)"
+
+
 class SessionChange(models.Model):
     """One session an import adds, removes or changes: the change list of a run.
 
@@ -209,6 +213,11 @@ class SessionChange(models.Model):
     @property
     def teachers_list(self) -> list[str]:
         return [name for name in self.teachers.split(", ") if name]
+
+    @property
+    def teacher_entries(self) -> list[tuple[str, bool]]:
+        """Return each teacher's name and whether the directory has them (a page to open)."""
+        return [(name, not name.endswith(UNMATCHED_MARK)) for name in self.teachers_list]
 
     @property
     def audience_list(self) -> list[str]:

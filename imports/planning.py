@@ -83,6 +83,9 @@ class PlannedService:
     group_keys: frozenset[tuple[int, str]]
     weekly_minutes: int
     incomplete: bool  # a teacher, a class/group or the subject could not be matched
+    # The file's names of its teachers not matched to the directory (in ``key``, not in
+    # ``teacher_ids``), sorted: "DUPONT Claire".
+    unmatched_teachers: tuple[str, ...] = ()
 
 
 class PlannedSession(NamedTuple):
@@ -406,6 +409,7 @@ class _PlanBuilder:
         code = (subject.code or subject.label or subject.ident) if subject else ""
         code = code[:CODE_MAX] or f"MAT-{occurrence.course.subject_ident}"[:CODE_MAX]
         teacher_tokens, teacher_ids, unmatched_teacher = [], [], False
+        unmatched_names: list[str] = []
         for ident in occurrence.teachers:
             person = self.match.teachers.get(ident)
             if person is not None:
@@ -414,6 +418,10 @@ class _PlanBuilder:
             else:
                 unmatched_teacher = True
                 teacher = self.timetable.teachers.get(ident)
+                if teacher:
+                    unmatched_names.append(
+                        f"{teacher.last_name.upper()} {teacher.first_name}".strip()
+                    )
                 teacher_tokens.append(
                     person_source_key(teacher, teacher.idpn, teacher.sts_id)
                     if teacher
@@ -431,6 +439,7 @@ class _PlanBuilder:
                 # Class codes are unique per establishment only: the identity names it.
                 audience_key=audience_key(code, [f"e:{establishment}", *audience]),
                 teacher_ids=frozenset(teacher_ids),
+                unmatched_teachers=tuple(sorted(set(unmatched_names))),
                 class_ids=frozenset(u.class_id for u in units if u.class_id is not None),
                 group_keys=frozenset(
                     (u.establishment_id, u.code)
@@ -734,6 +743,7 @@ class _ServiceDraft:
     class_ids: frozenset[int]
     group_keys: frozenset[tuple[int, str]]
     incomplete: bool
+    unmatched_teachers: tuple[str, ...] = ()
     course_minutes: dict[str, int] = field(default_factory=dict)
     in_window: bool = False  # has a session from the import time on
 
@@ -749,4 +759,5 @@ class _ServiceDraft:
             group_keys=self.group_keys,
             weekly_minutes=sum(self.course_minutes.values()),
             incomplete=self.incomplete,
+            unmatched_teachers=self.unmatched_teachers,
         )

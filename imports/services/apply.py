@@ -70,6 +70,8 @@ APPLY_COUNTERS = (
 class Diff:
     subjects_existing: int = 0
     subjects_new: list[tuple[int, str]] = field(default_factory=list)
+    # The ENT's subject labels by (establishment id, code): names a deleted service's subject.
+    subject_labels: dict[tuple[int, str], str] = field(default_factory=dict)
     services_existing: int = 0
     services_created: int = 0  # new identities (subject + audience)
     services_modified: int = 0  # same identity, other teachers or weekly volume
@@ -129,11 +131,13 @@ def plan_diff(plan: Plan) -> Diff:
 
 
 def _diff_subjects(plan: Plan, diff: Diff) -> None:
-    existing = set(
-        Subject.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-            "establishment_id", "code"
-        )
-    )
+    diff.subject_labels = {
+        (establishment, code): label
+        for establishment, code, label in Subject.objects.filter(
+            establishment_id__in=plan.establishment_ids
+        ).values_list("establishment_id", "code", "label")
+    }
+    existing = set(diff.subject_labels)
     diff.subjects_existing = len(existing)
     diff.subjects_new = sorted(set(plan.subjects) - existing)
 
@@ -443,15 +447,21 @@ def _apply_services(
                 audience_key=s.audience_key,
                 subject_id=subject_ids[(s.establishment_id, s.subject_code)],
                 weekly_minutes=s.weekly_minutes,
+                unmatched_teachers=", ".join(s.unmatched_teachers),
             )
             for s in new
         ]
     )
-    ids = dict(
-        TeachingService.objects.filter(establishment_id__in=plan.establishment_ids).values_list(
-            "key", "pk"
-        )
-    )
+    services = TeachingService.objects.filter(establishment_id__in=plan.establishment_ids)
+    ids: dict[str, int] = {}
+    unnamed: list[TeachingService] = []
+    for key, pk, unmatched in services.values_list("key", "pk", "unmatched_teachers"):
+        ids[key] = pk
+        # A service imported before its unmatched teachers were kept: named from now on.
+        if unmatched is None and key in plan.services:
+            names = ", ".join(plan.services[key].unmatched_teachers)
+            unnamed.append(TeachingService(pk=pk, unmatched_teachers=names))
+    TeachingService.objects.bulk_update(unnamed, ["unmatched_teachers"], batch_size=1000)
     links = [
         (
             TeachingService.teachers.through,

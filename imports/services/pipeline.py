@@ -179,6 +179,7 @@ def _run_steps(run: ImportRun, recorder: _Recorder, report: RunReport) -> str:
         diff=diff,
         coherence=len(plan.coherence_violations),
         subject_labels=plan.subjects,
+        establishments={e.pk: e.name for e in target.establishments},
     )
     report.thresholds = assessment.evaluations
     if run.preview_only:

@@ -43,8 +43,12 @@ def thresholds_assess(
     diff: Diff,
     coherence: int,
     subject_labels: Mapping[tuple[int, str], str] | None = None,
+    establishments: Mapping[int, str] | None = None,
 ) -> Assessment:
-    """Measure an import's controls and evaluate them with the settings in force ``at``."""
+    """Measure an import's controls and evaluate them with the settings in force ``at``.
+
+    ``establishments`` names the run's establishments by id (see ``thresholds_measure``).
+    """
     settings = threshold_settings_for(school_group_id=school_group_id, at=at)
-    measures = thresholds_measure(match, diff, coherence, subject_labels)
+    measures = thresholds_measure(match, diff, coherence, subject_labels, establishments)
     return Assessment(evaluate(measures, settings))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -65,6 +67,30 @@ def test_a_real_login_reaches_the_home_page(client: Client, personas: Personas) 
 
     assert response.status_code == 200
     assert "Cité scolaire A" in response.content.decode()
+
+
+def test_a_wrong_password_gets_a_french_message_saying_what_to_check_and_whom_to_ask(
+    client: Client, personas: Personas
+) -> None:
+    wrong_password = client.post(
+        reverse("accounts:login"), {"username": "alice", "password": "faux"}
+    )
+    unknown_login = client.post(
+        reverse("accounts:login"), {"username": "personne", "password": PASSWORD}
+    )
+
+    page = html.unescape(wrong_password.content.decode())
+    assert wrong_password.status_code == 200
+    assert "Identifiant ou mot de passe non reconnu. Vérifiez les deux" in page
+    assert "demandez à l'administrateur de l'ENT de votre établissement" in page
+    assert "Saisissez" not in page and "Please enter" not in page
+    # The same words whichever of the two was wrong.
+    assert _errors(page) == _errors(html.unescape(unknown_login.content.decode()))
+    assert "_auth_user_id" not in client.session
+
+
+def _errors(page: str) -> str:
+    return page.split('class="errors"', 1)[1].split("</div>", 1)[0]
 
 
 def test_repeated_failed_logins_are_throttled(client: Client, personas: Personas) -> None:

@@ -45,14 +45,20 @@ def test_a_notice_is_a_message_and_a_mail_sent_after_commit(
 
     with django_capture_on_commit_callbacks(execute=True):
         notifications.notify(
-            user=personas.alice, subject="Objet", body="Corps", link="https://x/", now=NOW
+            user=personas.alice,
+            subject="Objet",
+            body="Corps",
+            link="https://x/",
+            link_label="Voir l'import n° 7",
+            now=NOW,
         )
 
     (message,) = Message.objects.all()
-    assert (message.recipient, message.subject, message.link) == (
+    assert (message.recipient, message.subject, message.link, message.link_text) == (
         personas.alice,
         "Objet",
         "https://x/",
+        "Voir l'import n° 7",
     )
     assert [(m.to, m.subject, m.body) for m in mail.outbox] == [
         (["alice@example.org"], "Objet", "Corps")
@@ -78,6 +84,7 @@ def _notice(personas: Personas, kind: str = "import:1:tous:BLOCKED:SERVICES_DELE
             subject="Import automatique bloqué par un seuil — Tous les établissements",
             body="Texte court",
             link="https://ent.example.fr/cites/1/imports/2/",
+            link_label="Voir l'import n° 2",
         ),
         now=NOW,
     )
@@ -122,6 +129,7 @@ def test_the_same_problem_within_an_hour_updates_the_unread_message_without_a_se
                 subject="Import automatique bloqué par un seuil — Tous les établissements",
                 body="Texte du deuxième",
                 link="https://ent.example.fr/cites/1/imports/3/",
+                link_label="Voir l'import n° 3",
             ),
             now=later,
         )
@@ -133,6 +141,7 @@ def test_the_same_problem_within_an_hour_updates_the_unread_message_without_a_se
     assert message.body.startswith("Texte du deuxième")
     assert "s'est produit 2 fois depuis le 26/11/2026 à 10:30" in message.body
     assert message.link.endswith("/imports/3/")
+    assert message.link_text == "Voir l'import n° 3"
     assert len(mail.outbox) == 1
 
 
@@ -147,6 +156,7 @@ def test_a_problem_after_an_hour_once_read_or_of_another_kind_is_a_new_message(
             subject="Bloqué",
             body="Plus tard",
             link="https://x/",
+            link_label="Voir l'import n° 4",
         ),
         now=NOW + dt.timedelta(minutes=61),
     )

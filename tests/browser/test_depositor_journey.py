@@ -58,7 +58,9 @@ def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
     assert account.login in body
     assert f"/webdav/{group_id}/" in body
     assert "mot de passe" in body.lower()
-    page.get_by_role("link", name="Ouvrir le lien").click()
+    page.get_by_role(
+        "link", name="Afficher le mot de passe du compte d'accès (une seule fois)"
+    ).click()
     reveal_url = page.url
     page.get_by_role("button", name="Afficher le mot de passe").click()
 

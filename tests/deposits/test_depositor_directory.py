@@ -110,6 +110,7 @@ def test_the_heads_and_managers_are_told_to_replace_the_suspended_account(
     body = told.first().body  # type: ignore[union-attr]
     assert "supprimez-le" in body and "ajoutez un compte" in body
     assert told.first().link.endswith(f"/cites/{initialised.group_a.pk}/import-automatise/comptes/")  # type: ignore[union-attr]
+    assert {m.link_text for m in told} == {"Voir les comptes d'accès"}
 
 
 def test_a_suspended_account_gets_no_bilan_and_is_marked_on_the_accounts_page(

@@ -168,6 +168,10 @@ def test_the_inbox_shows_the_unread_count_and_marks_read(
 
     assert '<span class="badge"' in home
     assert "emp." in detail.content.decode()
+    # The button names what it opens, not « Ouvrir le lien ».
+    assert ">Afficher le mot de passe du compte d&#x27;accès (une seule fois)</a>" in (
+        detail.content.decode()
+    )
     assert '<span class="badge"' not in after
 
 

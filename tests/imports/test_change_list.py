@@ -10,10 +10,12 @@ import io
 from django.test import Client
 
 from accounts.models import User
+from ent.models import TeachingService
 from imports.models import ImportRun, SessionChange
 from tests.factories import RoleFactory, SchoolGroupFactory
 from tests.imports.pipeline_support import (
     PARIS,
+    TEACHERS,
     School,
     default_courses,
     edt_file,
@@ -121,3 +123,90 @@ def test_the_change_totals_are_written_with_french_thousands_separators(school: 
     assert removed > 1000
     thousands, units = divmod(removed, 1000)
     assert f"<strong>{thousands}\u202f{units:03d}</strong>" in page.content.decode()
+
+
+# Teachers of the file that the directory lacks ------------------------------------------
+
+NEWCOMER = len(TEACHERS)  # in the file, not in the directory
+WITH_NEWCOMER = [*TEACHERS, "NOUVEAU"]
+
+
+def _page_of(school: School, run: ImportRun) -> str:
+    url = f"/cites/{school.group.pk}/imports/{run.pk}/changements/"
+    return html.unescape(_client().get(url, {"enseignant": "nouveau"}).content.decode())
+
+
+def test_an_unmatched_teacher_is_named_from_the_file_and_marked_not_matched(
+    school: School,
+) -> None:
+    courses = moved(default_courses(), 0, teacher=NEWCOMER)
+
+    run = initialise(school, edt_file(courses, teachers=WITH_NEWCOMER))
+
+    added = SessionChange.objects.filter(run=run, kind=Kind.ADDED, audience="6A")
+    assert set(
+        added.filter(starts_at__week_day=2, starts_at__hour=8).values_list("teachers", flat=True)
+    ) == {"NOUVEAU Claire (non rapproché)"}
+    page = _page_of(school, run)
+    assert "NOUVEAU Claire (non rapproché)" in page
+    assert "?q=NOUVEAU" not in page  # no timetable to open for someone the ENT lacks
+
+
+def test_an_unchanged_unmatched_teacher_of_a_moved_session_is_not_shown_as_a_change(
+    school: School,
+) -> None:
+    courses = moved(default_courses(), 0, teacher=NEWCOMER)
+    initialise(school, edt_file(courses, teachers=WITH_NEWCOMER))
+
+    run = run_import(
+        school,
+        edt_file(moved(courses, 0, day=2), teachers=WITH_NEWCOMER),
+        now=LATER,
+        mode="MANUAL",
+        apply_anyway=True,
+    )
+
+    changed = SessionChange.objects.filter(run=run, kind=Kind.CHANGED).exclude(old_starts_at=None)
+    assert changed.count() > 20
+    assert set(changed.values_list("old_teachers", "teachers")) == {
+        ("NOUVEAU Claire (non rapproché)", "NOUVEAU Claire (non rapproché)")
+    }
+    page = _page_of(school, run)
+    assert "NOUVEAU Claire (non rapproché)" in page
+    assert "<del>NOUVEAU" not in page
+
+
+def test_a_session_given_to_an_unmatched_teacher_shows_the_old_teacher_then_the_new(
+    school: School,
+) -> None:
+    initialise(school)
+
+    run = run_import(
+        school,
+        edt_file(moved(default_courses(), 0, day=2, teacher=NEWCOMER), teachers=WITH_NEWCOMER),
+        now=LATER,
+        mode="MANUAL",
+        apply_anyway=True,
+    )
+
+    page = _page_of(school, run)
+    assert "<del>MARTIN Claire</del> → NOUVEAU Claire (non rapproché)" in page
+
+
+def test_services_imported_before_unmatched_names_were_kept_get_them_at_the_next_apply(
+    school: School,
+) -> None:
+    courses = moved(default_courses(), 0, teacher=NEWCOMER)
+    initialise(school, edt_file(courses, teachers=WITH_NEWCOMER))
+    TeachingService.objects.update(unmatched_teachers=None)
+
+    run_import(
+        school,
+        edt_file(courses, teachers=WITH_NEWCOMER),
+        now=LATER,
+        mode="MANUAL",
+        apply_anyway=True,
+    )
+
+    names = set(TeachingService.objects.values_list("unmatched_teachers", flat=True))
+    assert names == {"", "NOUVEAU Claire"}

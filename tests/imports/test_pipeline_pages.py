@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -136,6 +137,13 @@ def test_two_depositors_with_notification_both_get_the_alert_of_a_run_one_of_the
     assert len(message.body.splitlines()) <= 12
     assert message.link == f"{settings.ENT_PUBLIC_URL}/cites/{school.group.pk}/imports/{run.pk}/"
     assert message.link in message.body
+    client = Client()
+    client.force_login(louise.user)
+    page = html.unescape(
+        client.get(reverse("accounts:message_detail", args=[message.pk])).content.decode()
+    )
+    assert f'class="button" href="{message.link}">Voir l\'import n° {run.pk}</a>' in page
+    assert "Ouvrir le lien" not in page
 
 
 def test_an_integrated_run_without_alerts_and_a_duplicate_tell_no_one(
