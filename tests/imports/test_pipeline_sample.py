@@ -13,11 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devtools.samples import Sample, SampleFiles, generate_sample, write_sample
-from ent.models import Establishment, SchoolGroup, SchoolYear, Session
-from ent.services.directory import aaf_import
+from ent.models import Establishment, SchoolGroup, Session
 from imports.models import ImportRun
-from imports.services.deposits import deposit_receive
-from imports.services.queue import import_queue_process
+from tests.imports.sample_support import sample_import, sample_school_group
 
 PARIS = ZoneInfo("Europe/Paris")
 SAMPLE = generate_sample("small", seed=11, start_year=2026)
@@ -50,34 +48,13 @@ def files(tmp_path: Path) -> SampleFiles:
 
 @pytest.fixture
 def group(db: None, files: SampleFiles) -> SchoolGroup:
-    group = SchoolGroup.objects.create(name="Cité scolaire générée")
-    aaf_import(folder=files.aaf_dir, school_group=group)
-    year = SAMPLE.timetable.year
-    SchoolYear.objects.create(school_group=group, start_date=year.start, end_date=year.end)
-    return group
-
-
-def _import(group: SchoolGroup, path: Path, now: dt.datetime, **fields: object) -> ImportRun:
-    with path.open("rb") as stream:
-        run = deposit_receive(
-            school_group=group,
-            establishment=None,
-            filename=path.name,
-            stream=stream,
-            deposited_by_id=None,
-            mode=ImportRun.Mode.MANUAL,
-            now=now,
-        )
-    ImportRun.objects.filter(pk=run.pk).update(**fields)
-    import_queue_process(school_group_id=group.pk, clock=lambda: now)
-    run.refresh_from_db()
-    return run
+    return sample_school_group(SAMPLE, files)
 
 
 def test_the_generated_edt_export_yields_exactly_the_expected_sessions(
     group: SchoolGroup, files: SampleFiles
 ) -> None:
-    run = _import(group, files.edt_xml, NOW, apply_anyway=True)
+    run = sample_import(group, files.edt_xml, now=NOW, apply_anyway=True)
 
     assert run.status == ImportRun.Status.INTEGRATED, [s.message for s in run.steps.all()]
     assert Establishment.objects.filter(school_group=group, uai=SAMPLE.uai).exists()
@@ -94,7 +71,7 @@ def test_the_generated_edt_export_yields_exactly_the_expected_sessions(
 def test_the_generated_undeuxtemps_export_yields_exactly_the_expected_sessions(
     group: SchoolGroup, files: SampleFiles
 ) -> None:
-    run = _import(group, files.udt_zip, NOW, apply_anyway=True)
+    run = sample_import(group, files.udt_zip, now=NOW, apply_anyway=True)
 
     assert run.status == ImportRun.Status.INTEGRATED, [s.message for s in run.steps.all()]
     assert run.source_format == ImportRun.SourceFormat.UNDEUXTEMPS
@@ -107,10 +84,10 @@ def test_the_generated_undeuxtemps_export_yields_exactly_the_expected_sessions(
 def test_reimporting_the_generated_export_changes_nothing(
     group: SchoolGroup, files: SampleFiles
 ) -> None:
-    _import(group, files.edt_xml, NOW, apply_anyway=True)
+    sample_import(group, files.edt_xml, now=NOW, apply_anyway=True)
     before = set(Session.objects.values_list("pk", "starts_at", "ends_at", "room"))
 
-    run = _import(group, files.edt_xml, NOW + dt.timedelta(hours=8))
+    run = sample_import(group, files.edt_xml, now=NOW + dt.timedelta(hours=8))
 
     assert run.status == ImportRun.Status.INTEGRATED
     assert [t["control"] for t in run.bilan["thresholds"] if t["exceeded"]] == []

@@ -16,12 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from devtools.samples import SampleFiles, generate_sample, write_sample
-from ent.models import Establishment, SchoolGroup, SchoolYear
-from ent.services.directory import aaf_import
+from ent.models import Establishment, SchoolGroup
 from imports.bilan import bilan_render_text
 from imports.models import ImportRun
-from imports.services.deposits import deposit_receive
-from imports.services.queue import import_queue_process
 from imports.thresholds import Control
 from tests.factories import RoleFactory
 from tests.imports.pipeline_support import (
@@ -33,6 +30,7 @@ from tests.imports.pipeline_support import (
     run_import,
     school,
 )
+from tests.imports.sample_support import sample_import, sample_school_group
 
 __all__ = ["school"]
 
@@ -60,28 +58,7 @@ def files(tmp_path: Path) -> SampleFiles:
 
 @pytest.fixture
 def cite(db: None, files: SampleFiles) -> SchoolGroup:
-    group = SchoolGroup.objects.create(name="Cité scolaire générée")
-    aaf_import(folder=files.aaf_dir, school_group=group)
-    year = SAMPLE.timetable.year
-    SchoolYear.objects.create(school_group=group, start_date=year.start, end_date=year.end)
-    return group
-
-
-def _import_whole_group(group: SchoolGroup, path: Path) -> ImportRun:
-    with path.open("rb") as stream:
-        run = deposit_receive(
-            school_group=group,
-            establishment=None,
-            filename=path.name,
-            stream=stream,
-            deposited_by_id=None,
-            mode=ImportRun.Mode.MANUAL,
-            now=NOW,
-        )
-    ImportRun.objects.filter(pk=run.pk).update(apply_anyway=True)
-    import_queue_process(school_group_id=group.pk, clock=lambda: NOW)
-    run.refresh_from_db()
-    return run
+    return sample_school_group(SAMPLE, files)
 
 
 def test_threshold_items_of_a_run_covering_both_establishments_name_their_establishment(
@@ -90,7 +67,7 @@ def test_threshold_items_of_a_run_covering_both_establishments_name_their_establ
     names = sorted(Establishment.objects.filter(school_group=cite).values_list("name", flat=True))
     assert len(names) == 2
 
-    run = _import_whole_group(cite, files.edt_xml)
+    run = sample_import(cite, files.edt_xml, now=NOW, apply_anyway=True)
 
     assert run.status == ImportRun.Status.INTEGRATED
     subjects = _items(run, Control.SUBJECTS_CREATED)

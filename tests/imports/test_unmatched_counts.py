@@ -17,18 +17,16 @@ import pytest
 from django.test import Client
 
 from devtools.samples import SampleFiles, generate_sample, write_sample
-from ent.models import SchoolGroup, SchoolYear, TeachingGroup
-from ent.services.directory import aaf_import
+from ent.models import SchoolGroup, TeachingGroup
 from imports.bilan import bilan_render_text
 from imports.models import ImportRun
 from imports.parsers import ParseContext
 from imports.parsers.undeuxtemps import parse_undeuxtemps_zip
 from imports.report import report_of
-from imports.services.deposits import deposit_receive
-from imports.services.queue import import_queue_process
 from imports.thresholds import Control
 from tests.conftest import PASSWORD
 from tests.factories import RoleFactory
+from tests.imports.sample_support import sample_import, sample_school_group
 
 PARIS = ZoneInfo("Europe/Paris")
 SAMPLE = generate_sample("small", seed=11, start_year=2026)
@@ -43,29 +41,9 @@ def files(tmp_path: Path) -> SampleFiles:
 @pytest.fixture
 def group(db: None, files: SampleFiles) -> SchoolGroup:
     """The sample's directory without its teaching groups: every group of the file is new."""
-    group = SchoolGroup.objects.create(name="Cité scolaire générée")
-    aaf_import(folder=files.aaf_dir, school_group=group)
+    group = sample_school_group(SAMPLE, files)
     TeachingGroup.objects.filter(establishment__school_group=group).delete()
-    year = SAMPLE.timetable.year
-    SchoolYear.objects.create(school_group=group, start_date=year.start, end_date=year.end)
     return group
-
-
-def _import(group: SchoolGroup, path: Path) -> ImportRun:
-    with path.open("rb") as stream:
-        run = deposit_receive(
-            school_group=group,
-            establishment=None,
-            filename=path.name,
-            stream=stream,
-            deposited_by_id=None,
-            mode=ImportRun.Mode.MANUAL,
-            now=NOW,
-        )
-    ImportRun.objects.filter(pk=run.pk).update(apply_anyway=True)
-    import_queue_process(school_group_id=group.pk, clock=lambda: NOW)
-    run.refresh_from_db()
-    return run
 
 
 def _page_groups(group: SchoolGroup, run: ImportRun) -> list[str]:
@@ -85,7 +63,7 @@ def test_the_udt_bilan_counts_as_many_unmatched_groups_as_the_matching_page_list
     # The publication repeats groups across divisions: rows outnumber names.
     assert len(timetable.groups) > len(rows_per_name)
 
-    run = _import(group, files.udt_zip)
+    run = sample_import(group, files.udt_zip, now=NOW, apply_anyway=True)
 
     assert run.status == ImportRun.Status.INTEGRATED, [s.message for s in run.steps.all()]
     listed = _page_groups(group, run)
@@ -107,7 +85,7 @@ def test_the_udt_bilan_counts_as_many_unmatched_groups_as_the_matching_page_list
 def test_the_edt_bilan_counts_unmatched_class_parts_with_the_groups_as_the_page_does(
     group: SchoolGroup, files: SampleFiles
 ) -> None:
-    run = _import(group, files.edt_xml)
+    run = sample_import(group, files.edt_xml, now=NOW, apply_anyway=True)
 
     listed = _page_groups(group, run)
     report = report_of(run)
