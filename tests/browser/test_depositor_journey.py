@@ -78,6 +78,9 @@ def test_the_head_adds_a_depositor_who_reveals_the_credentials_exactly_once(
     }
     # Focusing a URL selects all of it, ready to copy, under the Content-Security-Policy.
     field = page.get_by_label("Tous les établissements")
+    # The deferred script attaches its listener once the page is parsed: the fields can be
+    # found a moment before that, as a person could not.
+    page.wait_for_load_state("load")
     field.focus()
     selection = page.evaluate(
         "() => [document.activeElement.id, document.activeElement.selectionStart,"
