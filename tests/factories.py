@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
 from ent import models
 from ent.identifiers import make_uai
+from imports.models import ImportRun
 
 
 class SchoolGroupFactory(DjangoModelFactory):
@@ -67,3 +69,18 @@ class RoleFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     school_group = factory.SubFactory(SchoolGroupFactory)
     name = Role.Name.MANAGER
+
+
+class ImportRunFactory(DjangoModelFactory):
+    """An import run as a deposit leaves it (RECEIVED); pass ``status`` and times to move it on."""
+
+    class Meta:
+        model = ImportRun
+
+    school_group = factory.SubFactory(SchoolGroupFactory)
+    mode = ImportRun.Mode.AUTOMATIC
+    file = "deposits/x.xml"
+    original_filename = "x.xml"
+    sha256 = "a" * 64
+    size = 1
+    received_at = factory.LazyFunction(timezone.now)

@@ -4,12 +4,11 @@ scroll inside their own box."""
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from imports.models import ImportRun, ImportStep
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, Personas
 from tests.deposits.conftest import initialise_school_group, make_depositor
+from tests.factories import ImportRunFactory
 
 
 def test_no_page_of_a_manager_is_wider_than_a_phone_screen(
@@ -48,15 +47,13 @@ def test_the_history_on_a_laptop_screen_shows_its_last_column_with_long_file_nam
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})  # type: ignore[attr-defined]
     initialise_school_group(personas.group_a)
-    run = ImportRun.objects.create(
+    run = ImportRunFactory(
         school_group=personas.group_a,
-        mode=ImportRun.Mode.AUTOMATIC,
         status=ImportRun.Status.PREVIEWED,
         file="deposits/udt.zip",
         original_filename="0804582W_20260828174205_UDT_export_automatique_complet.zip",
         sha256="1" * 64,
         size=262_000,
-        received_at=timezone.now(),
     )
     ImportStep.objects.create(
         run=run,

@@ -13,7 +13,7 @@ from deposits.services import depositor_account_create
 from ent.models import Establishment, Person, SchoolGroup
 from imports.models import ImportRun
 from tests.conftest import Personas
-from tests.factories import PersonFactory, SchoolYearFactory
+from tests.factories import ImportRunFactory, PersonFactory, SchoolYearFactory
 
 
 def initialise_school_group(school_group: SchoolGroup) -> ImportRun:
@@ -24,15 +24,13 @@ def initialise_school_group(school_group: SchoolGroup) -> ImportRun:
         start_date=today - dt.timedelta(days=30),
         end_date=today + dt.timedelta(days=300),
     )
-    return ImportRun.objects.create(
+    return ImportRunFactory(
         school_group=school_group,
         mode=ImportRun.Mode.MANUAL,
         status=ImportRun.Status.INTEGRATED,
         file="deposits/initial.xml",
         original_filename="initial.xml",
         sha256="0" * 64,
-        size=1,
-        received_at=timezone.now(),
     )
 
 

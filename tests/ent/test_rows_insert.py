@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from ent.db import rows_insert
 from ent.models import GroupMembership, Session, Subject, TeachingGroup, TeachingService
 from imports.models import ImportRun, SessionChange
-from tests.factories import EstablishmentFactory, PersonFactory
+from tests.factories import EstablishmentFactory, ImportRunFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -43,12 +43,11 @@ def test_rows_read_back_with_their_times_texts_and_empty_values() -> None:
 
 
 def test_change_rows_keep_their_kind_and_missing_old_values() -> None:
-    run = ImportRun.objects.create(
+    run = ImportRunFactory(
         school_group=EstablishmentFactory().school_group,
         mode=ImportRun.Mode.MANUAL,
         original_filename="edt.xml",
         sha256="0" * 64,
-        size=1,
         received_at=dt.datetime(2026, 3, 1, 9, 0, tzinfo=PARIS),
     )
     start = dt.datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)

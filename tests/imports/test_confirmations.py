@@ -16,6 +16,7 @@ from imports.services.confirmations import (
     OlderThanCurrent,
     run_confirm,
 )
+from tests.factories import ImportRunFactory
 from tests.imports.pipeline_support import (
     NOW,
     School,
@@ -61,12 +62,10 @@ def test_the_database_refuses_a_second_run_from_the_same_preview(school: School)
     first = ImportRun.objects.get(origin=preview)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        ImportRun.objects.create(
+        ImportRunFactory(
             school_group=school.group,
             mode=MANUAL,
-            original_filename="x.xml",
             sha256=first.sha256,
-            size=1,
             received_at=LATER,
             origin=preview,
             origin_kind=ImportRun.Origin.CONFIRMATION,

@@ -25,7 +25,7 @@ from imports.thresholds import (
     threshold_settings_save,
 )
 from imports.thresholds.changes import threshold_settings_change
-from tests.factories import SchoolGroupFactory
+from tests.factories import ImportRunFactory, SchoolGroupFactory
 from tests.imports.pipeline_support import (
     NOW,
     School,
@@ -163,14 +163,9 @@ def test_manual_matches_are_refused_while_an_import_runs_and_accepted_after(
 
 
 def test_another_school_groups_run_does_not_block_the_changes(school: School) -> None:
-    ImportRun.objects.create(
+    ImportRunFactory(
         school_group=SchoolGroupFactory(),
-        mode=ImportRun.Mode.AUTOMATIC,
         status=ImportRun.Status.RUNNING,
-        file="deposits/x.xml",
-        original_filename="x.xml",
-        sha256="a" * 64,
-        size=1,
         received_at=NOW,
     )
 

@@ -17,6 +17,7 @@ from ent.models import (
 )
 from imports.models import ImportRun, ImportStep
 from imports.selectors import establishments_initialised
+from tests.factories import ImportRunFactory
 from tests.imports.pipeline_support import (
     NOW,
     OTHER_UAI,
@@ -144,14 +145,13 @@ def test_an_automatic_deposit_before_the_manual_initialisation_waits(school: Sch
 
 
 def test_an_initialisation_of_last_year_does_not_count_this_year(school: School) -> None:
-    ImportRun.objects.create(
+    ImportRunFactory(
         school_group=school.group,
         establishment=school.establishment,
         mode=ImportRun.Mode.MANUAL,
         status=Status.INTEGRATED,
         original_filename="old.xml",
         sha256="0" * 64,
-        size=1,
         received_at=dt.datetime(2026, 6, 1, 9, 0, tzinfo=PARIS),
     )
 

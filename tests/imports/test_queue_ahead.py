@@ -12,18 +12,14 @@ from ent.models import Establishment
 from imports.models import ImportRun
 from imports.services.queue import import_queue_establishments_ahead
 from tests.conftest import Personas
-from tests.factories import EstablishmentFactory
+from tests.factories import EstablishmentFactory, ImportRunFactory
 
 
 def _run(personas: Personas, establishment: Establishment | None, status: str, minutes: int):
-    return ImportRun.objects.create(
+    return ImportRunFactory(
         school_group=establishment.school_group if establishment else personas.group_a,
         establishment=establishment,
-        mode=ImportRun.Mode.AUTOMATIC,
         status=status,
-        file="deposits/x.xml",
-        original_filename="x.xml",
-        sha256="a" * 64,
         size=10,
         received_at=timezone.now() - dt.timedelta(minutes=minutes),
     )

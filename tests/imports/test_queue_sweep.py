@@ -11,19 +11,18 @@ from imports.models import ImportRun, ImportStep
 from imports.services.queue import MAX_ATTEMPTS, import_queue_sweep
 from tests.conftest import Personas
 from tests.deposits.conftest import initialise_school_group, make_depositor
+from tests.factories import ImportRunFactory
 
 
 def _running(personas: Personas, *, attempts: int, heartbeat: dt.datetime) -> ImportRun:
-    return ImportRun.objects.create(
+    return ImportRunFactory(
         school_group=personas.group_a,
-        mode=ImportRun.Mode.AUTOMATIC,
         status=ImportRun.Status.RUNNING,
         current_step="séances",
         attempts=attempts,
         file="deposits/abandoned.xml",
         original_filename="abandoned.xml",
         sha256="c" * 64,
-        size=1,
         received_at=heartbeat,
         started_at=heartbeat,
         heartbeat_at=heartbeat,

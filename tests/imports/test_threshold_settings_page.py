@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.test import Client
-from django.utils import timezone
 
 from imports.models import ImportRun, ThresholdSetting
 from imports.thresholds import CONTROLS, DEFAULT_SETTINGS, Control, Setting, threshold_settings_for
 from tests.conftest import PASSWORD, Personas
+from tests.factories import ImportRunFactory
 
 
 def _client(username: str) -> Client:
@@ -80,15 +80,9 @@ def test_restoring_the_defaults_resets_every_control(personas: Personas) -> None
 
 
 def test_the_settings_are_read_only_while_an_import_runs(personas: Personas) -> None:
-    running = ImportRun.objects.create(
+    running = ImportRunFactory(
         school_group=personas.group_a,
-        mode=ImportRun.Mode.AUTOMATIC,
         status=ImportRun.Status.RUNNING,
-        file="deposits/x.xml",
-        original_filename="x.xml",
-        sha256="a" * 64,
-        size=1,
-        received_at=timezone.now(),
     )
     client = _client("alice")
 

@@ -11,6 +11,7 @@ from imports.models import ImportRun
 from imports.services.queue import MAX_ATTEMPTS
 from imports.tasks import import_run_sweep_task
 from tests.conftest import Personas
+from tests.factories import ImportRunFactory
 from tests.imports.celery_harness import CeleryWorker, wait_for_final
 
 pytestmark = pytest.mark.slow
@@ -20,16 +21,13 @@ def test_worker_sweep_fails_a_run_abandoned_too_many_times(
     personas: Personas, worker: CeleryWorker
 ) -> None:
     long_ago = timezone.now() - dt.timedelta(hours=2)
-    run = ImportRun.objects.create(
+    run = ImportRunFactory(
         school_group=personas.group_a,
-        mode=ImportRun.Mode.AUTOMATIC,
         status=ImportRun.Status.RUNNING,
         current_step="apply",
         attempts=MAX_ATTEMPTS,
         file="deposits/abandoned.xml",
         original_filename="abandoned.xml",
-        sha256="a" * 64,
-        size=1,
         received_at=long_ago,
         started_at=long_ago,
         heartbeat_at=long_ago,
